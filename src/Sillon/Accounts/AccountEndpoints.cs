@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Sillon.Accounts;
+
+public sealed record LoginRequest(string Username, string Password);
+public sealed record LoginResponse(string Token, DateTimeOffset ExpiresAt, string Username, bool IsAdmin);
+public sealed record MeResponse(long Id, string Username, bool IsAdmin);
+
+public static class AccountEndpoints
+{
+    public static void MapAccountEndpoints(this RouteGroupBuilder api)
+    {
+        var auth = api.MapGroup("/auth").WithTags("Accounts");
+        auth.MapPost("/login", Login).AllowAnonymous().WithSummary("Log in with a name and password; returns a bearer token")
+            .RequireRateLimiting("login");
+        auth.MapPost("/logout", Logout).WithSummary("Revoke the token of this request");
+        api.MapGet("/me", (HttpContext http) => TypedResults.Ok(new MeResponse(http.UserId(), http.User.Identity!.Name!, http.User.IsInRole("admin"))))
+            .WithTags("Accounts").WithSummary("The logged-in user");
+    }
+
+    private static async Task<Results<Ok<LoginResponse>, UnauthorizedHttpResult, ProblemHttpResult>> Login(LoginRequest? request, Users users, Sessions sessions, CancellationToken ct)
+    {
+        if (request is null || string.IsNullOrEmpty(request.Username) || string.IsNullOrEmpty(request.Password) || request.Username.Length > 64 || request.Password.Length > 1024)
+            return TypedResults.Problem("username and password are required", statusCode: 400);
+        var user = await users.VerifyAsync(request.Username, request.Password, ct);
+        if (user is null) return TypedResults.Unauthorized();
+        var (token, expires) = await sessions.CreateAsync(user, ct);
+        return TypedResults.Ok(new LoginResponse(token, expires, user.Name, user.IsAdmin));
+    }
+
+    private static async Task<NoContent> Logout(HttpContext http, Sessions sessions, CancellationToken ct)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) await sessions.RevokeAsync(header["Bearer ".Length..].Trim(), ct);
+        return TypedResults.NoContent();
+    }
+
+    public static long UserId(this HttpContext http) =>
+        long.Parse(http.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)!.Value, System.Globalization.CultureInfo.InvariantCulture);
+}

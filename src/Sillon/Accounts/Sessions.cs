@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Dapper;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Sillon.Data;
+
+namespace Sillon.Accounts;
+
+/// <summary>
+/// Bearer tokens: 256 random bits given to the client once, kept in the database only as a SHA-256
+/// hash. Stored in the database rather than signed so that several nodes share them and a password
+/// change or logout revokes them at once.
+/// </summary>
+public sealed class Sessions(Database db, TimeProvider time)
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromDays(30);
+    // Streaming clients send the token with every range request: a short memory of recent lookups
+    // keeps the database out of that hot path. A revoked token stays valid at most this long.
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
+    private readonly ConcurrentDictionary<string, (User User, DateTimeOffset Until)> _cache = new();
+
+    public async Task<(string Token, DateTimeOffset Expires)> CreateAsync(User user, CancellationToken ct)
+    {
+        var token = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var now = time.GetUtcNow();
+        var expires = now + Lifetime;
+        await using var connection = await db.OpenAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (@hash, @Id, @now, @expires)",
+            new { hash = Hash(token), user.Id, now = Iso(now), expires = Iso(expires) }, cancellationToken: ct));
+        return (token, expires);
+    }
+
+    public async Task<User?> FindAsync(string token, CancellationToken ct)
+    {
+        if (token.Length is < 16 or > 128) return null;
+        var hash = Hash(token);
+        var now = time.GetUtcNow();
+        if (_cache.TryGetValue(hash, out var hit) && hit.Until > now) return hit.User;
+        await using var connection = await db.OpenAsync(ct);
+        var user = await connection.QuerySingleOrDefaultAsync<User>(new CommandDefinition("""
+            SELECT u.id AS Id, u.name AS Name, u.is_admin AS IsAdmin, u.created_at AS CreatedAt
+            FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = @hash AND s.expires_at > @now
+            """, new { hash, now = Iso(now) }, cancellationToken: ct));
+        if (user is null) _cache.TryRemove(hash, out _);
+        else _cache[hash] = (user, now + CacheFor);
+        return user;
+    }
+
+    public async Task RevokeAsync(string token, CancellationToken ct)
+    {
+        var hash = Hash(token);
+        _cache.TryRemove(hash, out _);
+        await using var connection = await db.OpenAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("DELETE FROM sessions WHERE token_hash = @hash", new { hash }, cancellationToken: ct));
+    }
+
+    private static string Hash(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+    private static string Iso(DateTimeOffset t) => t.ToString("O", CultureInfo.InvariantCulture);
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>Authenticates "Authorization: Bearer TOKEN" against <see cref="Sessions"/>.</summary>
+public sealed class BearerHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Sessions sessions)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Bearer";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
+        var user = await sessions.FindAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        if (user is null) return AuthenticateResult.Fail("invalid or expired token");
+        var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, user.Id.ToString(CultureInfo.InvariantCulture)), new(ClaimTypes.Name, user.Name) };
+        if (user.IsAdmin) claims.Add(new Claim(ClaimTypes.Role, "admin"));
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
+    }
+}

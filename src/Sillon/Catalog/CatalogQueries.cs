@@ -1,0 +1,256 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
+using Sillon.Data;
+
+namespace Sillon.Catalog;
+
+/// <summary>Read queries over artists, albums and tracks. Rows map to private records, then to the public shapes.</summary>
+public sealed class CatalogQueries(Database db)
+{
+    private const string AlbumColumns = """
+        a.id AS Id, a.name AS Name, a.display_artist AS Artist, a.year AS Year, a.genre AS Genre, a.track_count AS TrackCount,
+        a.disc_count AS DiscCount, a.duration AS Duration, a.size AS Size, a.compilation AS Compilation, a.mbz_album_id AS Mbz,
+        (a.cover_path IS NOT NULL OR a.cover_track_id IS NOT NULL) AS HasCover, a.created_at AS Created, a.date AS Date, a.original_date AS OriginalDate
+        """;
+
+    private const string TrackColumns = """
+        t.id AS Id, t.title AS Title, t.display_artist AS Artist, t.display_album_artist AS AlbumArtist, a.name AS Album, t.album_id AS AlbumId,
+        t.track_number AS TrackNumber, t.track_total AS TrackTotal, t.disc_number AS DiscNumber, t.disc_total AS DiscTotal,
+        t.disc_subtitle AS DiscSubtitle, t.year AS Year, t.date AS Date, t.original_date AS OriginalDate, t.composer AS Composer,
+        t.isrc AS Isrc, t.bpm AS Bpm, t.compilation AS Compilation, t.mbz_track_id AS MbTrack, t.mbz_album_id AS MbAlbum,
+        t.mbz_artist_id AS MbArtist, t.mbz_album_artist_id AS MbAlbumArtist, t.mbz_release_group_id AS MbReleaseGroup,
+        t.rg_track_gain AS RgTrackGain, t.rg_track_peak AS RgTrackPeak, t.rg_album_gain AS RgAlbumGain, t.rg_album_peak AS RgAlbumPeak,
+        t.lyrics AS Lyrics, t.duration AS Duration, t.bitrate AS BitRate, t.sample_rate AS SampleRate, t.bit_depth AS BitDepth,
+        t.channels AS Channels, t.codec AS Codec, t.suffix AS Suffix, t.content_type AS ContentType, t.size AS Size, t.path AS Path,
+        r.path AS RootPath, (a.cover_path IS NOT NULL OR a.cover_track_id IS NOT NULL) AS HasCover, t.created_at AS Created, t.updated_at AS Updated
+        """;
+
+    public async Task<Page<ArtistSummary>> ArtistsAsync(Paging paging, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var total = await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM artists", cancellationToken: ct));
+        var rows = await c.QueryAsync<ArtistRow>(new CommandDefinition("""
+            SELECT ar.id AS Id, ar.name AS Name, ar.mbz_id AS Mbz,
+                (SELECT COUNT(*) FROM album_artists aa WHERE aa.artist_id = ar.id) AS AlbumCount,
+                (SELECT COUNT(*) FROM track_artists ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') AS TrackCount
+            FROM artists ar ORDER BY ar.sort_name, ar.id LIMIT @Limit OFFSET @Offset
+            """, paging, cancellationToken: ct));
+        return new Page<ArtistSummary>(rows.Select(r => r.ToSummary()).ToList(), total, paging.Offset, paging.Limit);
+    }
+
+    public async Task<ArtistDetail?> ArtistAsync(long id, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var artist = await c.QuerySingleOrDefaultAsync<ArtistRow>(new CommandDefinition("""
+            SELECT ar.id AS Id, ar.name AS Name, ar.mbz_id AS Mbz, 0 AS AlbumCount,
+                (SELECT COUNT(*) FROM track_artists ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') AS TrackCount
+            FROM artists ar WHERE ar.id = @id
+            """, new { id }, cancellationToken: ct));
+        if (artist is null) return null;
+        // The artist's own albums, and the albums where they appear on a track.
+        var albums = await AlbumRowsAsync(c, $"""
+            SELECT {AlbumColumns} FROM albums a WHERE a.id IN (
+                SELECT album_id FROM album_artists WHERE artist_id = @id
+                UNION SELECT t.album_id FROM track_artists ta JOIN tracks t ON t.id = ta.track_id WHERE ta.artist_id = @id AND ta.role = 'artist')
+            ORDER BY a.year, a.sort_name
+            """, new { id }, ct);
+        return new ArtistDetail(CatalogIds.Format(CatalogIds.Artist, artist.Id), artist.Name, artist.Mbz, albums, (int)artist.TrackCount);
+    }
+
+    public async Task<Page<AlbumSummary>> AlbumsAsync(Paging paging, string? sort, CancellationToken ct)
+    {
+        var order = sort switch
+        {
+            "newest" => "a.created_at DESC, a.id DESC",
+            "year" => "a.year, a.sort_name, a.id",
+            "artist" => "a.display_artist COLLATE NOCASE, a.year, a.sort_name, a.id",
+            _ => "a.sort_name, a.id",
+        };
+        await using var c = await db.OpenAsync(ct);
+        var total = await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM albums", cancellationToken: ct));
+        var albums = await AlbumRowsAsync(c, $"SELECT {AlbumColumns} FROM albums a ORDER BY {order} LIMIT @Limit OFFSET @Offset", paging, ct);
+        return new Page<AlbumSummary>(albums, total, paging.Offset, paging.Limit);
+    }
+
+    public async Task<AlbumDetail?> AlbumAsync(long id, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<AlbumRow>(new CommandDefinition($"SELECT {AlbumColumns} FROM albums a WHERE a.id = @id", new { id }, cancellationToken: ct));
+        var row = rows.SingleOrDefault();
+        if (row is null) return null;
+        var album = (await WithArtistsAsync(c, [row], ct))[0];
+        var tracks = await TrackRowsAsync(c, "WHERE t.album_id = @id ORDER BY COALESCE(t.disc_number, 1), t.track_number, t.sort_title, t.id", new { id }, ct);
+        var discs = tracks.GroupBy(t => t.DiscNumber ?? 1).OrderBy(g => g.Key)
+            .Select(g => new DiscInfo(g.Key, g.Select(t => t.DiscSubtitle).FirstOrDefault(s => s is not null))).ToList();
+        return new AlbumDetail(album, row.Date, row.OriginalDate, discs, tracks);
+    }
+
+    public async Task<Page<TrackInfo>> TracksAsync(Paging paging, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var total = await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM tracks", cancellationToken: ct));
+        var tracks = await TrackRowsAsync(c, "ORDER BY t.id LIMIT @Limit OFFSET @Offset", paging, ct);
+        return new Page<TrackInfo>(tracks, total, paging.Offset, paging.Limit);
+    }
+
+    public async Task<TrackInfo?> TrackAsync(long id, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await TrackRowsAsync(c, "WHERE t.id = @id", new { id }, ct)).SingleOrDefault();
+    }
+
+    public async Task<TrackFile?> TrackFileAsync(long id, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<TrackFile>(new CommandDefinition(
+            "SELECT id AS Id, path AS Path, content_type AS ContentType, suffix AS Suffix, size AS Size FROM tracks WHERE id = @id", new { id }, cancellationToken: ct));
+    }
+
+    public async Task<(long Tracks, long Albums, long Artists)> CountsAsync(CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.QuerySingleAsync<(long, long, long)>(new CommandDefinition(
+            "SELECT (SELECT COUNT(*) FROM tracks), (SELECT COUNT(*) FROM albums), (SELECT COUNT(*) FROM artists)", cancellationToken: ct));
+    }
+
+    private static async Task<List<AlbumSummary>> AlbumRowsAsync(DbConnection c, string sql, object args, CancellationToken ct)
+    {
+        var rows = (await c.QueryAsync<AlbumRow>(new CommandDefinition(sql, args, cancellationToken: ct))).ToList();
+        return await WithArtistsAsync(c, rows, ct);
+    }
+
+    private static async Task<List<AlbumSummary>> WithArtistsAsync(DbConnection c, List<AlbumRow> rows, CancellationToken ct)
+    {
+        if (rows.Count == 0) return [];
+        var links = (await c.QueryAsync<(long AlbumId, long Id, string Name)>(new CommandDefinition($"""
+            SELECT aa.album_id, ar.id, ar.name FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id
+            WHERE aa.album_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY aa.album_id, aa.position
+            """, new { ids = SqliteDialect.Ids(rows.Select(r => r.Id)) }, cancellationToken: ct)))
+            .ToLookup(l => l.AlbumId, l => new NamedRef(CatalogIds.Format(CatalogIds.Artist, l.Id), l.Name));
+        return rows.Select(r => r.ToSummary(links[r.Id].ToList())).ToList();
+    }
+
+    private static async Task<List<TrackInfo>> TrackRowsAsync(DbConnection c, string tail, object args, CancellationToken ct)
+    {
+        var rows = (await c.QueryAsync<TrackRow>(new CommandDefinition($"""
+            SELECT {TrackColumns} FROM tracks t JOIN albums a ON a.id = t.album_id JOIN library_roots r ON r.id = t.root_id {tail}
+            """, args, cancellationToken: ct))).ToList();
+        if (rows.Count == 0) return [];
+        var ids = SqliteDialect.Ids(rows.Select(r => r.Id));
+        var artists = (await c.QueryAsync<(long TrackId, string Role, long Id, string Name)>(new CommandDefinition($"""
+            SELECT ta.track_id, ta.role, ar.id, ar.name FROM track_artists ta JOIN artists ar ON ar.id = ta.artist_id
+            WHERE ta.track_id IN ({SqliteDialect.IdList("@ids")}) AND ta.role IN ('artist', 'albumartist') ORDER BY ta.track_id, ta.role, ta.position
+            """, new { ids }, cancellationToken: ct))).ToLookup(a => (a.TrackId, a.Role), a => new NamedRef(CatalogIds.Format(CatalogIds.Artist, a.Id), a.Name));
+        var genres = (await c.QueryAsync<(long TrackId, string Name)>(new CommandDefinition($"""
+            SELECT tg.track_id, g.name FROM track_genres tg JOIN genres g ON g.id = tg.genre_id
+            WHERE tg.track_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY tg.track_id, tg.position
+            """, new { ids }, cancellationToken: ct))).ToLookup(g => g.TrackId, g => g.Name);
+        return rows.Select(r => r.ToInfo(artists[(r.Id, "artist")].ToList(), artists[(r.Id, "albumartist")].ToList(), genres[r.Id].ToList())).ToList();
+    }
+
+    private static DateTimeOffset ParseTime(string value) => DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+
+    private sealed record ArtistRow(long Id, string Name, string? Mbz, long AlbumCount, long TrackCount)
+    {
+        public ArtistSummary ToSummary() => new(CatalogIds.Format(CatalogIds.Artist, Id), Name, (int)AlbumCount, (int)TrackCount, Mbz);
+    }
+
+    private sealed record AlbumRow(long Id, string Name, string Artist, long? Year, string? Genre, long TrackCount, long DiscCount, double Duration,
+        long Size, long Compilation, string? Mbz, long HasCover, string Created, string? Date, string? OriginalDate)
+    {
+        public AlbumSummary ToSummary(IReadOnlyList<NamedRef> artists)
+        {
+            var id = CatalogIds.Format(CatalogIds.Album, Id);
+            return new AlbumSummary(id, Name, Artist, artists, (int?)Year, Genre, (int)TrackCount, (int)DiscCount, Duration, Size, Compilation != 0, Mbz,
+                HasCover != 0 ? id : null, ParseTime(Created));
+        }
+    }
+
+    private sealed record TrackRow
+    {
+        public long Id { get; init; }
+        public string Title { get; init; } = "";
+        public string Artist { get; init; } = "";
+        public string AlbumArtist { get; init; } = "";
+        public string Album { get; init; } = "";
+        public long AlbumId { get; init; }
+        public int? TrackNumber { get; init; }
+        public int? TrackTotal { get; init; }
+        public int? DiscNumber { get; init; }
+        public int? DiscTotal { get; init; }
+        public string? DiscSubtitle { get; init; }
+        public int? Year { get; init; }
+        public string? Date { get; init; }
+        public string? OriginalDate { get; init; }
+        public string? Composer { get; init; }
+        public string? Isrc { get; init; }
+        public int? Bpm { get; init; }
+        public bool Compilation { get; init; }
+        public string? MbTrack { get; init; }
+        public string? MbAlbum { get; init; }
+        public string? MbArtist { get; init; }
+        public string? MbAlbumArtist { get; init; }
+        public string? MbReleaseGroup { get; init; }
+        public double? RgTrackGain { get; init; }
+        public double? RgTrackPeak { get; init; }
+        public double? RgAlbumGain { get; init; }
+        public double? RgAlbumPeak { get; init; }
+        public string? Lyrics { get; init; }
+        public double Duration { get; init; }
+        public int BitRate { get; init; }
+        public int SampleRate { get; init; }
+        public int BitDepth { get; init; }
+        public int Channels { get; init; }
+        public string Codec { get; init; } = "";
+        public string Suffix { get; init; } = "";
+        public string ContentType { get; init; } = "";
+        public long Size { get; init; }
+        public string Path { get; init; } = "";
+        public string RootPath { get; init; } = "";
+        public bool HasCover { get; init; }
+        public string Created { get; init; } = "";
+        public string Updated { get; init; } = "";
+
+        public TrackInfo ToInfo(IReadOnlyList<NamedRef> artists, IReadOnlyList<NamedRef> albumArtists, IReadOnlyList<string> genres) => new()
+        {
+            Id = CatalogIds.Format(CatalogIds.Track, Id),
+            Title = Title,
+            Artist = Artist,
+            Artists = artists,
+            AlbumArtist = AlbumArtist,
+            AlbumArtists = albumArtists,
+            Album = Album,
+            AlbumId = CatalogIds.Format(CatalogIds.Album, AlbumId),
+            TrackNumber = TrackNumber,
+            TrackTotal = TrackTotal,
+            DiscNumber = DiscNumber,
+            DiscTotal = DiscTotal,
+            DiscSubtitle = DiscSubtitle,
+            Year = Year,
+            Date = Date,
+            OriginalDate = OriginalDate,
+            Genres = genres,
+            Composer = Composer,
+            Isrc = Isrc,
+            Bpm = Bpm,
+            Compilation = Compilation,
+            MusicBrainz = new MusicBrainzIds(MbTrack, MbAlbum, MbArtist, MbAlbumArtist, MbReleaseGroup),
+            ReplayGain = new ReplayGain(RgTrackGain, RgTrackPeak, RgAlbumGain, RgAlbumPeak),
+            Lyrics = Lyrics,
+            Duration = Duration,
+            BitRate = BitRate,
+            SampleRate = SampleRate,
+            BitDepth = BitDepth,
+            Channels = Channels,
+            Codec = Codec,
+            Suffix = Suffix,
+            ContentType = ContentType,
+            Size = Size,
+            Path = System.IO.Path.GetRelativePath(RootPath, Path),
+            CoverArt = HasCover ? CatalogIds.Format(CatalogIds.Album, AlbumId) : null,
+            Created = ParseTime(Created),
+            Updated = ParseTime(Updated),
+        };
+    }
+}

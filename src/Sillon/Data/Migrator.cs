@@ -1,0 +1,66 @@
+using System.Data.Common;
+using System.Reflection;
+using Dapper;
+
+namespace Sillon.Data;
+
+/// <summary>
+/// Runs the numbered scripts in Data/Migrations/{dialect}/ that the database has not seen, each in
+/// its own transaction. Before touching a database that already holds data, it is copied into
+/// backups/ so a failed or regretted upgrade can be undone by hand.
+/// </summary>
+public sealed class Migrator(Database db, TimeProvider time)
+{
+    public static IReadOnlyList<(int Version, string Name, string Sql)> Scripts(string dialect)
+    {
+        var assembly = typeof(Migrator).Assembly;
+        var prefix = $"{typeof(Migrator).Namespace}.Migrations.{dialect}.";
+        return assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+            .Select(n =>
+            {
+                var name = n[prefix.Length..^4];
+                var version = int.Parse(name.AsSpan(0, name.IndexOf('_')));
+                using var stream = assembly.GetManifestResourceStream(n)!;
+                using var reader = new StreamReader(stream);
+                return (version, name, reader.ReadToEnd());
+            })
+            .OrderBy(s => s.version)
+            .ToList();
+    }
+
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        var scripts = Scripts("Sqlite");
+        if (scripts.Count == 0) throw new InvalidOperationException("no migration scripts are embedded in this build");
+        await using var connection = await db.OpenAsync(ct);
+        await connection.ExecuteAsync(SqliteDialect.DatabasePragmas);
+        await connection.ExecuteAsync(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+        var applied = (await connection.QueryAsync<int>("SELECT version FROM schema_migrations")).ToHashSet();
+        var pending = scripts.Where(s => !applied.Contains(s.Version)).ToList();
+        if (pending.Count == 0) return applied.Count == 0 ? 0 : applied.Max();
+
+        if (applied.Count > 0) await BackupAsync(connection, applied.Max(), ct);
+
+        foreach (var (version, name, sql) in pending)
+        {
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            await connection.ExecuteAsync(new CommandDefinition(sql, transaction: tx, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @at)",
+                new { version, name, at = time.GetUtcNow().ToString("O") }, tx, cancellationToken: ct));
+            await tx.CommitAsync(ct);
+        }
+        return pending[^1].Version;
+    }
+
+    private async Task BackupAsync(DbConnection connection, int fromVersion, CancellationToken ct)
+    {
+        var dir = Path.Combine(Path.GetDirectoryName(db.FilePath)!, "backups");
+        Directory.CreateDirectory(dir);
+        var file = Path.Combine(dir, $"sillon-v{fromVersion}-{time.GetUtcNow():yyyyMMddHHmmss}.db");
+        await connection.ExecuteAsync(new CommandDefinition(SqliteDialect.BackupInto(file), cancellationToken: ct));
+    }
+
+}

@@ -1,0 +1,375 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.Channels;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Sillon.Data;
+using Sillon.Observability;
+
+namespace Sillon.Library;
+
+/// <summary>
+/// Scans the music folders into the catalog in named phases:
+/// walk (list files) → classify (new, changed, unchanged, missing) → read tags (in parallel) and
+/// write (one writer, batched transactions) → remove missing files → finish albums (aggregates,
+/// covers, orphans). See Library/README.md for the reasoning behind each phase.
+/// </summary>
+public sealed partial class Scanner(
+    Database db,
+    SillonOptions options,
+    IOptions<LibraryOptions> libraryOptions,
+    ScanState state,
+    SillonMetrics metrics,
+    TimeProvider time,
+    ILogger<Scanner> log)
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private LibraryOptions Options => libraryOptions.Value;
+
+    public bool IsScanning => _gate.CurrentCount == 0;
+
+    /// <summary>Runs one scan; returns at once with status "busy" when another is running here or in another process.</summary>
+    public async Task<ScanSummary> ScanAsync(bool full, CancellationToken ct)
+    {
+        if (!await _gate.WaitAsync(0, ct)) return Busy("a scan is already running");
+        try
+        {
+            using var fileLock = ScanLock.TryAcquire(options.Data);
+            if (fileLock is null) return Busy("another sillon process is scanning this library");
+            var progress = new ScanProgress(time.GetUtcNow(), full);
+            state.Current = progress;
+            try
+            {
+                var summary = await RunAsync(progress, full, ct);
+                state.Last = summary;
+                metrics.ScanFinished(summary);
+                LogScanFinished(summary.Status, summary.Added, summary.Updated, summary.Removed, summary.Unchanged, summary.Errors.Count, summary.Seconds);
+                return summary;
+            }
+            finally
+            {
+                state.Current = null;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private ScanSummary Busy(string reason)
+    {
+        var now = time.GetUtcNow();
+        return new ScanSummary { Status = ScanStatus.Busy, Errors = [new ScanError("", reason)], StartedAt = now, FinishedAt = now };
+    }
+
+    private async Task<ScanSummary> RunAsync(ScanProgress progress, bool full, CancellationToken ct)
+    {
+        var errors = new List<ScanError>();
+        await using var connection = (SqliteConnection)await db.OpenAsync(ct);
+        var startedText = progress.StartedAt.ToString("O", CultureInfo.InvariantCulture);
+
+        // A run still marked 'running' means the process died mid-scan: its batches are committed
+        // and consistent, but album aggregates may be stale, so this run refreshes all albums.
+        var interrupted = await connection.ExecuteAsync(
+            "UPDATE scan_runs SET status = 'interrupted', finished_at = @now WHERE status = 'running'", new { now = startedText }) > 0;
+        if (interrupted) LogResumingInterrupted();
+        var runId = await connection.ExecuteScalarAsync<long>(
+            "INSERT INTO scan_runs (started_at, status, full_scan) VALUES (@now, 'running', @full) RETURNING id", new { now = startedText, full });
+
+        // Phase 1: walk.
+        var walker = new LibraryWalker(new CoverArtNames(Options.CoverArtPriority));
+        var walk = new WalkResult();
+        var scannedRoots = new HashSet<long>();
+        var rootsOk = 0;
+        if (options.Music.Count == 0) errors.Add(new ScanError("", "no music folder configured: pass --music DIR"));
+        foreach (var root in options.Music)
+        {
+            var rootId = await connection.ExecuteScalarAsync<long>(
+                "INSERT INTO library_roots (path) VALUES (@root) ON CONFLICT (path) DO UPDATE SET path = excluded.path RETURNING id", new { root });
+            var known = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM tracks WHERE root_id = @rootId", new { rootId });
+            if (!Directory.Exists(root))
+            {
+                errors.Add(new ScanError(root, $"music folder does not exist or is not mounted: its {known} tracks are kept"));
+                continue;
+            }
+            var before = walk.Files.Count;
+            try
+            {
+                await Task.Run(() => walker.Walk(root, rootId, walk, progress, ct), ct);
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+                errors.Add(new ScanError(root, $"music folder cannot be read ({e.Message}): its {known} tracks are kept"));
+                continue;
+            }
+            rootsOk++;
+            if (walk.Files.Count == before && known > 0)
+            {
+                // An empty folder where tracks used to be is far more often an unmounted disk than a
+                // deliberate deletion of everything: refuse to treat it as "all deleted".
+                errors.Add(new ScanError(root, $"music folder is empty: refusing to remove its {known} tracks (is the disk mounted?)"));
+                continue;
+            }
+            scannedRoots.Add(rootId);
+        }
+        errors.AddRange(walk.Errors);
+        progress.WalkDone = true;
+
+        if (rootsOk == 0)
+        {
+            return await FinishRunAsync(connection, runId, progress, errors, ScanStatus.Failed, default, ct);
+        }
+
+        // Phase 2: classify against what the catalog holds.
+        progress.Phase = "comparing";
+        var existing = new Dictionary<string, Existing>(StringComparer.Ordinal);
+        foreach (var row in await connection.QueryAsync<Existing>("SELECT id AS Id, path AS Path, size AS Size, mtime AS Mtime, fingerprint AS Fingerprint, root_id AS RootId, album_id AS AlbumId FROM tracks"))
+            existing[row.Path] = row;
+        var seen = new HashSet<string>(walk.Files.Count, StringComparer.Ordinal);
+        var toRead = new List<(WalkedFile File, long? Id)>();
+        var unchanged = 0;
+        foreach (var file in walk.Files)
+        {
+            if (!seen.Add(file.Path)) continue;
+            if (existing.TryGetValue(file.Path, out var known))
+            {
+                if (!full && known.Size == file.Size && known.Mtime == file.MtimeMs) { unchanged++; continue; }
+                toRead.Add((file, known.Id));
+            }
+            else toRead.Add((file, null));
+        }
+        progress.CountUnchanged(unchanged);
+        progress.Processed(unchanged);
+
+        var unreadable = walk.UnreadableFolders.Select(f => f + Path.DirectorySeparatorChar).ToList();
+        var missing = existing.Values
+            .Where(e => scannedRoots.Contains(e.RootId) && !seen.Contains(e.Path) && !unreadable.Any(u => e.Path.StartsWith(u, StringComparison.Ordinal)))
+            .ToList();
+        // A new file whose tags match a missing one is that file, moved: it keeps its id.
+        var movedCandidates = missing.GroupBy(m => m.Fingerprint).ToDictionary(g => g.Key, g => new Stack<Existing>(g));
+        var missingIds = missing.Select(m => m.Id).ToHashSet();
+
+        // Phase 3: folders, then tags read in parallel into one batching writer.
+        progress.Phase = "reading";
+        var folderIds = await WriteFoldersAsync(connection, walk, ct);
+        var touchedAlbums = new HashSet<long>();
+        var counts = new Counts();
+        var readErrors = new List<ScanError>();
+        var channel = Channel.CreateBounded<ReadResult>(new BoundedChannelOptions(1024) { SingleReader = true });
+        var threads = Options.ReadThreads > 0 ? Options.ReadThreads : Environment.ProcessorCount;
+
+        var readers = Parallel.ForEachAsync(toRead, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = ct },
+            async (item, token) =>
+            {
+                ReadResult result;
+                try { result = new ReadResult(item.File, item.Id, TagReader.Read(item.File.Path), null); }
+                catch (TagReadException e) { result = new ReadResult(item.File, item.Id, null, e.Message); }
+                await channel.Writer.WriteAsync(result, token);
+            });
+        var completion = readers.ContinueWith(t => channel.Writer.TryComplete(t.Exception), TaskScheduler.Default);
+
+        var writer = Task.Run(async () =>
+        {
+            using var catalog = new CatalogWriter(connection, time.GetUtcNow());
+            var inBatch = 0;
+            catalog.Begin();
+            await foreach (var result in channel.Reader.ReadAllAsync(ct))
+            {
+                progress.Processed();
+                if (result.Tags is null)
+                {
+                    readErrors.Add(new ScanError(result.File.Path, result.Error!));
+                    progress.CountError();
+                    LogUnreadable(result.File.Path, result.Error!);
+                    continue;
+                }
+                var id = result.ExistingId;
+                var moved = false;
+                if (id is null && movedCandidates.TryGetValue(result.Tags.Fingerprint(), out var candidates))
+                {
+                    while (candidates.Count > 0 && id is null)
+                    {
+                        var candidate = candidates.Pop();
+                        if (missingIds.Remove(candidate.Id)) { id = candidate.Id; moved = true; touchedAlbums.Add(candidate.AlbumId); }
+                    }
+                }
+                if (id is not null && existing.TryGetValue(result.File.Path, out var old)) touchedAlbums.Add(old.AlbumId);
+                var (_, albumId) = catalog.Write(result.File, folderIds.GetValueOrDefault(result.File.Folder), result.Tags, id);
+                touchedAlbums.Add(albumId);
+                if (moved) counts.Moved++;
+                else if (id is null) { counts.Added++; progress.CountAdded(); }
+                else { counts.Updated++; progress.CountUpdated(); }
+                if (++inBatch >= Options.BatchSize)
+                {
+                    catalog.Commit();
+                    catalog.Begin();
+                    inBatch = 0;
+                }
+            }
+            catalog.Commit();
+        }, ct);
+
+        await completion;
+        await writer;
+        await readers; // surfaces a reader failure (cancellation, a bug) after the writer has stopped
+        errors.AddRange(readErrors);
+
+        // Phase 4: what is gone from the disk leaves the catalog.
+        progress.Phase = "removing";
+        var removedAlbums = missing.Where(m => missingIds.Contains(m.Id)).Select(m => m.AlbumId);
+        touchedAlbums.UnionWith(removedAlbums);
+        counts.Removed = await DeleteTracksAsync(connection, missingIds, ct);
+
+        // Phase 5: albums, covers, orphans.
+        progress.Phase = "albums";
+        await FinishAlbumsAsync(connection, interrupted || full ? null : touchedAlbums, walk, scannedRoots, ct);
+
+        counts.Unchanged = unchanged;
+        return await FinishRunAsync(connection, runId, progress, errors, ScanStatus.Completed, counts, ct);
+    }
+
+    private async Task<Dictionary<string, long>> WriteFoldersAsync(SqliteConnection connection, WalkResult walk, CancellationToken ct)
+    {
+        var known = (await connection.QueryAsync<(long Id, string Path, string? Cover)>("SELECT id, path, cover_name FROM folders"))
+            .ToDictionary(f => f.Path, StringComparer.Ordinal);
+        var ids = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        foreach (var folder in walk.Folders)
+        {
+            if (known.TryGetValue(folder.Path, out var row))
+            {
+                ids[folder.Path] = row.Id;
+                if (row.Cover != folder.CoverName)
+                    await connection.ExecuteAsync("UPDATE folders SET cover_name = @CoverName WHERE id = @Id", new { folder.CoverName, row.Id }, tx);
+                continue;
+            }
+            long? parentId = folder.Parent is not null && ids.TryGetValue(folder.Parent, out var p) ? p : null;
+            ids[folder.Path] = await connection.ExecuteScalarAsync<long>(
+                "INSERT INTO folders (root_id, parent_id, path, name, cover_name) VALUES (@RootId, @parentId, @Path, @name, @CoverName) RETURNING id",
+                new { folder.RootId, parentId, folder.Path, name = Path.GetFileName(folder.Path), folder.CoverName }, tx);
+        }
+        await tx.CommitAsync(ct);
+        return ids;
+    }
+
+    private async Task<int> DeleteTracksAsync(SqliteConnection connection, IReadOnlyCollection<long> ids, CancellationToken ct)
+    {
+        var removed = 0;
+        foreach (var chunk in ids.Chunk(Options.BatchSize))
+        {
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            removed += await connection.ExecuteAsync($"DELETE FROM tracks WHERE id IN ({SqliteDialect.IdList("@ids")})", new { ids = SqliteDialect.Ids(chunk) }, tx);
+            await tx.CommitAsync(ct);
+        }
+        return removed;
+    }
+
+    /// <summary>Album aggregates and covers for the albums this scan touched (all when null), then orphans.</summary>
+    private async Task FinishAlbumsAsync(SqliteConnection connection, HashSet<long>? touched, WalkResult walk, HashSet<long> scannedRoots, CancellationToken ct)
+    {
+        var where = touched is null ? "" : $"WHERE albums.id IN ({SqliteDialect.IdList("@ids")})";
+        var whereAlbum = touched is null ? "" : $"AND t.album_id IN ({SqliteDialect.IdList("@ids")})";
+        var args = new { ids = touched is null ? null : SqliteDialect.Ids(touched), now = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) };
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition($"""
+            UPDATE albums SET
+                track_count = (SELECT COUNT(*) FROM tracks t WHERE t.album_id = albums.id),
+                disc_count = (SELECT COUNT(DISTINCT COALESCE(t.disc_number, 1)) FROM tracks t WHERE t.album_id = albums.id),
+                duration = (SELECT COALESCE(SUM(t.duration), 0) FROM tracks t WHERE t.album_id = albums.id),
+                size = (SELECT COALESCE(SUM(t.size), 0) FROM tracks t WHERE t.album_id = albums.id),
+                year = (SELECT MAX(t.year) FROM tracks t WHERE t.album_id = albums.id),
+                date = (SELECT MAX(t.date) FROM tracks t WHERE t.album_id = albums.id),
+                original_date = (SELECT MIN(t.original_date) FROM tracks t WHERE t.album_id = albums.id),
+                display_artist = COALESCE((SELECT t.display_album_artist FROM tracks t WHERE t.album_id = albums.id ORDER BY t.id LIMIT 1), display_artist),
+                genre = (SELECT g.name FROM track_genres tg JOIN tracks t ON t.id = tg.track_id JOIN genres g ON g.id = tg.genre_id
+                         WHERE t.album_id = albums.id AND tg.position = 0 GROUP BY g.id, g.name ORDER BY COUNT(*) DESC, g.name LIMIT 1),
+                -- folder image of the album's folder; for CD1/, Disc 2/ layouts the image one level up
+                cover_path = COALESCE(
+                    (SELECT f.path || '/' || f.cover_name FROM tracks t JOIN folders f ON f.id = t.folder_id
+                     WHERE t.album_id = albums.id AND f.cover_name IS NOT NULL ORDER BY t.disc_number, t.track_number LIMIT 1),
+                    (SELECT p.path || '/' || p.cover_name FROM tracks t JOIN folders f ON f.id = t.folder_id JOIN folders p ON p.id = f.parent_id
+                     WHERE t.album_id = albums.id AND p.cover_name IS NOT NULL
+                       AND (lower(f.name) LIKE 'cd%' OR lower(f.name) LIKE 'disc%' OR lower(f.name) LIKE 'disk%') LIMIT 1)),
+                cover_track_id = (SELECT t.id FROM tracks t WHERE t.album_id = albums.id AND t.has_picture = 1 ORDER BY t.disc_number, t.track_number LIMIT 1),
+                updated_at = @now
+            {where}
+            """, args, tx, cancellationToken: ct));
+
+        // Album artists follow the album's first track, so an edited ALBUMARTIST tag is reflected.
+        await connection.ExecuteAsync(new CommandDefinition($"""
+            DELETE FROM album_artists WHERE album_id IN (SELECT t.album_id FROM tracks t WHERE 1 = 1 {whereAlbum});
+            INSERT OR IGNORE INTO album_artists (album_id, artist_id, position)
+            SELECT t.album_id, ta.artist_id, ta.position FROM track_artists ta JOIN tracks t ON t.id = ta.track_id
+            WHERE ta.role = 'albumartist' AND t.id = (SELECT MIN(t2.id) FROM tracks t2 WHERE t2.album_id = t.album_id) {whereAlbum};
+            """, args, tx, cancellationToken: ct));
+
+        await connection.ExecuteAsync(new CommandDefinition("""
+            DELETE FROM albums WHERE NOT EXISTS (SELECT 1 FROM tracks t WHERE t.album_id = albums.id);
+            DELETE FROM artists WHERE NOT EXISTS (SELECT 1 FROM track_artists ta WHERE ta.artist_id = artists.id)
+                                  AND NOT EXISTS (SELECT 1 FROM album_artists aa WHERE aa.artist_id = artists.id);
+            DELETE FROM genres WHERE NOT EXISTS (SELECT 1 FROM track_genres tg WHERE tg.genre_id = genres.id);
+            """, transaction: tx, cancellationToken: ct));
+
+        // Folders of fully scanned roots that the walk did not see are gone (but never those under an unreadable folder).
+        var walked = walk.Folders.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
+        var unreadable = walk.UnreadableFolders.Select(f => f + Path.DirectorySeparatorChar).ToList();
+        var gone = (await connection.QueryAsync<(long Id, string Path, long RootId)>("SELECT id, path, root_id FROM folders", transaction: tx))
+            .Where(f => scannedRoots.Contains(f.RootId) && !walked.Contains(f.Path) && !unreadable.Any(u => f.Path.StartsWith(u, StringComparison.Ordinal)))
+            .Select(f => f.Id).ToList();
+        foreach (var chunk in gone.Chunk(500))
+            await connection.ExecuteAsync($"DELETE FROM folders WHERE id IN ({SqliteDialect.IdList("@ids")})", new { ids = SqliteDialect.Ids(chunk) }, tx);
+        await tx.CommitAsync(ct);
+    }
+
+    private async Task<ScanSummary> FinishRunAsync(SqliteConnection connection, long runId, ScanProgress progress, List<ScanError> errors, string status, Counts? counts, CancellationToken ct)
+    {
+        counts ??= new Counts();
+        var finished = time.GetUtcNow();
+        var totals = await connection.QuerySingleAsync<(long Tracks, long Albums, long Artists)>(
+            "SELECT (SELECT COUNT(*) FROM tracks), (SELECT COUNT(*) FROM albums), (SELECT COUNT(*) FROM artists)");
+        var summary = new ScanSummary
+        {
+            Status = status,
+            FullScan = progress.FullScan,
+            Added = counts.Added,
+            Updated = counts.Updated,
+            Removed = counts.Removed,
+            Unchanged = counts.Unchanged,
+            Moved = counts.Moved,
+            Tracks = totals.Tracks,
+            Albums = totals.Albums,
+            Artists = totals.Artists,
+            Errors = errors,
+            StartedAt = progress.StartedAt,
+            FinishedAt = finished,
+            Seconds = Math.Round((finished - progress.StartedAt).TotalSeconds, 3),
+        };
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE scan_runs SET status = @status, finished_at = @finished, added = @Added, updated = @Updated, removed = @Removed,
+                unchanged = @Unchanged, errors = @errors WHERE id = @runId
+            """, new { status, finished = finished.ToString("O", CultureInfo.InvariantCulture), counts.Added, counts.Updated, counts.Removed, counts.Unchanged,
+            errors = JsonSerializer.Serialize(errors), runId }, cancellationToken: ct));
+        metrics.SetCatalogTracks(totals.Tracks);
+        return summary;
+    }
+
+    private sealed record Existing(long Id, string Path, long Size, long Mtime, string Fingerprint, long RootId, long AlbumId);
+
+    private sealed record ReadResult(WalkedFile File, long? ExistingId, TrackTags? Tags, string? Error);
+
+    private sealed class Counts
+    {
+        public int Added, Updated, Removed, Unchanged, Moved;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot read {Path}: {Reason}")]
+    private partial void LogUnreadable(string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The previous scan was interrupted; this scan completes it and refreshes every album")]
+    private partial void LogResumingInterrupted();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scan {Status}: {Added} added, {Updated} updated, {Removed} removed, {Unchanged} unchanged, {Errors} errors in {Seconds}s")]
+    private partial void LogScanFinished(string status, int added, int updated, int removed, int unchanged, int errors, double seconds);
+}

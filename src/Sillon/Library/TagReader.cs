@@ -1,0 +1,300 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using TagLib;
+
+namespace Sillon.Library;
+
+/// <summary>Everything the scanner keeps from one audio file.</summary>
+public sealed record TrackTags
+{
+    public required string Title { get; init; }
+    public required IReadOnlyList<string> Artists { get; init; }
+    public required string DisplayArtist { get; init; }
+    public required IReadOnlyList<string> AlbumArtists { get; init; }
+    public required string DisplayAlbumArtist { get; init; }
+    public required string Album { get; init; }
+    public int? TrackNumber { get; init; }
+    public int? TrackTotal { get; init; }
+    public int? DiscNumber { get; init; }
+    public int? DiscTotal { get; init; }
+    public string? DiscSubtitle { get; init; }
+    public int? Year { get; init; }
+    public string? Date { get; init; }
+    public string? OriginalDate { get; init; }
+    public IReadOnlyList<string> Genres { get; init; } = [];
+    public IReadOnlyList<string> Composers { get; init; } = [];
+    public string? Isrc { get; init; }
+    public int? Bpm { get; init; }
+    public bool Compilation { get; init; }
+    public string? MbTrackId { get; init; }
+    public string? MbAlbumId { get; init; }
+    public string? MbArtistId { get; init; }
+    public string? MbAlbumArtistId { get; init; }
+    public string? MbReleaseGroupId { get; init; }
+    public double? RgTrackGain { get; init; }
+    public double? RgTrackPeak { get; init; }
+    public double? RgAlbumGain { get; init; }
+    public double? RgAlbumPeak { get; init; }
+    public string? Lyrics { get; init; }
+    public bool HasPicture { get; init; }
+    public double Duration { get; init; }
+    public int Bitrate { get; init; }
+    public int SampleRate { get; init; }
+    public int BitDepth { get; init; }
+    public int Channels { get; init; }
+    public required string Codec { get; init; }
+
+    /// <summary>Identifies the same recording at another path: used to keep a track's id when its file moves.</summary>
+    public string Fingerprint()
+    {
+        var text = string.Join('\u001f', Title, DisplayArtist, Album, TrackNumber, DiscNumber, Math.Round(Duration, 1).ToString(CultureInfo.InvariantCulture), MbTrackId);
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)), 0, 12);
+    }
+}
+
+/// <summary>Reads tags and audio properties with TagLibSharp, normalising the differences between tag formats.</summary>
+public static partial class TagReader
+{
+    public const string UnknownArtist = "[Unknown Artist]";
+    public const string UnknownAlbum = "[Unknown Album]";
+    public const string VariousArtists = "Various Artists";
+
+    /// <summary>Reads a file. Throws <see cref="TagReadException"/> with a reason a person can act on.</summary>
+    public static TrackTags Read(string path)
+    {
+        TagLib.File file;
+        try
+        {
+            file = TagLib.File.Create(path, ReadStyle.Average);
+        }
+        catch (CorruptFileException e) { throw new TagReadException($"corrupt or not an audio file: {e.Message}", e); }
+        catch (UnsupportedFormatException e) { throw new TagReadException($"unsupported format: {e.Message}", e); }
+        catch (FileNotFoundException e) { throw new TagReadException("file disappeared during the scan", e); }
+        catch (DirectoryNotFoundException e) { throw new TagReadException("file disappeared during the scan", e); }
+        catch (UnauthorizedAccessException e) { throw new TagReadException("permission denied", e); }
+        catch (IOException e) { throw new TagReadException($"I/O error: {e.Message}", e); }
+        catch (OutOfMemoryException e) { throw new TagReadException("a tag claims an impossible size", e); }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException or NullReferenceException or InvalidOperationException or NotImplementedException)
+        {
+            // TagLibSharp throws these on malformed structures it does not check for itself.
+            throw new TagReadException($"malformed file: {e.GetType().Name}: {e.Message}", e);
+        }
+
+        using (file)
+        {
+            var properties = file.Properties;
+            if (properties is null || (properties.MediaTypes & MediaTypes.Audio) == 0 || properties.AudioSampleRate <= 0)
+                throw new TagReadException("no audio stream found");
+            return Map(file, path);
+        }
+    }
+
+    private static TrackTags Map(TagLib.File file, string path)
+    {
+        var tag = file.Tag;
+        var properties = file.Properties;
+
+        var artistTag = Clean(tag.Performers);
+        var artistsTag = Clean(Custom(file, "ARTISTS"));
+        // ARTISTS (Picard) is the list; ARTIST stays the display form such as "A feat. B".
+        var artists = artistsTag.Count > 0 ? artistsTag : artistTag;
+        var displayArtist = artistTag.Count == 1 ? artistTag[0] : artists.Count > 0 ? string.Join(" • ", artists) : UnknownArtist;
+        if (artists.Count == 0) artists = [UnknownArtist];
+
+        var compilation = Truthy(Custom(file, "COMPILATION", "TCMP", "cpil", "WM/IsCompilation"));
+        var albumArtistTag = Clean(tag.AlbumArtists);
+        var albumArtistsTag = Clean(Custom(file, "ALBUMARTISTS"));
+        var albumArtists = albumArtistsTag.Count > 0 ? albumArtistsTag : albumArtistTag;
+        string displayAlbumArtist;
+        if (albumArtists.Count > 0)
+            displayAlbumArtist = albumArtistTag.Count == 1 ? albumArtistTag[0] : string.Join(" • ", albumArtists);
+        else if (compilation)
+            (albumArtists, displayAlbumArtist) = ([VariousArtists], VariousArtists);
+        else
+            (albumArtists, displayAlbumArtist) = (artists, displayArtist);
+        if (string.Equals(displayAlbumArtist, VariousArtists, StringComparison.OrdinalIgnoreCase)) compilation = true;
+
+        var date = CleanOne(Custom(file, "DATE", "TDRC", "TYER", "©day", "WM/Year"));
+        var originalDate = CleanOne(Custom(file, "ORIGINALDATE", "TDOR", "ORIGINALYEAR", "TORY", "WM/OriginalReleaseYear"));
+        int? year = tag.Year is > 0 and < 10000 ? (int)tag.Year : YearOf(date);
+
+        var title = CleanOne(tag.Title) ?? TitleFromFileName(path);
+        return new TrackTags
+        {
+            Title = title,
+            Artists = artists,
+            DisplayArtist = displayArtist,
+            AlbumArtists = albumArtists,
+            DisplayAlbumArtist = displayAlbumArtist,
+            Album = CleanOne(tag.Album) ?? UnknownAlbum,
+            TrackNumber = Positive(tag.Track),
+            TrackTotal = Positive(tag.TrackCount),
+            DiscNumber = Positive(tag.Disc),
+            DiscTotal = Positive(tag.DiscCount),
+            DiscSubtitle = CleanOne(Custom(file, "DISCSUBTITLE", "TSST", "SETSUBTITLE", "WM/SetSubTitle")),
+            Year = year,
+            Date = date,
+            OriginalDate = originalDate,
+            Genres = SplitGenres(Clean(tag.Genres)),
+            Composers = Clean(tag.Composers),
+            Isrc = CleanOne(tag.ISRC) ?? CleanOne(Custom(file, "ISRC", "TSRC")),
+            Bpm = tag.BeatsPerMinute is > 0 and < 1000 ? (int)tag.BeatsPerMinute : null,
+            Compilation = compilation,
+            MbTrackId = CleanOne(tag.MusicBrainzTrackId) ?? CleanOne(Custom(file, "MUSICBRAINZ_TRACKID", "MusicBrainz Track Id")),
+            MbAlbumId = CleanOne(tag.MusicBrainzReleaseId),
+            MbArtistId = FirstOf(tag.MusicBrainzArtistId),
+            MbAlbumArtistId = FirstOf(tag.MusicBrainzReleaseArtistId),
+            MbReleaseGroupId = CleanOne(tag.MusicBrainzReleaseGroupId),
+            RgTrackGain = Finite(tag.ReplayGainTrackGain),
+            RgTrackPeak = Finite(tag.ReplayGainTrackPeak),
+            RgAlbumGain = Finite(tag.ReplayGainAlbumGain),
+            RgAlbumPeak = Finite(tag.ReplayGainAlbumPeak),
+            Lyrics = CleanOne(tag.Lyrics) ?? CleanOne(Custom(file, "UNSYNCEDLYRICS", "LYRICS")),
+            HasPicture = tag.Pictures is { Length: > 0 },
+            Duration = Math.Max(0, properties.Duration.TotalSeconds),
+            Bitrate = Math.Max(0, properties.AudioBitrate),
+            SampleRate = properties.AudioSampleRate,
+            BitDepth = Math.Max(0, properties.BitsPerSample),
+            Channels = Math.Max(0, properties.AudioChannels),
+            Codec = Codec(file),
+        };
+    }
+
+    /// <summary>"03 - Song name.mp3" → "Song name": what a file with no title tag is called.</summary>
+    public static string TitleFromFileName(string path)
+    {
+        var name = Path.GetFileNameWithoutExtension(path);
+        var stripped = TrackPrefix().Replace(name, "");
+        return string.IsNullOrWhiteSpace(stripped) ? name : stripped.Trim();
+    }
+
+    [GeneratedRegex(@"^\s*(\d{1,3}[\s._-]*[-.]\s*|\d{1,3}\s+)")]
+    private static partial Regex TrackPrefix();
+
+    private static string Codec(TagLib.File file)
+    {
+        var description = file.Properties.Codecs.OfType<IAudioCodec>().FirstOrDefault()?.Description ?? "";
+        return file switch
+        {
+            TagLib.Mpeg.AudioFile => "MP3",
+            TagLib.Flac.File => "FLAC",
+            TagLib.Ogg.File when description.Contains("Opus", StringComparison.OrdinalIgnoreCase) => "Opus",
+            TagLib.Ogg.File when description.Contains("FLAC", StringComparison.OrdinalIgnoreCase) => "FLAC",
+            TagLib.Ogg.File => "Vorbis",
+            TagLib.Mpeg4.File when description.Contains("alac", StringComparison.OrdinalIgnoreCase) || description.Contains("Lossless", StringComparison.OrdinalIgnoreCase) => "ALAC",
+            TagLib.Mpeg4.File => "AAC",
+            TagLib.Riff.File => "PCM",
+            TagLib.Aiff.File => "PCM",
+            TagLib.Asf.File => "WMA",
+            TagLib.Ape.File => "APE",
+            TagLib.WavPack.File => "WavPack",
+            _ => string.IsNullOrEmpty(description) ? "unknown" : description,
+        };
+    }
+
+    /// <summary>
+    /// Reads a field that TagLibSharp's common interface does not expose, under its name in each
+    /// tag format: Vorbis comments and APE items by key, ID3v2 by frame id or TXXX description,
+    /// MP4 by atom or iTunes freeform name, ASF by attribute name.
+    /// </summary>
+    internal static string[] Custom(TagLib.File file, params string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (file.GetTag(TagTypes.Xiph) is TagLib.Ogg.XiphComment xiph)
+            {
+                var values = xiph.GetField(name);
+                if (values is { Length: > 0 }) return values;
+            }
+            if (file.GetTag(TagTypes.Id3v2) is TagLib.Id3v2.Tag id3)
+            {
+                if (name.Length == 4 && name.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c)))
+                {
+                    var frame = id3.GetFrames<TagLib.Id3v2.TextInformationFrame>(ByteVector.FromString(name, StringType.Latin1)).FirstOrDefault();
+                    if (frame is { Text.Length: > 0 }) return frame.Text;
+                }
+                var user = TagLib.Id3v2.UserTextInformationFrame.Get(id3, name, StringType.UTF8, false, true);
+                if (user is { Text.Length: > 0 }) return user.Text;
+            }
+            if (file.GetTag(TagTypes.Apple) is TagLib.Mpeg4.AppleTag apple)
+            {
+                if (name.Length == 4 && name[0] == '©' || name == "cpil")
+                {
+                    var text = apple.GetText(ByteVector.FromString(name, StringType.Latin1));
+                    if (text is { Length: > 0 }) return text;
+                    if (name == "cpil" && apple.IsCompilation) return ["1"];
+                }
+                var dash = apple.GetDashBoxes("com.apple.iTunes", name);
+                if (dash is { Length: > 0 }) return dash;
+            }
+            if (file.GetTag(TagTypes.Ape) is TagLib.Ape.Tag ape)
+            {
+                var item = ape.GetItem(name);
+                if (item is not null && item.Type == TagLib.Ape.ItemType.Text) return item.ToStringArray();
+            }
+            if (file.GetTag(TagTypes.Asf) is TagLib.Asf.Tag asf)
+            {
+                var text = asf.GetDescriptorString(name);
+                if (!string.IsNullOrEmpty(text)) return [text];
+            }
+        }
+        return [];
+    }
+
+    private static bool Truthy(string[] values) => values.Any(v => v.Trim() is "1" or "true" or "True" or "TRUE" or "yes");
+
+    private static int? Positive(uint value) => value is > 0 and < 100000 ? (int)value : null;
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+
+    private static int? YearOf(string? date) =>
+        date is { Length: >= 4 } && int.TryParse(date.AsSpan(0, 4), NumberStyles.None, CultureInfo.InvariantCulture, out var y) && y > 0 ? y : null;
+
+    private static string? FirstOf(string? value) =>
+        CleanOne(value?.Split(['/', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault());
+
+    /// <summary>Genres often arrive as one "Rock; Pop" string: split on the usual separators.</summary>
+    private static IReadOnlyList<string> SplitGenres(IReadOnlyList<string> genres) =>
+        genres.SelectMany(g => g.Split([';', '/', '|'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(g => Sanitize(g)!).Where(g => g.Length > 0)
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+
+    private static IReadOnlyList<string> Clean(string[]? values) =>
+        values is null ? [] : values.Select(Sanitize).Where(v => !string.IsNullOrEmpty(v)).Select(v => v!)
+            .Distinct(StringComparer.Ordinal).ToList();
+
+    private static string? CleanOne(string[]? values) => values is null ? null : Clean(values).FirstOrDefault();
+
+    private static string? CleanOne(string? value)
+    {
+        var clean = Sanitize(value);
+        return string.IsNullOrEmpty(clean) ? null : clean;
+    }
+
+    /// <summary>
+    /// Tags can carry NULs, lone surrogates from broken UTF-16 and control characters: keep what a
+    /// person can read, so SQLite, JSON and XML all accept the string.
+    /// </summary>
+    internal static string? Sanitize(string? value)
+    {
+        if (value is null) return null;
+        var needs = false;
+        foreach (var c in value)
+            if (char.IsControl(c) && c is not '\n' and not '\r' and not '\t' || char.IsSurrogate(c)) { needs = true; break; }
+        if (!needs) return value.Trim();
+        var sb = new StringBuilder(value.Length);
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])) { sb.Append(c).Append(value[++i]); continue; }
+            if (char.IsSurrogate(c)) { sb.Append('\uFFFD'); continue; }
+            if (char.IsControl(c) && c is not '\n' and not '\r' and not '\t') continue;
+            sb.Append(c);
+        }
+        return sb.ToString().Trim();
+    }
+}
+
+public sealed class TagReadException(string reason, Exception? inner = null) : Exception(reason, inner);
