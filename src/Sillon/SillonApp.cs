@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
 using Sillon.Accounts;
 using Sillon.Catalog;
@@ -18,6 +19,7 @@ public static partial class SillonApp
     public static IServiceCollection AddSillonCore(this IServiceCollection services, IConfiguration configuration)
     {
         var options = SillonConfiguration.Bind(configuration);
+        services.TryAddSingleton<IConfiguration>(configuration);
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new Database(options.Data));

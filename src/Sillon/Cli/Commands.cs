@@ -176,7 +176,6 @@ public static class Commands
     private static ServiceProvider Services(IConfiguration configuration)
     {
         var services = new ServiceCollection();
-        services.AddSingleton(configuration);
         services.AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true)
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
             // The summary lists unreadable files; per-file warnings would only repeat it.

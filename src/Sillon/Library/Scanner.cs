@@ -29,6 +29,9 @@ public sealed partial class Scanner(
 
     public bool IsScanning => _gate.CurrentCount == 0;
 
+    /// <summary>Test seam: runs between the walk and the tag read of each file, to change the disk under a running scan.</summary>
+    internal Action<string>? BeforeRead { get; set; }
+
     /// <summary>Runs one scan; returns at once with status "busy" when another is running here or in another process.</summary>
     public async Task<ScanSummary> ScanAsync(bool full, CancellationToken ct)
     {
@@ -164,6 +167,7 @@ public sealed partial class Scanner(
             async (item, token) =>
             {
                 ReadResult result;
+                BeforeRead?.Invoke(item.File.Path);
                 try { result = new ReadResult(item.File, item.Id, TagReader.Read(item.File.Path), null); }
                 catch (TagReadException e) { result = new ReadResult(item.File, item.Id, null, e.Message); }
                 await channel.Writer.WriteAsync(result, token);

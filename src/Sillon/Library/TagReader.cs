@@ -87,7 +87,14 @@ public static partial class TagReader
             var properties = file.Properties;
             if (properties is null || (properties.MediaTypes & MediaTypes.Audio) == 0 || properties.AudioSampleRate <= 0)
                 throw new TagReadException("no audio stream found");
-            return Map(file, path);
+            var tags = Map(file, path);
+            if (file is TagLib.Mpeg.AudioFile mpeg)
+            {
+                var probe = Mp3Probe.Probe(path, mpeg.InvariantStartPosition, mpeg.InvariantEndPosition)
+                    ?? throw new TagReadException("not MP3 audio: no valid MPEG frames found");
+                if (probe.Duration is { } duration) tags = tags with { Duration = duration, Bitrate = probe.Bitrate ?? tags.Bitrate };
+            }
+            return tags;
         }
     }
 
@@ -116,7 +123,7 @@ public static partial class TagReader
             (albumArtists, displayAlbumArtist) = (artists, displayArtist);
         if (string.Equals(displayAlbumArtist, VariousArtists, StringComparison.OrdinalIgnoreCase)) compilation = true;
 
-        var date = CleanOne(Custom(file, "DATE", "TDRC", "TYER", "©day", "WM/Year"));
+        var date = CleanOne(Custom(file, "DATE", "TDRC", "TYER", "©day", "WM/Year", "YEAR"));
         var originalDate = CleanOne(Custom(file, "ORIGINALDATE", "TDOR", "ORIGINALYEAR", "TORY", "WM/OriginalReleaseYear"));
         int? year = tag.Year is > 0 and < 10000 ? (int)tag.Year : YearOf(date);
 
@@ -129,10 +136,10 @@ public static partial class TagReader
             AlbumArtists = albumArtists,
             DisplayAlbumArtist = displayAlbumArtist,
             Album = CleanOne(tag.Album) ?? UnknownAlbum,
-            TrackNumber = Positive(tag.Track),
-            TrackTotal = Positive(tag.TrackCount),
-            DiscNumber = Positive(tag.Disc),
-            DiscTotal = Positive(tag.DiscCount),
+            TrackNumber = Positive(tag.Track) ?? NumberPart(Custom(file, "TRACKNUMBER", "TRACK", "WM/TrackNumber"), 0),
+            TrackTotal = Positive(tag.TrackCount) ?? NumberPart(Custom(file, "TRACKNUMBER", "TRACK", "WM/TrackNumber"), 1) ?? NumberPart(Custom(file, "TRACKTOTAL", "TOTALTRACKS"), 0),
+            DiscNumber = Positive(tag.Disc) ?? NumberPart(Custom(file, "DISCNUMBER", "DISC", "WM/PartOfSet"), 0),
+            DiscTotal = Positive(tag.DiscCount) ?? NumberPart(Custom(file, "DISCNUMBER", "DISC", "WM/PartOfSet"), 1) ?? NumberPart(Custom(file, "DISCTOTAL", "TOTALDISCS"), 0),
             DiscSubtitle = CleanOne(Custom(file, "DISCSUBTITLE", "TSST", "SETSUBTITLE", "WM/SetSubTitle")),
             Year = year,
             Date = date,
@@ -170,7 +177,7 @@ public static partial class TagReader
         return string.IsNullOrWhiteSpace(stripped) ? name : stripped.Trim();
     }
 
-    [GeneratedRegex(@"^\s*(\d{1,3}[\s._-]*[-.]\s*|\d{1,3}\s+)")]
+    [GeneratedRegex(@"^\s*(\d{1,2}-)?\d{1,3}(\s*[-._]\s*|\s+)")]
     private static partial Regex TrackPrefix();
 
     private static string Codec(TagLib.File file)
@@ -236,14 +243,21 @@ public static partial class TagReader
             }
             if (file.GetTag(TagTypes.Asf) is TagLib.Asf.Tag asf)
             {
-                var text = asf.GetDescriptorString(name);
-                if (!string.IsNullOrEmpty(text)) return [text];
+                var texts = asf.GetDescriptorStrings(name);
+                if (texts is { Length: > 0 }) return texts;
             }
         }
         return [];
     }
 
     private static bool Truthy(string[] values) => values.Any(v => v.Trim() is "1" or "true" or "True" or "TRUE" or "yes");
+
+    /// <summary>"3/12" → 3 (part 0) or 12 (part 1): the form several tag formats use for numbers and totals.</summary>
+    private static int? NumberPart(string[] values, int part)
+    {
+        var pieces = values.FirstOrDefault()?.Split('/', StringSplitOptions.TrimEntries);
+        return pieces is not null && pieces.Length > part && int.TryParse(pieces[part], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is > 0 and < 100000 ? n : null;
+    }
 
     private static int? Positive(uint value) => value is > 0 and < 100000 ? (int)value : null;
 

@@ -1,0 +1,30 @@
+using Dapper;
+using Sillon.Data;
+
+namespace Sillon.Tests.Fixtures;
+
+/// <summary>Direct reads of the catalog, to check what the scanner stored field by field.</summary>
+public static class Sql
+{
+    public static async Task<T> ScalarAsync<T>(string dataDir, string sql, object? args = null)
+    {
+        await using var c = await new Database(dataDir).OpenAsync();
+        return await c.ExecuteScalarAsync<T>(sql, args) ?? throw new InvalidOperationException($"no value: {sql}");
+    }
+
+    public static async Task<List<T>> QueryAsync<T>(string dataDir, string sql, object? args = null)
+    {
+        await using var c = await new Database(dataDir).OpenAsync();
+        return (await c.QueryAsync<T>(sql, args)).ToList();
+    }
+
+    public static async Task<Dictionary<string, object?>> RowAsync(string dataDir, string sql, object? args = null)
+    {
+        await using var c = await new Database(dataDir).OpenAsync();
+        var row = (IDictionary<string, object?>)await c.QuerySingleAsync(sql, args);
+        return new Dictionary<string, object?>(row);
+    }
+
+    public static async Task<long> TrackIdAsync(string dataDir, string fileName) =>
+        await ScalarAsync<long>(dataDir, "SELECT id FROM tracks WHERE path LIKE '%/' || @fileName", new { fileName });
+}
