@@ -9,7 +9,7 @@ namespace Sillon.Data;
 /// its own transaction. Before touching a database that already holds data, it is copied into
 /// backups/ so a failed or regretted upgrade can be undone by hand.
 /// </summary>
-public sealed class Migrator(Database db, TimeProvider time)
+public sealed class Migrator(Database db, TimeProvider time, IReadOnlyList<(int Version, string Name, string Sql)>? scripts = null)
 {
     public static IReadOnlyList<(int Version, string Name, string Sql)> Scripts(string dialect)
     {
@@ -31,14 +31,14 @@ public sealed class Migrator(Database db, TimeProvider time)
 
     public async Task<int> RunAsync(CancellationToken ct)
     {
-        var scripts = Scripts("Sqlite");
-        if (scripts.Count == 0) throw new InvalidOperationException("no migration scripts are embedded in this build");
+        var all = scripts ?? Scripts("Sqlite");
+        if (all.Count == 0) throw new InvalidOperationException("no migration scripts are embedded in this build");
         await using var connection = await db.OpenAsync(ct);
         await connection.ExecuteAsync(SqliteDialect.DatabasePragmas);
         await connection.ExecuteAsync(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
         var applied = (await connection.QueryAsync<int>("SELECT version FROM schema_migrations")).ToHashSet();
-        var pending = scripts.Where(s => !applied.Contains(s.Version)).ToList();
+        var pending = all.Where(s => !applied.Contains(s.Version)).ToList();
         if (pending.Count == 0) return applied.Count == 0 ? 0 : applied.Max();
 
         if (applied.Count > 0) await BackupAsync(connection, applied.Max(), ct);

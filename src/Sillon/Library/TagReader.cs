@@ -146,18 +146,18 @@ public static partial class TagReader
             OriginalDate = originalDate,
             Genres = SplitGenres(Clean(tag.Genres)),
             Composers = Clean(tag.Composers),
-            Isrc = CleanOne(tag.ISRC) ?? CleanOne(Custom(file, "ISRC", "TSRC")),
+            Isrc = CleanOne(tag.ISRC) ?? CleanOne(Custom(file, "ISRC", "TSRC", "WM/ISRC")),
             Bpm = tag.BeatsPerMinute is > 0 and < 1000 ? (int)tag.BeatsPerMinute : null,
             Compilation = compilation,
             MbTrackId = CleanOne(tag.MusicBrainzTrackId) ?? CleanOne(Custom(file, "MUSICBRAINZ_TRACKID", "MusicBrainz Track Id")),
-            MbAlbumId = CleanOne(tag.MusicBrainzReleaseId),
-            MbArtistId = FirstOf(tag.MusicBrainzArtistId),
-            MbAlbumArtistId = FirstOf(tag.MusicBrainzReleaseArtistId),
-            MbReleaseGroupId = CleanOne(tag.MusicBrainzReleaseGroupId),
-            RgTrackGain = Finite(tag.ReplayGainTrackGain),
-            RgTrackPeak = Finite(tag.ReplayGainTrackPeak),
-            RgAlbumGain = Finite(tag.ReplayGainAlbumGain),
-            RgAlbumPeak = Finite(tag.ReplayGainAlbumPeak),
+            MbAlbumId = CleanOne(tag.MusicBrainzReleaseId) ?? CleanOne(Custom(file, "MusicBrainz Album Id")),
+            MbArtistId = FirstOf(tag.MusicBrainzArtistId) ?? FirstOf(CleanOne(Custom(file, "MusicBrainz Artist Id"))),
+            MbAlbumArtistId = FirstOf(tag.MusicBrainzReleaseArtistId) ?? FirstOf(CleanOne(Custom(file, "MusicBrainz Album Artist Id"))),
+            MbReleaseGroupId = CleanOne(tag.MusicBrainzReleaseGroupId) ?? CleanOne(Custom(file, "MusicBrainz Release Group Id")),
+            RgTrackGain = Finite(tag.ReplayGainTrackGain) ?? Decibels(Custom(file, "REPLAYGAIN_TRACK_GAIN", "replaygain_track_gain")),
+            RgTrackPeak = Finite(tag.ReplayGainTrackPeak) ?? Decibels(Custom(file, "REPLAYGAIN_TRACK_PEAK", "replaygain_track_peak")),
+            RgAlbumGain = Finite(tag.ReplayGainAlbumGain) ?? Decibels(Custom(file, "REPLAYGAIN_ALBUM_GAIN", "replaygain_album_gain")),
+            RgAlbumPeak = Finite(tag.ReplayGainAlbumPeak) ?? Decibels(Custom(file, "REPLAYGAIN_ALBUM_PEAK", "replaygain_album_peak")),
             Lyrics = CleanOne(tag.Lyrics) ?? CleanOne(Custom(file, "UNSYNCEDLYRICS", "LYRICS")),
             HasPicture = tag.Pictures is { Length: > 0 },
             Duration = Math.Max(0, properties.Duration.TotalSeconds),
@@ -262,6 +262,15 @@ public static partial class TagReader
     private static int? Positive(uint value) => value is > 0 and < 100000 ? (int)value : null;
 
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+
+    /// <summary>"-6.50 dB" or "0.988" → the number.</summary>
+    private static double? Decibels(string[] values)
+    {
+        var text = values.FirstOrDefault()?.Trim();
+        if (text is null) return null;
+        if (text.EndsWith("dB", StringComparison.OrdinalIgnoreCase)) text = text[..^2].Trim();
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v : null;
+    }
 
     private static int? YearOf(string? date) =>
         date is { Length: >= 4 } && int.TryParse(date.AsSpan(0, 4), NumberStyles.None, CultureInfo.InvariantCulture, out var y) && y > 0 ? y : null;

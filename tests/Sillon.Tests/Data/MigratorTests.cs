@@ -1,0 +1,61 @@
+using Microsoft.Data.Sqlite;
+using Sillon.Data;
+using Sillon.Tests.Fixtures;
+
+namespace Sillon.Tests.Data;
+
+public sealed class MigratorTests : IAsyncLifetime
+{
+    private readonly TestLibrary _lib = new();
+
+    [Fact]
+    public void Embedded_scripts_are_numbered_without_gaps()
+    {
+        var versions = Migrator.Scripts("Sqlite").Select(s => s.Version).ToList();
+        Assert.NotEmpty(versions);
+        Assert.Equal(Enumerable.Range(1, versions.Count), versions);
+    }
+
+    [Fact]
+    public async Task Migrating_twice_changes_nothing_and_makes_no_backup()
+    {
+        var db = new Database(_lib.Data);
+        var first = await db.MigrateAsync(TimeProvider.System);
+        var second = await db.MigrateAsync(TimeProvider.System);
+        Assert.Equal(first, second);
+        Assert.False(Directory.Exists(Path.Combine(_lib.Data, "backups")));
+        Assert.Equal("wal", await Sql.ScalarAsync<string>(_lib.Data, "PRAGMA journal_mode"));
+        Assert.Equal(1L, await Sql.ScalarAsync<long>(_lib.Data, "PRAGMA foreign_keys"));
+    }
+
+    [Fact]
+    public async Task Upgrade_backs_up_the_database_first()
+    {
+        var db = new Database(_lib.Data);
+        await new Migrator(db, TimeProvider.System, [(1, "0001_a", "CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (42);")]).RunAsync(default);
+        await new Migrator(db, TimeProvider.System, [(1, "0001_a", ""), (2, "0002_b", "CREATE TABLE b (y INTEGER);")]).RunAsync(default);
+
+        var backup = Assert.Single(Directory.GetFiles(Path.Combine(_lib.Data, "backups")));
+        Assert.Contains("-v1-", backup);
+        await using var c = new SqliteConnection($"Data Source={backup}");
+        await c.OpenAsync();
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT x FROM a";
+        Assert.Equal(42L, await cmd.ExecuteScalarAsync());
+        Assert.Equal(2L, await Sql.ScalarAsync<long>(_lib.Data, "SELECT MAX(version) FROM schema_migrations"));
+    }
+
+    [Fact]
+    public async Task Failed_migration_rolls_back_and_keeps_the_previous_version()
+    {
+        var db = new Database(_lib.Data);
+        await new Migrator(db, TimeProvider.System, [(1, "0001_a", "CREATE TABLE a (x INTEGER);")]).RunAsync(default);
+        var broken = new Migrator(db, TimeProvider.System, [(1, "0001_a", ""), (2, "0002_bad", "CREATE TABLE c (z INTEGER); THIS IS NOT SQL;")]);
+        await Assert.ThrowsAsync<SqliteException>(() => broken.RunAsync(default));
+        Assert.Equal(1L, await Sql.ScalarAsync<long>(_lib.Data, "SELECT MAX(version) FROM schema_migrations"));
+        Assert.Equal(0L, await Sql.ScalarAsync<long>(_lib.Data, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'c'"));
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync() => await _lib.DisposeAsync();
+}
