@@ -9,6 +9,7 @@ using Sillon.Data;
 using Sillon.Library;
 using Sillon.Observability;
 using Sillon.Streaming;
+using Sillon.Streaming.Transcoding;
 
 namespace Sillon;
 
@@ -54,6 +55,12 @@ public static partial class SillonApp
         services.AddHostedService<LibraryService>();
         services.AddSingleton<IAudioStore, LocalAudioStore>();
         services.AddSingleton<FileSender>();
+        services.AddOptions<TranscodeOptions>().BindConfiguration("Transcoding")
+            .Validate(o => o.CacheBytes >= 0 && o.MaxProcesses >= 0 && o.Watchdog > TimeSpan.Zero, "Transcoding: CacheBytes and MaxProcesses must not be negative, Watchdog must be positive")
+            .ValidateOnStart();
+        services.AddSingleton<TranscodeCache>();
+        services.AddSingleton<Transcoder>();
+        services.AddSingleton<StreamService>();
         services.AddSillonHealth();
         services.AddProblemDetails();
         services.AddOpenApi();

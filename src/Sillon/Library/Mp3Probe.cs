@@ -38,13 +38,16 @@ internal static class Mp3Probe
             if (span[i] != 0xFF || !TryParse(span[i..], out var frame)) continue;
             var next = i + frame.Length;
             var endsFile = audioStart + next >= audioEnd;
-            if (!endsFile && (next + 4 > span.Length || !TryParse(span[next..], out var second) || second.SampleRate != frame.SampleRate))
+            Frame second = default;
+            if (!endsFile && (next + 4 > span.Length || !TryParse(span[next..], out second) || second.SampleRate != frame.SampleRate))
                 continue;
             var audioBytes = audioEnd - audioStart - i;
-            var duration = VbrFrames(span[i..Math.Min(span.Length, i + frame.Length)], frame) is { } frames and > 0
-                ? (double)frames * frame.Samples / frame.SampleRate
-                : (double?)null;
-            int? bitrate = duration is > 0 ? (int)Math.Round(audioBytes * 8 / duration.Value / 1000) : null;
+            var (frames, constant) = VbrFrames(span[i..Math.Min(span.Length, i + frame.Length)], frame);
+            var duration = frames is > 0 ? (double)frames.Value * frame.Samples / frame.SampleRate : (double?)null;
+            // "Info" marks a constant-bitrate file: the audio frames' own bitrate is exact, where
+            // size / duration would count the Info frame and tags as audio.
+            int? bitrate = constant && !endsFile ? second.Bitrate
+                : duration is > 0 ? (int)Math.Round(audioBytes * 8 / duration.Value / 1000) : null;
             return new Result(duration, bitrate);
         }
         return null;
@@ -78,8 +81,8 @@ internal static class Mp3Probe
         return true;
     }
 
-    /// <summary>The frame count from a Xing/Info or VBRI header inside the first frame, if any.</summary>
-    private static long? VbrFrames(ReadOnlySpan<byte> first, Frame frame)
+    /// <summary>The frame count from a Xing/Info or VBRI header inside the first frame, if any, and whether it says "Info" (CBR).</summary>
+    private static (long? Frames, bool Constant) VbrFrames(ReadOnlySpan<byte> first, Frame frame)
     {
         var sideInfo = frame.Version == 1 ? (frame.Mono ? 17 : 32) : (frame.Mono ? 9 : 17);
         var xing = 4 + sideInfo;
@@ -89,12 +92,13 @@ internal static class Mp3Probe
             if (tag.SequenceEqual("Xing"u8) || tag.SequenceEqual("Info"u8))
             {
                 var flags = BinaryPrimitives.ReadUInt32BigEndian(first[(xing + 4)..]);
-                if ((flags & 1) != 0) return BinaryPrimitives.ReadUInt32BigEndian(first[(xing + 8)..]);
+                var constant = tag.SequenceEqual("Info"u8);
+                return ((flags & 1) != 0 ? BinaryPrimitives.ReadUInt32BigEndian(first[(xing + 8)..]) : null, constant);
             }
         }
         const int vbri = 4 + 32;
         if (first.Length >= vbri + 18 && first.Slice(vbri, 4).SequenceEqual("VBRI"u8))
-            return BinaryPrimitives.ReadUInt32BigEndian(first[(vbri + 14)..]);
-        return null;
+            return (BinaryPrimitives.ReadUInt32BigEndian(first[(vbri + 14)..]), false);
+        return (null, false);
     }
 }

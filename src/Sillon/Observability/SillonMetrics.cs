@@ -8,7 +8,8 @@ public sealed class SillonMetrics
 {
     public const string MeterName = "Sillon";
     private readonly Counter<long> _scans, _scanFiles, _streamBytes, _streams;
-    private readonly UpDownCounter<long> _activeStreams;
+    private readonly UpDownCounter<long> _activeStreams, _activeTranscodes;
+    private readonly Counter<long> _transcodes, _transcodeCacheHits;
     private long _catalogTracks;
 
     public SillonMetrics(IMeterFactory meters)
@@ -19,6 +20,9 @@ public sealed class SillonMetrics
         _streams = meter.CreateCounter<long>("sillon.stream.requests", description: "Stream requests served");
         _streamBytes = meter.CreateCounter<long>("sillon.stream.bytes", unit: "By", description: "Audio bytes sent to listeners");
         _activeStreams = meter.CreateUpDownCounter<long>("sillon.stream.active", description: "Streams being sent now");
+        _transcodes = meter.CreateCounter<long>("sillon.transcode.started", description: "ffmpeg processes started");
+        _transcodeCacheHits = meter.CreateCounter<long>("sillon.transcode.cache_hits", description: "Transcodes served from the disk cache");
+        _activeTranscodes = meter.CreateUpDownCounter<long>("sillon.transcode.active", description: "ffmpeg processes running now");
         meter.CreateObservableGauge("sillon.catalog.tracks", () => Volatile.Read(ref _catalogTracks), description: "Tracks in the catalog");
     }
 
@@ -43,4 +47,10 @@ public sealed class SillonMetrics
     public void StreamStarted() { _streams.Add(1); _activeStreams.Add(1); }
 
     public void StreamEnded(long bytes) { _activeStreams.Add(-1); _streamBytes.Add(bytes); }
+
+    public void TranscodeStarted() { _transcodes.Add(1); _activeTranscodes.Add(1); }
+
+    public void TranscodeEnded() => _activeTranscodes.Add(-1);
+
+    public void TranscodeCacheHit() => _transcodeCacheHits.Add(1);
 }

@@ -1,0 +1,41 @@
+namespace Sillon.Streaming.Transcoding;
+
+/// <summary>Options of transcoding, under "Transcoding" in configuration.</summary>
+public sealed class TranscodeOptions
+{
+    /// <summary>The encoder program: a name looked up on PATH, or a full path.</summary>
+    public string Ffmpeg { get; set; } = "ffmpeg";
+    /// <summary>Live ffmpeg processes at once; 0 means two per core. Above it requests get 503 + Retry-After.</summary>
+    public int MaxProcesses { get; set; }
+    /// <summary>Transcoded files kept on disk, least recently used evicted first.</summary>
+    public long CacheBytes { get; set; } = 1L << 30;
+    /// <summary>An encoder that produces nothing for this long is considered hung and killed.</summary>
+    public TimeSpan Watchdog { get; set; } = TimeSpan.FromSeconds(20);
+    /// <summary>How long a client is told to wait when every encoder slot is busy.</summary>
+    public int RetryAfterSeconds { get; set; } = 5;
+
+    public int EffectiveMaxProcesses => MaxProcesses > 0 ? MaxProcesses : 2 * Environment.ProcessorCount;
+}
+
+/// <summary>An output format: how ffmpeg makes it, what we call it on the wire, and its bitrate bounds.</summary>
+public sealed record OutputFormat(
+    string Name, string Suffix, string ContentType, string Codec, string Muxer, int DefaultBitrate, int MinBitrate, int MaxBitrate,
+    bool Lossless, string[] ExtraArgs)
+{
+    public static readonly OutputFormat Mp3 = new("mp3", "mp3", "audio/mpeg", "libmp3lame", "mp3", 192, 32, 320, false, ["-write_xing", "0"]);
+    public static readonly OutputFormat Opus = new("opus", "opus", "audio/ogg; codecs=opus", "libopus", "ogg", 128, 16, 256, false, ["-ar", "48000", "-vbr", "constrained"]);
+    public static readonly OutputFormat Aac = new("aac", "aac", "audio/aac", "aac", "adts", 192, 32, 320, false, []);
+    // Fragmented MP4 can be written to a pipe and played while it grows.
+    public static readonly OutputFormat M4a = new("m4a", "m4a", "audio/mp4", "aac", "mp4", 192, 32, 320, false, ["-movflags", "frag_keyframe+empty_moov+default_base_moof"]);
+    public static readonly OutputFormat Flac = new("flac", "flac", "audio/flac", "flac", "flac", 0, 0, 0, true, []);
+
+    public static readonly IReadOnlyDictionary<string, OutputFormat> All = new Dictionary<string, OutputFormat>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["mp3"] = Mp3, ["opus"] = Opus, ["ogg"] = Opus, ["aac"] = Aac, ["m4a"] = M4a, ["mp4"] = M4a, ["flac"] = Flac,
+    };
+
+    public const string Raw = "raw";
+
+    /// <summary>Snap a requested bitrate into what the encoder accepts.</summary>
+    public int ClampBitrate(int kbps) => Lossless ? 0 : Math.Clamp(kbps, MinBitrate, MaxBitrate);
+}

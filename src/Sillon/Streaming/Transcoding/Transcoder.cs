@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Sillon.Observability;
+
+namespace Sillon.Streaming.Transcoding;
+
+/// <summary>What the transcoder hands a request: a finished file, a live transcode to follow, or why not.</summary>
+public abstract record TranscodeResult
+{
+    public sealed record Cached(string Path) : TranscodeResult;
+    /// <summary>The caller owns one listener slot and must call <see cref="LiveTranscode.RemoveListener"/>, and dispose the reader.</summary>
+    public sealed record Live(LiveTranscode Transcode, FileStream Reader) : TranscodeResult;
+    public sealed record Busy(int RetryAfterSeconds) : TranscodeResult;
+    public sealed record Unavailable(string Message) : TranscodeResult;
+}
+
+/// <summary>
+/// Runs ffmpeg (arguments as a list, never through a shell) behind a concurrency limit and the
+/// on-disk cache. Requests for the same track, mtime, format, bitrate, offset and gain share one
+/// process; above the limit a request is refused at once rather than queued.
+/// </summary>
+public sealed partial class Transcoder
+{
+    private readonly TranscodeOptions _options;
+    private readonly TranscodeCache _cache;
+    private readonly SillonMetrics _metrics;
+    private readonly ILogger<Transcoder> _log;
+    private readonly SemaphoreSlim _slots;
+    private readonly Dictionary<string, LiveTranscode> _live = new();
+    private readonly Lock _gate = new();
+
+    public Transcoder(IOptions<TranscodeOptions> options, TranscodeCache cache, SillonMetrics metrics, ILogger<Transcoder> log)
+    {
+        _options = options.Value;
+        _cache = cache;
+        _metrics = metrics;
+        _log = log;
+        _slots = new SemaphoreSlim(_options.EffectiveMaxProcesses, _options.EffectiveMaxProcesses);
+        FfmpegPath = Resolve(_options.Ffmpeg);
+        if (FfmpegPath is null) LogNoFfmpeg(_options.Ffmpeg);
+    }
+
+    /// <summary>The resolved encoder, or null when it is not on this machine.</summary>
+    public string? FfmpegPath { get; }
+    public bool Available => FfmpegPath is not null;
+    public string UnavailableReason => $"transcoding needs ffmpeg, which was not found (Transcoding:Ffmpeg = '{_options.Ffmpeg}'); install it (apt-get install ffmpeg) or stream the original with format=raw";
+    public int MaxProcesses => _options.EffectiveMaxProcesses;
+    public TranscodeCache Cache => _cache;
+
+    public int ActiveProcesses
+    {
+        get { lock (_gate) return _live.Count; }
+    }
+
+    public IReadOnlyList<int> ProcessIds
+    {
+        get { lock (_gate) return _live.Values.Select(l => l.ProcessId).OfType<int>().ToList(); }
+    }
+
+    public TranscodeResult Open(SourceTrack source, StreamPlan.Transcode plan)
+    {
+        if (FfmpegPath is null) return new TranscodeResult.Unavailable(UnavailableReason);
+        var key = TranscodeCache.Key(source, plan);
+        lock (_gate)
+        {
+            if (_cache.Find(key) is { } cached)
+            {
+                _metrics.TranscodeCacheHit();
+                return new TranscodeResult.Cached(cached);
+            }
+            if (_live.TryGetValue(key, out var running) && running.AddListener())
+                return new TranscodeResult.Live(running, running.OpenReader());
+            if (!_slots.Wait(0)) return new TranscodeResult.Busy(_options.RetryAfterSeconds);
+
+            var live = new LiveTranscode(key, _cache.PartPath(key, plan.Format), plan.Format);
+            live.AddListener();
+            _live[key] = live;
+            var reader = live.OpenReader();
+            _metrics.TranscodeStarted();
+            live.Start(StartInfo(FfmpegPath, source, plan), _options.Watchdog, (ok, error) => FinishAsync(live, source, ok, error));
+            return new TranscodeResult.Live(live, reader);
+        }
+    }
+
+    private Task FinishAsync(LiveTranscode live, SourceTrack source, bool ok, string error)
+    {
+        try
+        {
+            lock (_gate)
+            {
+                _live.Remove(live.Key);
+                if (ok) _cache.Commit(live.Key, live.PartPath);
+                else TryDelete(live.PartPath);
+            }
+            if (!ok && !error.StartsWith("stopped: the last listener left", StringComparison.Ordinal)) LogFailed(source.Path, error);
+        }
+        finally
+        {
+            _slots.Release();
+            _metrics.TranscodeEnded();
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The ffmpeg command line, as an argument list.</summary>
+    public static ProcessStartInfo StartInfo(string ffmpeg, SourceTrack source, StreamPlan.Transcode plan)
+    {
+        var psi = new ProcessStartInfo(ffmpeg)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = false,
+            UseShellExecute = false,
+        };
+        var args = psi.ArgumentList;
+        foreach (var a in new[] { "-nostdin", "-hide_banner", "-loglevel", "error" }) args.Add(a);
+        if (plan.Offset > 0) { args.Add("-ss"); args.Add(plan.Offset.ToString("0.###", CultureInfo.InvariantCulture)); }
+        // "file:" so that no name inside the library is ever taken for an ffmpeg protocol.
+        args.Add("-i"); args.Add("file:" + source.Path);
+        foreach (var a in new[] { "-map", "0:a:0", "-vn", "-sn", "-map_metadata", "-1" }) args.Add(a);
+        if (plan.GainDb is { } gain) { args.Add("-af"); args.Add(string.Create(CultureInfo.InvariantCulture, $"volume={gain:0.##}dB")); }
+        args.Add("-c:a"); args.Add(plan.Format.Codec);
+        if (!plan.Format.Lossless) { args.Add("-b:a"); args.Add(string.Create(CultureInfo.InvariantCulture, $"{plan.BitRate}k")); }
+        foreach (var a in plan.Format.ExtraArgs) args.Add(a);
+        args.Add("-f"); args.Add(plan.Format.Muxer);
+        args.Add("pipe:1");
+        return psi;
+    }
+
+    private static string? Resolve(string program)
+    {
+        if (program.Contains('/')) return File.Exists(program) ? program : null;
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, program);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Transcoding is unavailable: '{Program}' was not found. Originals still stream.")]
+    private partial void LogNoFfmpeg(string program);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Transcoding {Path} failed: {Error}")]
+    private partial void LogFailed(string path, string error);
+}
