@@ -107,7 +107,9 @@ public sealed class LiveTranscode
             }
             await process.WaitForExitAsync(_stop.Token);
             await stderr;
-            ok = process.ExitCode == 0 && Written > 0;
+            // ffmpeg gets through damaged input with exit code 0 but says so on stderr (at -loglevel
+            // error): the listener got what could be decoded, the cache must not keep it.
+            ok = process.ExitCode == 0 && Written > 0 && error.Length == 0;
             if (!ok && error.Length == 0) error.Append($"ffmpeg exited with code {process.ExitCode}");
         }
         catch (OperationCanceledException)

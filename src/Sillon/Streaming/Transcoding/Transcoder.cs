@@ -78,13 +78,18 @@ public sealed partial class Transcoder
             _live[key] = live;
             var reader = live.OpenReader();
             _metrics.TranscodeStarted();
-            live.Start(StartInfo(FfmpegPath, source, plan), _options.Watchdog, (ok, error) => FinishAsync(live, source, ok, error));
+            live.Start(StartInfo(FfmpegPath, source, plan), _options.Watchdog, (ok, error) => FinishAsync(live, source, plan, ok, error));
             return new TranscodeResult.Live(live, reader);
         }
     }
 
-    private Task FinishAsync(LiveTranscode live, SourceTrack source, bool ok, string error)
+    private Task FinishAsync(LiveTranscode live, SourceTrack source, StreamPlan.Transcode plan, bool ok, string error)
     {
+        // ffmpeg stops quietly, exit code 0, where a damaged file's audio ends: an output far shorter
+        // than the catalogued duration is a damaged source, not a transcode worth keeping.
+        var expected = TranscodeDecision.EstimateBytes(plan, source.Duration);
+        if (ok && expected > 0 && live.Written < expected / 2)
+            (ok, error) = (false, $"output ended early ({live.Written} of about {expected} bytes): the source file looks damaged");
         try
         {
             lock (_gate)
