@@ -49,7 +49,7 @@ public sealed class StreamService(Database db, FileSender files, Transcoder tran
 
     private async Task<StreamOutcome> TranscodeAsync(HttpContext http, SourceTrack source, StreamPlan.Transcode plan, bool estimate, CancellationToken ct)
     {
-        switch (transcoder.Open(source, plan))
+        switch (await transcoder.OpenAsync(source, plan, ct))
         {
             case TranscodeResult.Unavailable u:
                 return new StreamOutcome.Unavailable(u.Message);

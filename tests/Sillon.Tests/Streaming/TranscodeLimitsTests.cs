@@ -68,16 +68,29 @@ public sealed class TranscodeLimitsTests : IAsyncLifetime
     [Fact]
     public async Task Above_the_process_limit_requests_get_503_with_retry_after()
     {
-        var (client, id) = await StartAsync(new() { ["Transcoding:Ffmpeg"] = SlowFfmpeg(Path.Combine(_lib.Root, "l")), ["Transcoding:MaxProcesses"] = "1" });
+        var (client, id) = await StartAsync(new() { ["Transcoding:Ffmpeg"] = SlowFfmpeg(Path.Combine(_lib.Root, "l")), ["Transcoding:MaxProcesses"] = "1", ["Transcoding:SlotWait"] = "00:00:00.3" });
         using var busy = await OpenAsync(client, $"/api/v1/tracks/{id}/stream?format=mp3&maxBitRate=128");
         Assert.Equal(HttpStatusCode.OK, busy.StatusCode);
 
+        var started = DateTime.UtcNow;
         var refused = await client.GetAsync($"/api/v1/tracks/{id}/stream?format=opus&maxBitRate=96");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
-        Assert.Equal(TimeSpan.FromSeconds(5), refused.Headers.RetryAfter!.Delta);
+        Assert.Equal(TimeSpan.FromSeconds(2), refused.Headers.RetryAfter!.Delta);
+        // The wait for a slot is bounded: no queue.
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(3));
         // The original still streams: the limit is on encoders, not listeners.
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/v1/tracks/{id}/stream?format=raw")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_request_waits_briefly_for_a_slot_freed_by_a_finishing_transcode()
+    {
+        var (client, id) = await StartAsync(new() { ["Transcoding:MaxProcesses"] = "1", ["Transcoding:SlotWait"] = "00:00:10" }, seconds: 30);
+        var first = client.GetByteArrayAsync($"/api/v1/tracks/{id}/stream?format=mp3&maxBitRate=128");
+        var second = client.GetAsync($"/api/v1/tracks/{id}/stream?format=opus&maxBitRate=96");
+        await first;
+        Assert.Equal(HttpStatusCode.OK, (await second).StatusCode);
     }
 
     [Fact]

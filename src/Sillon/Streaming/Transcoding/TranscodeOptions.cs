@@ -11,8 +11,14 @@ public sealed class TranscodeOptions
     public long CacheBytes { get; set; } = 1L << 30;
     /// <summary>An encoder that produces nothing for this long is considered hung and killed.</summary>
     public TimeSpan Watchdog { get; set; } = TimeSpan.FromSeconds(20);
-    /// <summary>How long a client is told to wait when every encoder slot is busy.</summary>
-    public int RetryAfterSeconds { get; set; } = 5;
+    /// <summary>
+    /// How long a request may wait for a free encoder slot before it is refused. Transcodes take a
+    /// second or two, so a short, bounded wait absorbs bursts (an album queued at once) without
+    /// ever becoming an unbounded queue.
+    /// </summary>
+    public TimeSpan SlotWait { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>How long a refused client is told to wait.</summary>
+    public int RetryAfterSeconds { get; set; } = 2;
 
     public int EffectiveMaxProcesses => MaxProcesses > 0 ? MaxProcesses : 2 * Environment.ProcessorCount;
 }

@@ -58,29 +58,45 @@ public sealed partial class Transcoder
         get { lock (_gate) return _live.Values.Select(l => l.ProcessId).OfType<int>().ToList(); }
     }
 
-    public TranscodeResult Open(SourceTrack source, StreamPlan.Transcode plan)
+    public async Task<TranscodeResult> OpenAsync(SourceTrack source, StreamPlan.Transcode plan, CancellationToken ct)
     {
         if (FfmpegPath is null) return new TranscodeResult.Unavailable(UnavailableReason);
         var key = TranscodeCache.Key(source, plan);
-        lock (_gate)
+        var haveSlot = false;
+        while (true)
         {
-            if (_cache.Find(key) is { } cached)
+            lock (_gate)
             {
-                _metrics.TranscodeCacheHit();
-                return new TranscodeResult.Cached(cached);
+                if (_cache.Find(key) is { } cached)
+                {
+                    if (haveSlot) _slots.Release();
+                    _metrics.TranscodeCacheHit();
+                    return new TranscodeResult.Cached(cached);
+                }
+                if (_live.TryGetValue(key, out var running) && running.AddListener())
+                {
+                    if (haveSlot) _slots.Release();
+                    return new TranscodeResult.Live(running, running.OpenReader());
+                }
+                if (haveSlot || _slots.Wait(0)) return Start(key, source, plan);
             }
-            if (_live.TryGetValue(key, out var running) && running.AddListener())
-                return new TranscodeResult.Live(running, running.OpenReader());
-            if (!_slots.Wait(0)) return new TranscodeResult.Busy(_options.RetryAfterSeconds);
-
-            var live = new LiveTranscode(key, _cache.PartPath(key, plan.Format), plan.Format);
-            live.AddListener();
-            _live[key] = live;
-            var reader = live.OpenReader();
-            _metrics.TranscodeStarted();
-            live.Start(StartInfo(FfmpegPath, source, plan), _options.Watchdog, (ok, error) => FinishAsync(live, source, plan, ok, error));
-            return new TranscodeResult.Live(live, reader);
+            // Every slot is busy: wait a bounded moment outside the lock, then look again (the
+            // same transcode may have been started, or finished into the cache, meanwhile).
+            if (!await _slots.WaitAsync(_options.SlotWait, ct)) return new TranscodeResult.Busy(_options.RetryAfterSeconds);
+            haveSlot = true;
         }
+    }
+
+    /// <summary>Starts a transcode in a slot already taken. Called under the gate.</summary>
+    private TranscodeResult.Live Start(string key, SourceTrack source, StreamPlan.Transcode plan)
+    {
+        var live = new LiveTranscode(key, _cache.PartPath(key, plan.Format), plan.Format);
+        live.AddListener();
+        _live[key] = live;
+        var reader = live.OpenReader();
+        _metrics.TranscodeStarted();
+        live.Start(StartInfo(FfmpegPath!, source, plan), _options.Watchdog, (ok, error) => FinishAsync(live, source, plan, ok, error));
+        return new TranscodeResult.Live(live, reader);
     }
 
     private Task FinishAsync(LiveTranscode live, SourceTrack source, StreamPlan.Transcode plan, bool ok, string error)
