@@ -30,6 +30,7 @@ public sealed class CatalogWriter : IDisposable
     private readonly Dictionary<string, long> _genres = new(StringComparer.OrdinalIgnoreCase);
     private readonly SqliteCommand _insertTrack, _updateTrack, _deleteLinks, _deleteGenres, _insertLink, _insertGenreLink,
         _upsertArtist, _upsertAlbum, _upsertGenre;
+    private readonly SqliteParameter[] _insertParameters, _updateParameters;
     private SqliteTransaction? _tx;
 
     public CatalogWriter(SqliteConnection connection, DateTimeOffset now)
@@ -57,11 +58,8 @@ public sealed class CatalogWriter : IDisposable
             ON CONFLICT (album_key) DO UPDATE SET name = excluded.name RETURNING id
             """);
         _upsertGenre = Command("INSERT INTO genres (name) VALUES ($name) ON CONFLICT (name) DO UPDATE SET name = genres.name RETURNING id");
-        foreach (var c in TrackColumns)
-        {
-            _insertTrack.Parameters.Add("$" + c, SqliteType.Text);
-            _updateTrack.Parameters.Add("$" + c, SqliteType.Text);
-        }
+        _insertParameters = [.. TrackColumns.Select(c => _insertTrack.Parameters.Add("$" + c, SqliteType.Text))];
+        _updateParameters = [.. TrackColumns.Select(c => _updateTrack.Parameters.Add("$" + c, SqliteType.Text))];
     }
 
     public void Begin() => SetTransaction(_connection.BeginTransaction());
@@ -78,51 +76,20 @@ public sealed class CatalogWriter : IDisposable
     {
         var albumId = Album(tags);
         var command = id is null ? _insertTrack : _updateTrack;
-        var p = command.Parameters;
         var suffix = AudioFormats.Suffix(file.Path).ToString().ToLowerInvariant();
-        Set(p, "root_id", file.RootId);
-        Set(p, "folder_id", folderId);
-        Set(p, "album_id", albumId);
-        Set(p, "path", file.Path);
-        Set(p, "size", file.Size);
-        Set(p, "mtime", file.MtimeMs);
-        Set(p, "fingerprint", tags.Fingerprint());
-        Set(p, "title", tags.Title);
-        Set(p, "sort_title", Names.SortKey(tags.Title));
-        Set(p, "display_artist", tags.DisplayArtist);
-        Set(p, "display_album_artist", tags.DisplayAlbumArtist);
-        Set(p, "track_number", tags.TrackNumber);
-        Set(p, "track_total", tags.TrackTotal);
-        Set(p, "disc_number", tags.DiscNumber);
-        Set(p, "disc_total", tags.DiscTotal);
-        Set(p, "disc_subtitle", tags.DiscSubtitle);
-        Set(p, "year", tags.Year);
-        Set(p, "date", tags.Date);
-        Set(p, "original_date", tags.OriginalDate);
-        Set(p, "composer", tags.Composers.Count == 0 ? null : string.Join(", ", tags.Composers));
-        Set(p, "isrc", tags.Isrc);
-        Set(p, "bpm", tags.Bpm);
-        Set(p, "compilation", tags.Compilation ? 1 : 0);
-        Set(p, "mbz_track_id", tags.MbTrackId);
-        Set(p, "mbz_album_id", tags.MbAlbumId);
-        Set(p, "mbz_artist_id", tags.MbArtistId);
-        Set(p, "mbz_album_artist_id", tags.MbAlbumArtistId);
-        Set(p, "mbz_release_group_id", tags.MbReleaseGroupId);
-        Set(p, "rg_track_gain", tags.RgTrackGain);
-        Set(p, "rg_track_peak", tags.RgTrackPeak);
-        Set(p, "rg_album_gain", tags.RgAlbumGain);
-        Set(p, "rg_album_peak", tags.RgAlbumPeak);
-        Set(p, "lyrics", tags.Lyrics);
-        Set(p, "has_picture", tags.HasPicture ? 1 : 0);
-        Set(p, "duration", tags.Duration);
-        Set(p, "bitrate", tags.Bitrate);
-        Set(p, "sample_rate", tags.SampleRate);
-        Set(p, "bit_depth", tags.BitDepth);
-        Set(p, "channels", tags.Channels);
-        Set(p, "codec", tags.Codec);
-        Set(p, "suffix", suffix);
-        Set(p, "content_type", AudioFormats.ContentType(suffix));
-        Set(p, "updated_at", _now);
+        object?[] values =
+        [
+            file.RootId, folderId, albumId, file.Path, file.Size, file.MtimeMs, tags.Fingerprint(), tags.Title, Names.SortKey(tags.Title),
+            tags.DisplayArtist, tags.DisplayAlbumArtist, tags.TrackNumber, tags.TrackTotal, tags.DiscNumber, tags.DiscTotal,
+            tags.DiscSubtitle, tags.Year, tags.Date, tags.OriginalDate, tags.Composers.Count == 0 ? null : string.Join(", ", tags.Composers),
+            tags.Isrc, tags.Bpm, tags.Compilation ? 1 : 0,
+            tags.MbTrackId, tags.MbAlbumId, tags.MbArtistId, tags.MbAlbumArtistId, tags.MbReleaseGroupId,
+            tags.RgTrackGain, tags.RgTrackPeak, tags.RgAlbumGain, tags.RgAlbumPeak, tags.Lyrics, tags.HasPicture ? 1 : 0,
+            tags.Duration, tags.Bitrate, tags.SampleRate, tags.BitDepth, tags.Channels, tags.Codec, suffix, AudioFormats.ContentType(suffix), _now,
+        ];
+        // Parameters are set by position: a by-name lookup per column per track adds up over a library.
+        var parameters = id is null ? _insertParameters : _updateParameters;
+        for (var i = 0; i < values.Length; i++) parameters[i].Value = values[i] ?? DBNull.Value;
 
         long trackId;
         if (id is null)
@@ -131,7 +98,7 @@ public sealed class CatalogWriter : IDisposable
         }
         else
         {
-            p["$id"].Value = id.Value;
+            command.Parameters["$id"].Value = id.Value;
             command.ExecuteNonQuery();
             trackId = id.Value;
             Run(_deleteLinks, ("$track", trackId));
@@ -207,8 +174,6 @@ public sealed class CatalogWriter : IDisposable
         using var reader = command.ExecuteReader();
         while (reader.Read()) into[reader.GetString(0)] = reader.GetInt64(1);
     }
-
-    private static void Set(SqliteParameterCollection p, string column, object? value) => p["$" + column].Value = value ?? DBNull.Value;
 
     private static void Run(SqliteCommand command, params (string Name, object? Value)[] values)
     {

@@ -52,7 +52,8 @@ public sealed partial class LibraryWalker(CoverArtNames coverNames)
                     var name = entry.Name;
                     if (name.StartsWith('.')) continue; // hidden files and AppleDouble "._x.mp3" junk
                     var isDir = (entry.Attributes & FileAttributes.Directory) != 0;
-                    var isLink = entry.LinkTarget is not null;
+                    // The attribute comes with the directory entry; LinkTarget would cost a readlink per file.
+                    var isLink = (entry.Attributes & FileAttributes.ReparsePoint) != 0;
                     if (isLink)
                     {
                         // Resolve to learn whether it is a directory, and to catch loops and dangling links.

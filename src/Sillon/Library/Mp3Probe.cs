@@ -29,11 +29,30 @@ internal static class Mp3Probe
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
         audioEnd = Math.Min(audioEnd <= 0 ? stream.Length : audioEnd, stream.Length);
         if (audioStart < 0 || audioStart >= audioEnd) return null;
-        var window = new byte[(int)Math.Min(64 * 1024 + 4096, audioEnd - audioStart)];
-        stream.Position = audioStart;
-        var read = stream.ReadAtLeast(window, window.Length, throwOnEndOfStream: false);
-        var span = window.AsSpan(0, read);
-        for (var i = 0; i + 4 <= span.Length && i < 64 * 1024; i++)
+        // Audio nearly always starts right after the tags: look at 8 KiB first, and search further
+        // (up to 64 KiB of junk) only when that finds nothing. The scan reads every file this way.
+        return Search(stream, audioStart, audioEnd, 8 * 1024) ?? (audioEnd - audioStart > 8 * 1024 ? Search(stream, audioStart, audioEnd, 64 * 1024) : null);
+    }
+
+    private static Result? Search(FileStream stream, long audioStart, long audioEnd, int limit)
+    {
+        var size = (int)Math.Min(limit + 4096, audioEnd - audioStart);
+        var window = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            stream.Position = audioStart;
+            var read = stream.ReadAtLeast(window.AsSpan(0, size), size, throwOnEndOfStream: false);
+            return Find(window.AsSpan(0, read), audioStart, audioEnd, limit);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(window);
+        }
+    }
+
+    private static Result? Find(ReadOnlySpan<byte> span, long audioStart, long audioEnd, int limit)
+    {
+        for (var i = 0; i + 4 <= span.Length && i < limit; i++)
         {
             if (span[i] != 0xFF || !TryParse(span[i..], out var frame)) continue;
             var next = i + frame.Length;

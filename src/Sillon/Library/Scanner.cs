@@ -82,6 +82,7 @@ public sealed partial class Scanner(
             "INSERT INTO scan_runs (started_at, status, full_scan) VALUES (@now, 'running', @full) RETURNING id", new { now = startedText, full });
 
         // Phase 1: walk.
+        var phases = new PhaseClock(time);
         var walker = new LibraryWalker(new CoverArtNames(Options.CoverArtPriority));
         var walk = new WalkResult();
         var scannedRoots = new HashSet<long>();
@@ -127,6 +128,7 @@ public sealed partial class Scanner(
 
         // Phase 2: classify against what the catalog holds.
         progress.Phase = "comparing";
+        phases.Next("comparing");
         var existing = new Dictionary<string, Existing>(StringComparer.Ordinal);
         foreach (var row in await connection.QueryAsync<Existing>("SELECT id AS Id, path AS Path, size AS Size, mtime AS Mtime, fingerprint AS Fingerprint, root_id AS RootId, album_id AS AlbumId FROM tracks"))
             existing[row.Path] = row;
@@ -156,6 +158,7 @@ public sealed partial class Scanner(
 
         // Phase 3: folders, then tags read in parallel into one batching writer.
         progress.Phase = "reading";
+        phases.Next("reading");
         var folderIds = await WriteFoldersAsync(connection, walk, ct);
         var touchedAlbums = new HashSet<long>();
         var counts = new Counts();
@@ -222,15 +225,18 @@ public sealed partial class Scanner(
 
         // Phase 4: what is gone from the disk leaves the catalog.
         progress.Phase = "removing";
+        phases.Next("removing");
         var removedAlbums = missing.Where(m => missingIds.Contains(m.Id)).Select(m => m.AlbumId);
         touchedAlbums.UnionWith(removedAlbums);
         counts.Removed = await DeleteTracksAsync(connection, missingIds, ct);
 
         // Phase 5: albums, covers, orphans.
         progress.Phase = "albums";
+        phases.Next("albums");
         await FinishAlbumsAsync(connection, interrupted || full ? null : touchedAlbums, walk, scannedRoots, ct);
 
         counts.Unchanged = unchanged;
+        counts.Phases = phases.Stop();
         return await FinishRunAsync(connection, runId, progress, errors, ScanStatus.Completed, counts, ct);
     }
 
@@ -342,6 +348,7 @@ public sealed partial class Scanner(
             Removed = counts.Removed,
             Unchanged = counts.Unchanged,
             Moved = counts.Moved,
+            PhaseSeconds = counts.Phases,
             Tracks = totals.Tracks,
             Albums = totals.Albums,
             Artists = totals.Artists,
@@ -366,6 +373,29 @@ public sealed partial class Scanner(
     private sealed class Counts
     {
         public int Added, Updated, Removed, Unchanged, Moved;
+        public IReadOnlyDictionary<string, double> Phases = new Dictionary<string, double>();
+    }
+
+    /// <summary>Seconds spent in each phase, reported in the summary: where a slow scan spends its time.</summary>
+    private sealed class PhaseClock(TimeProvider time)
+    {
+        private readonly Dictionary<string, double> _seconds = [];
+        private string _phase = "walking";
+        private long _started = time.GetTimestamp();
+
+        public void Next(string phase)
+        {
+            var now = time.GetTimestamp();
+            _seconds[_phase] = Math.Round(time.GetElapsedTime(_started, now).TotalSeconds, 3);
+            (_phase, _started) = (phase, now);
+        }
+
+        public IReadOnlyDictionary<string, double> Stop()
+        {
+            Next("");
+            _seconds.Remove("");
+            return _seconds;
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot read {Path}: {Reason}")]

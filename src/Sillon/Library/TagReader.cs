@@ -101,18 +101,19 @@ public static partial class TagReader
     private static TrackTags Map(TagLib.File file, string path)
     {
         var tag = file.Tag;
+        var extra = new Fields(file);
         var properties = file.Properties;
 
         var artistTag = Clean(tag.Performers);
-        var artistsTag = Clean(Custom(file, "ARTISTS"));
+        var artistsTag = Clean(extra.Get("ARTISTS"));
         // ARTISTS (Picard) is the list; ARTIST stays the display form such as "A feat. B".
         var artists = artistsTag.Count > 0 ? artistsTag : artistTag;
         var displayArtist = artistTag.Count == 1 ? artistTag[0] : artists.Count > 0 ? string.Join(" • ", artists) : UnknownArtist;
         if (artists.Count == 0) artists = [UnknownArtist];
 
-        var compilation = Truthy(Custom(file, "COMPILATION", "TCMP", "cpil", "WM/IsCompilation"));
+        var compilation = Truthy(extra.Get("COMPILATION", "TCMP", "cpil", "WM/IsCompilation"));
         var albumArtistTag = Clean(tag.AlbumArtists);
-        var albumArtistsTag = Clean(Custom(file, "ALBUMARTISTS"));
+        var albumArtistsTag = Clean(extra.Get("ALBUMARTISTS"));
         var albumArtists = albumArtistsTag.Count > 0 ? albumArtistsTag : albumArtistTag;
         string displayAlbumArtist;
         if (albumArtists.Count > 0)
@@ -123,8 +124,8 @@ public static partial class TagReader
             (albumArtists, displayAlbumArtist) = (artists, displayArtist);
         if (string.Equals(displayAlbumArtist, VariousArtists, StringComparison.OrdinalIgnoreCase)) compilation = true;
 
-        var date = CleanOne(Custom(file, "DATE", "TDRC", "TYER", "©day", "WM/Year", "YEAR"));
-        var originalDate = CleanOne(Custom(file, "ORIGINALDATE", "TDOR", "ORIGINALYEAR", "TORY", "WM/OriginalReleaseYear"));
+        var date = CleanOne(extra.Get("DATE", "TDRC", "TYER", "©day", "WM/Year", "YEAR"));
+        var originalDate = CleanOne(extra.Get("ORIGINALDATE", "TDOR", "ORIGINALYEAR", "TORY", "WM/OriginalReleaseYear"));
         int? year = tag.Year is > 0 and < 10000 ? (int)tag.Year : YearOf(date);
 
         var title = CleanOne(tag.Title) ?? TitleFromFileName(path);
@@ -136,29 +137,29 @@ public static partial class TagReader
             AlbumArtists = albumArtists,
             DisplayAlbumArtist = displayAlbumArtist,
             Album = CleanOne(tag.Album) ?? UnknownAlbum,
-            TrackNumber = Positive(tag.Track) ?? NumberPart(Custom(file, "TRACKNUMBER", "TRACK", "WM/TrackNumber"), 0),
-            TrackTotal = Positive(tag.TrackCount) ?? NumberPart(Custom(file, "TRACKNUMBER", "TRACK", "WM/TrackNumber"), 1) ?? NumberPart(Custom(file, "TRACKTOTAL", "TOTALTRACKS"), 0),
-            DiscNumber = Positive(tag.Disc) ?? NumberPart(Custom(file, "DISCNUMBER", "DISC", "WM/PartOfSet"), 0),
-            DiscTotal = Positive(tag.DiscCount) ?? NumberPart(Custom(file, "DISCNUMBER", "DISC", "WM/PartOfSet"), 1) ?? NumberPart(Custom(file, "DISCTOTAL", "TOTALDISCS"), 0),
-            DiscSubtitle = CleanOne(Custom(file, "DISCSUBTITLE", "TSST", "SETSUBTITLE", "WM/SetSubTitle")),
+            TrackNumber = Positive(tag.Track) ?? NumberPart(extra.Get("TRACKNUMBER", "TRACK", "WM/TrackNumber"), 0),
+            TrackTotal = Positive(tag.TrackCount) ?? NumberPart(extra.Get("TRACKNUMBER", "TRACK", "WM/TrackNumber"), 1) ?? NumberPart(extra.Get("TRACKTOTAL", "TOTALTRACKS"), 0),
+            DiscNumber = Positive(tag.Disc) ?? NumberPart(extra.Get("DISCNUMBER", "DISC", "WM/PartOfSet"), 0),
+            DiscTotal = Positive(tag.DiscCount) ?? NumberPart(extra.Get("DISCNUMBER", "DISC", "WM/PartOfSet"), 1) ?? NumberPart(extra.Get("DISCTOTAL", "TOTALDISCS"), 0),
+            DiscSubtitle = CleanOne(extra.Get("DISCSUBTITLE", "TSST", "SETSUBTITLE", "WM/SetSubTitle")),
             Year = year,
             Date = date,
             OriginalDate = originalDate,
             Genres = SplitGenres(Clean(tag.Genres)),
             Composers = Clean(tag.Composers),
-            Isrc = CleanOne(tag.ISRC) ?? CleanOne(Custom(file, "ISRC", "TSRC", "WM/ISRC")),
+            Isrc = CleanOne(tag.ISRC) ?? CleanOne(extra.Get("ISRC", "TSRC", "WM/ISRC")),
             Bpm = tag.BeatsPerMinute is > 0 and < 1000 ? (int)tag.BeatsPerMinute : null,
             Compilation = compilation,
-            MbTrackId = CleanOne(tag.MusicBrainzTrackId) ?? CleanOne(Custom(file, "MUSICBRAINZ_TRACKID", "MusicBrainz Track Id")),
-            MbAlbumId = CleanOne(tag.MusicBrainzReleaseId) ?? CleanOne(Custom(file, "MusicBrainz Album Id")),
-            MbArtistId = FirstOf(tag.MusicBrainzArtistId) ?? FirstOf(CleanOne(Custom(file, "MusicBrainz Artist Id"))),
-            MbAlbumArtistId = FirstOf(tag.MusicBrainzReleaseArtistId) ?? FirstOf(CleanOne(Custom(file, "MusicBrainz Album Artist Id"))),
-            MbReleaseGroupId = CleanOne(tag.MusicBrainzReleaseGroupId) ?? CleanOne(Custom(file, "MusicBrainz Release Group Id")),
-            RgTrackGain = Finite(tag.ReplayGainTrackGain) ?? Decibels(Custom(file, "REPLAYGAIN_TRACK_GAIN", "replaygain_track_gain")),
-            RgTrackPeak = Finite(tag.ReplayGainTrackPeak) ?? Decibels(Custom(file, "REPLAYGAIN_TRACK_PEAK", "replaygain_track_peak")),
-            RgAlbumGain = Finite(tag.ReplayGainAlbumGain) ?? Decibels(Custom(file, "REPLAYGAIN_ALBUM_GAIN", "replaygain_album_gain")),
-            RgAlbumPeak = Finite(tag.ReplayGainAlbumPeak) ?? Decibels(Custom(file, "REPLAYGAIN_ALBUM_PEAK", "replaygain_album_peak")),
-            Lyrics = CleanOne(tag.Lyrics) ?? CleanOne(Custom(file, "UNSYNCEDLYRICS", "LYRICS")),
+            MbTrackId = CleanOne(tag.MusicBrainzTrackId) ?? CleanOne(extra.Get("MUSICBRAINZ_TRACKID", "MusicBrainz Track Id")),
+            MbAlbumId = CleanOne(tag.MusicBrainzReleaseId) ?? CleanOne(extra.Get("MusicBrainz Album Id")),
+            MbArtistId = FirstOf(tag.MusicBrainzArtistId) ?? FirstOf(CleanOne(extra.Get("MusicBrainz Artist Id"))),
+            MbAlbumArtistId = FirstOf(tag.MusicBrainzReleaseArtistId) ?? FirstOf(CleanOne(extra.Get("MusicBrainz Album Artist Id"))),
+            MbReleaseGroupId = CleanOne(tag.MusicBrainzReleaseGroupId) ?? CleanOne(extra.Get("MusicBrainz Release Group Id")),
+            RgTrackGain = Finite(tag.ReplayGainTrackGain) ?? Decibels(extra.Get("REPLAYGAIN_TRACK_GAIN", "replaygain_track_gain")),
+            RgTrackPeak = Finite(tag.ReplayGainTrackPeak) ?? Decibels(extra.Get("REPLAYGAIN_TRACK_PEAK", "replaygain_track_peak")),
+            RgAlbumGain = Finite(tag.ReplayGainAlbumGain) ?? Decibels(extra.Get("REPLAYGAIN_ALBUM_GAIN", "replaygain_album_gain")),
+            RgAlbumPeak = Finite(tag.ReplayGainAlbumPeak) ?? Decibels(extra.Get("REPLAYGAIN_ALBUM_PEAK", "replaygain_album_peak")),
+            Lyrics = CleanOne(tag.Lyrics) ?? CleanOne(extra.Get("UNSYNCEDLYRICS", "LYRICS")),
             HasPicture = tag.Pictures is { Length: > 0 },
             Duration = Math.Max(0, properties.Duration.TotalSeconds),
             Bitrate = Math.Max(0, properties.AudioBitrate),
@@ -202,52 +203,59 @@ public static partial class TagReader
     }
 
     /// <summary>
-    /// Reads a field that TagLibSharp's common interface does not expose, under its name in each
-    /// tag format: Vorbis comments and APE items by key, ID3v2 by frame id or TXXX description,
-    /// MP4 by atom or iTunes freeform name, ASF by attribute name.
+    /// The fields TagLibSharp's common interface does not expose, collected in one pass over the
+    /// file's tags: Vorbis comments and APE items by key, ID3v2 frames by id or TXXX description,
+    /// ASF attributes by name, MP4 atoms and iTunes freeform names on demand. A scan asks for
+    /// about forty per file; walking the frames forty times was most of the reader's cost.
     /// </summary>
-    internal static string[] Custom(TagLib.File file, params string[] names)
+    private sealed class Fields
     {
-        foreach (var name in names)
+        private readonly Dictionary<string, string[]> _values = new(StringComparer.OrdinalIgnoreCase);
+        private readonly TagLib.Mpeg4.AppleTag? _apple;
+
+        public Fields(TagLib.File file)
         {
             if (file.GetTag(TagTypes.Xiph) is TagLib.Ogg.XiphComment xiph)
-            {
-                var values = xiph.GetField(name);
-                if (values is { Length: > 0 }) return values;
-            }
+                foreach (var key in xiph) Add(key, xiph.GetField(key));
             if (file.GetTag(TagTypes.Id3v2) is TagLib.Id3v2.Tag id3)
-            {
-                if (name.Length == 4 && name.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c)))
+                foreach (var frame in id3)
                 {
-                    var frame = id3.GetFrames<TagLib.Id3v2.TextInformationFrame>(ByteVector.FromString(name, StringType.Latin1)).FirstOrDefault();
-                    if (frame is { Text.Length: > 0 }) return frame.Text;
+                    if (frame is TagLib.Id3v2.UserTextInformationFrame user) Add(user.Description, user.Text);
+                    else if (frame is TagLib.Id3v2.TextInformationFrame text) Add(text.FrameId.ToString(StringType.Latin1), text.Text);
                 }
-                var user = TagLib.Id3v2.UserTextInformationFrame.Get(id3, name, StringType.UTF8, false, true);
-                if (user is { Text.Length: > 0 }) return user.Text;
-            }
-            if (file.GetTag(TagTypes.Apple) is TagLib.Mpeg4.AppleTag apple)
+            if (file.GetTag(TagTypes.Ape) is TagLib.Ape.Tag ape)
+                foreach (var key in ape)
+                    if (ape.GetItem(key) is { Type: TagLib.Ape.ItemType.Text } item) Add(key, item.ToStringArray());
+            if (file.GetTag(TagTypes.Asf) is TagLib.Asf.Tag asf)
+                foreach (var descriptor in asf)
+                    if (descriptor.Name is { } name && !_values.ContainsKey(name)) Add(name, asf.GetDescriptorStrings(name));
+            // MP4 freeform names are looked up on demand: there is no cheap way to list them.
+            _apple = file.GetTag(TagTypes.Apple) as TagLib.Mpeg4.AppleTag;
+        }
+
+        private void Add(string? key, string[]? values)
+        {
+            if (key is not null && values is { Length: > 0 }) _values.TryAdd(key, values);
+        }
+
+        /// <summary>The values of the first of these names that the file has.</summary>
+        public string[] Get(params string[] names)
+        {
+            foreach (var name in names)
             {
+                if (_values.TryGetValue(name, out var values)) return values;
+                if (_apple is null) continue;
                 if (name.Length == 4 && name[0] == '©' || name == "cpil")
                 {
-                    var text = apple.GetText(ByteVector.FromString(name, StringType.Latin1));
+                    var text = _apple.GetText(ByteVector.FromString(name, StringType.Latin1));
                     if (text is { Length: > 0 }) return text;
-                    if (name == "cpil" && apple.IsCompilation) return ["1"];
+                    if (name == "cpil" && _apple.IsCompilation) return ["1"];
                 }
-                var dash = apple.GetDashBoxes("com.apple.iTunes", name);
+                var dash = _apple.GetDashBoxes("com.apple.iTunes", name);
                 if (dash is { Length: > 0 }) return dash;
             }
-            if (file.GetTag(TagTypes.Ape) is TagLib.Ape.Tag ape)
-            {
-                var item = ape.GetItem(name);
-                if (item is not null && item.Type == TagLib.Ape.ItemType.Text) return item.ToStringArray();
-            }
-            if (file.GetTag(TagTypes.Asf) is TagLib.Asf.Tag asf)
-            {
-                var texts = asf.GetDescriptorStrings(name);
-                if (texts is { Length: > 0 }) return texts;
-            }
+            return [];
         }
-        return [];
     }
 
     private static bool Truthy(string[] values) => values.Any(v => v.Trim() is "1" or "true" or "True" or "TRUE" or "yes");
