@@ -3,22 +3,60 @@ using Microsoft.Extensions.Options;
 
 namespace Sillon.Library;
 
-/// <summary>Asks the library service for a scan. Requests made while one is queued or running collapse into one.</summary>
+/// <summary>
+/// Asks the library service for a scan. Requests made while one is queued or running merge into
+/// the next one: folders named by file-system events accumulate, and a request for the whole
+/// library (or a full re-read) absorbs them.
+/// </summary>
 public sealed class ScanTrigger(Scanner scanner)
 {
-    private readonly Channel<bool> _requests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Lock _lock = new();
+    private bool _pending, _whole, _full;
+    private readonly HashSet<string> _folders = new(StringComparer.Ordinal);
 
+    /// <summary>For the API: false when a scan is already running.</summary>
     public bool Request(bool full)
     {
         if (scanner.IsScanning) return false;
-        _requests.Writer.TryWrite(full);
+        Merge(whole: true, full, null);
         return true;
     }
 
-    /// <summary>For file-system events: queue a scan even while one runs, so changes made during it are not missed.</summary>
-    public void RequestSoon() => _requests.Writer.TryWrite(false);
+    /// <summary>Queue a scan of the whole library even while one runs, so that nothing is missed.</summary>
+    public void RequestSoon() => Merge(whole: true, full: false, null);
 
-    internal ChannelReader<bool> Requests => _requests.Reader;
+    /// <summary>Queue a scan of these folders (and below).</summary>
+    public void RequestFolders(IEnumerable<string> folders) => Merge(whole: false, full: false, folders);
+
+    private void Merge(bool whole, bool full, IEnumerable<string>? folders)
+    {
+        lock (_lock)
+        {
+            _pending = true;
+            _whole |= whole;
+            _full |= full;
+            if (folders is not null) _folders.UnionWith(folders);
+        }
+        _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>Waits for a request; null folders mean the whole library.</summary>
+    internal async Task<(bool Full, IReadOnlyCollection<string>? Folders)> NextAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            await _wake.Reader.ReadAsync(ct);
+            lock (_lock)
+            {
+                if (!_pending) continue;
+                var request = (_full, _whole ? null : (IReadOnlyCollection<string>)[.. _folders]);
+                (_pending, _whole, _full) = (false, false, false);
+                _folders.Clear();
+                return request;
+            }
+        }
+    }
 }
 
 /// <summary>
@@ -43,17 +81,17 @@ public sealed partial class LibraryService(
         var interval = settings.ScanInterval > TimeSpan.Zero ? settings.ScanInterval : Timeout.InfiniteTimeSpan;
         while (!stoppingToken.IsCancellationRequested)
         {
-            bool full;
+            (bool Full, IReadOnlyCollection<string>? Folders) request;
             using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
             {
                 if (interval != Timeout.InfiniteTimeSpan) wait.CancelAfter(interval);
-                try { full = await trigger.Requests.ReadAsync(wait.Token); }
-                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested) { full = false; } // scheduled rescan
+                try { request = await trigger.NextAsync(wait.Token); }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested) { request = (false, null); } // scheduled rescan
                 catch (OperationCanceledException) { return; }
             }
             try
             {
-                await scanner.ScanAsync(full, stoppingToken);
+                await scanner.ScanAsync(request.Full, stoppingToken, request.Folders);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -69,7 +107,7 @@ public sealed partial class LibraryService(
 
     private void StartWatching(TimeSpan debounce)
     {
-        _debounce = time.CreateTimer(_ => trigger.RequestSoon(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _debounce = time.CreateTimer(_ => FlushChanges(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         foreach (var root in options.Music.Where(Directory.Exists))
         {
             try
@@ -80,13 +118,18 @@ public sealed partial class LibraryService(
                     NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
                     InternalBufferSize = 64 * 1024,
                 };
-                FileSystemEventHandler changed = (_, _) => _debounce.Change(debounce, Timeout.InfiniteTimeSpan);
+                FileSystemEventHandler changed = (_, e) => Changed(e.FullPath, debounce);
                 watcher.Created += changed;
                 watcher.Changed += changed;
                 watcher.Deleted += changed;
-                watcher.Renamed += (_, _) => _debounce.Change(debounce, Timeout.InfiniteTimeSpan);
-                // Overflow means events were lost: a scan finds out what changed.
-                watcher.Error += (_, e) => { LogWatchError(root, e.GetException().Message); _debounce.Change(debounce, Timeout.InfiniteTimeSpan); };
+                watcher.Renamed += (_, e) => { Changed(e.OldFullPath, debounce); Changed(e.FullPath, debounce); };
+                // Overflow means events were lost: the whole library is rescanned.
+                watcher.Error += (_, e) =>
+                {
+                    LogWatchError(root, e.GetException().Message);
+                    lock (_changed) _overflow = true;
+                    _debounce.Change(debounce, Timeout.InfiniteTimeSpan);
+                };
                 watcher.EnableRaisingEvents = true;
                 _watchers.Add(watcher);
             }
@@ -95,6 +138,31 @@ public sealed partial class LibraryService(
                 LogWatchError(root, e.Message);
             }
         }
+    }
+
+    private readonly HashSet<string> _changed = new(StringComparer.Ordinal);
+    private bool _overflow;
+
+    /// <summary>An event names a file or folder: its parent folder is what gets rescanned.</summary>
+    private void Changed(string path, TimeSpan debounce)
+    {
+        if (Path.GetDirectoryName(path) is { } parent)
+            lock (_changed) _changed.Add(parent);
+        _debounce!.Change(debounce, Timeout.InfiniteTimeSpan);
+    }
+
+    private void FlushChanges()
+    {
+        string[] folders;
+        bool overflow;
+        lock (_changed)
+        {
+            (folders, overflow) = ([.. _changed], _overflow);
+            _changed.Clear();
+            _overflow = false;
+        }
+        if (overflow) trigger.RequestSoon();
+        else if (folders.Length > 0) trigger.RequestFolders(folders);
     }
 
     public override void Dispose()

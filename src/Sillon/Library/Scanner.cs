@@ -32,8 +32,12 @@ public sealed partial class Scanner(
     /// <summary>Test seam: runs between the walk and the tag read of each file, to change the disk under a running scan.</summary>
     internal Action<string>? BeforeRead { get; set; }
 
-    /// <summary>Runs one scan; returns at once with status "busy" when another is running here or in another process.</summary>
-    public async Task<ScanSummary> ScanAsync(bool full, CancellationToken ct)
+    /// <summary>
+    /// Runs one scan; returns at once with status "busy" when another is running here or in another
+    /// process. With <paramref name="only"/>, just those folders (and what is below them) are walked
+    /// and compared: what a file-system event says changed, without walking the whole library.
+    /// </summary>
+    public async Task<ScanSummary> ScanAsync(bool full, CancellationToken ct, IReadOnlyCollection<string>? only = null)
     {
         if (!await _gate.WaitAsync(0, ct)) return Busy("a scan is already running");
         try
@@ -44,7 +48,7 @@ public sealed partial class Scanner(
             state.Current = progress;
             try
             {
-                var summary = await RunAsync(progress, full, ct);
+                var summary = await RunAsync(progress, full, only, ct);
                 state.Last = summary;
                 metrics.ScanFinished(summary);
                 LogScanFinished(summary.Status, summary.Added, summary.Updated, summary.Removed, summary.Unchanged, summary.Errors.Count, summary.Seconds);
@@ -67,7 +71,7 @@ public sealed partial class Scanner(
         return new ScanSummary { Status = ScanStatus.Busy, Errors = [new ScanError("", reason)], StartedAt = now, FinishedAt = now };
     }
 
-    private async Task<ScanSummary> RunAsync(ScanProgress progress, bool full, CancellationToken ct)
+    private async Task<ScanSummary> RunAsync(ScanProgress progress, bool full, IReadOnlyCollection<string>? only, CancellationToken ct)
     {
         var errors = new List<ScanError>();
         await using var connection = (SqliteConnection)await db.OpenAsync(ct);
@@ -77,7 +81,11 @@ public sealed partial class Scanner(
         // and consistent, but album aggregates may be stale, so this run refreshes all albums.
         var interrupted = await connection.ExecuteAsync(
             "UPDATE scan_runs SET status = 'interrupted', finished_at = @now WHERE status = 'running'", new { now = startedText }) > 0;
-        if (interrupted) LogResumingInterrupted();
+        if (interrupted)
+        {
+            LogResumingInterrupted();
+            only = null;
+        }
         var runId = await connection.ExecuteScalarAsync<long>(
             "INSERT INTO scan_runs (started_at, status, full_scan) VALUES (@now, 'running', @full) RETURNING id", new { now = startedText, full });
 
@@ -85,8 +93,10 @@ public sealed partial class Scanner(
         var phases = new PhaseClock(time);
         var walker = new LibraryWalker(new CoverArtNames(Options.CoverArtPriority));
         var walk = new WalkResult();
-        var scannedRoots = new HashSet<long>();
+        // What this scan may remove tracks from: a whole music folder, or a folder below one.
+        var scopes = new List<Scope>();
         var rootsOk = 0;
+        var changed = only is null ? null : Outermost(only);
         if (options.Music.Count == 0) errors.Add(new ScanError("", "no music folder configured: pass --music DIR"));
         foreach (var root in options.Music)
         {
@@ -98,25 +108,41 @@ public sealed partial class Scanner(
                 errors.Add(new ScanError(root, $"music folder does not exist or is not mounted: its {known} tracks are kept"));
                 continue;
             }
-            var before = walk.Files.Count;
-            try
+            var starts = changed is null ? [root] : changed.Where(d => d == root || d.StartsWith(root + "/", StringComparison.Ordinal)).ToList();
+            if (changed is not null && known > 0 && !Directory.EnumerateFileSystemEntries(root).Any())
             {
-                await Task.Run(() => walker.Walk(root, rootId, walk, progress, ct), ct);
-            }
-            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
-            {
-                errors.Add(new ScanError(root, $"music folder cannot be read ({e.Message}): its {known} tracks are kept"));
+                errors.Add(new ScanError(root, $"music folder is empty: refusing to remove its {known} tracks (is the disk mounted?)"));
                 continue;
             }
+            var before = walk.Files.Count;
+            var rootReadable = true;
+            foreach (var dir in starts)
+            {
+                // A changed folder that is gone is walked from its nearest ancestor still there.
+                var start = dir;
+                while (start != root && !Directory.Exists(start)) start = Path.GetDirectoryName(start)!;
+                try
+                {
+                    await Task.Run(() => walker.Walk(start, rootId, walk, progress, ct), ct);
+                    scopes.Add(new Scope(rootId, start));
+                }
+                catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+                {
+                    if (start == root) rootReadable = false;
+                    errors.Add(new ScanError(start, start == root
+                        ? $"music folder cannot be read ({e.Message}): its {known} tracks are kept"
+                        : $"cannot list folder ({e.Message}): its tracks are kept"));
+                }
+            }
+            if (!rootReadable) continue;
             rootsOk++;
-            if (walk.Files.Count == before && known > 0)
+            if (changed is null && walk.Files.Count == before && known > 0)
             {
                 // An empty folder where tracks used to be is far more often an unmounted disk than a
                 // deliberate deletion of everything: refuse to treat it as "all deleted".
                 errors.Add(new ScanError(root, $"music folder is empty: refusing to remove its {known} tracks (is the disk mounted?)"));
-                continue;
+                scopes.RemoveAll(s => s.RootId == rootId);
             }
-            scannedRoots.Add(rootId);
         }
         errors.AddRange(walk.Errors);
         progress.WalkDone = true;
@@ -150,7 +176,7 @@ public sealed partial class Scanner(
 
         var unreadable = walk.UnreadableFolders.Select(f => f + Path.DirectorySeparatorChar).ToList();
         var missing = existing.Values
-            .Where(e => scannedRoots.Contains(e.RootId) && !seen.Contains(e.Path) && !unreadable.Any(u => e.Path.StartsWith(u, StringComparison.Ordinal)))
+            .Where(e => InScope(scopes, e.RootId, e.Path) && !seen.Contains(e.Path) && !unreadable.Any(u => e.Path.StartsWith(u, StringComparison.Ordinal)))
             .ToList();
         // A new file whose tags match a missing one is that file, moved: it keeps its id.
         var movedCandidates = missing.GroupBy(m => m.Fingerprint).ToDictionary(g => g.Key, g => new Stack<Existing>(g));
@@ -233,7 +259,7 @@ public sealed partial class Scanner(
         // Phase 5: albums, covers, orphans.
         progress.Phase = "albums";
         phases.Next("albums");
-        await FinishAlbumsAsync(connection, interrupted || full ? null : touchedAlbums, walk, scannedRoots, ct);
+        await FinishAlbumsAsync(connection, interrupted || full ? null : touchedAlbums, walk, scopes, ct);
 
         counts.Unchanged = unchanged;
         counts.Phases = phases.Stop();
@@ -255,7 +281,9 @@ public sealed partial class Scanner(
                     await connection.ExecuteAsync("UPDATE folders SET cover_name = @CoverName WHERE id = @Id", new { folder.CoverName, row.Id }, tx);
                 continue;
             }
-            long? parentId = folder.Parent is not null && ids.TryGetValue(folder.Parent, out var p) ? p : null;
+            // The first folder of a partial walk has no parent in the walk: it is in the catalog already.
+            var parentPath = folder.Parent ?? Path.GetDirectoryName(folder.Path);
+            long? parentId = parentPath is null ? null : ids.TryGetValue(parentPath, out var p) ? p : known.TryGetValue(parentPath, out var k) ? k.Id : null;
             ids[folder.Path] = await connection.ExecuteScalarAsync<long>(
                 "INSERT INTO folders (root_id, parent_id, path, name, cover_name) VALUES (@RootId, @parentId, @Path, @name, @CoverName) RETURNING id",
                 new { folder.RootId, parentId, folder.Path, name = Path.GetFileName(folder.Path), folder.CoverName }, tx);
@@ -277,7 +305,7 @@ public sealed partial class Scanner(
     }
 
     /// <summary>Album aggregates and covers for the albums this scan touched (all when null), then orphans.</summary>
-    private async Task FinishAlbumsAsync(SqliteConnection connection, HashSet<long>? touched, WalkResult walk, HashSet<long> scannedRoots, CancellationToken ct)
+    private async Task FinishAlbumsAsync(SqliteConnection connection, HashSet<long>? touched, WalkResult walk, List<Scope> scopes, CancellationToken ct)
     {
         var where = touched is null ? "" : $"WHERE albums.id IN ({SqliteDialect.IdList("@ids")})";
         var whereAlbum = touched is null ? "" : $"AND t.album_id IN ({SqliteDialect.IdList("@ids")})";
@@ -326,7 +354,7 @@ public sealed partial class Scanner(
         var walked = walk.Folders.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
         var unreadable = walk.UnreadableFolders.Select(f => f + Path.DirectorySeparatorChar).ToList();
         var gone = (await connection.QueryAsync<(long Id, string Path, long RootId)>("SELECT id, path, root_id FROM folders", transaction: tx))
-            .Where(f => scannedRoots.Contains(f.RootId) && !walked.Contains(f.Path) && !unreadable.Any(u => f.Path.StartsWith(u, StringComparison.Ordinal)))
+            .Where(f => InScope(scopes, f.RootId, f.Path) && !walked.Contains(f.Path) && !unreadable.Any(u => f.Path.StartsWith(u, StringComparison.Ordinal)))
             .Select(f => f.Id).ToList();
         foreach (var chunk in gone.Chunk(500))
             await connection.ExecuteAsync($"DELETE FROM folders WHERE id IN ({SqliteDialect.IdList("@ids")})", new { ids = SqliteDialect.Ids(chunk) }, tx);
@@ -364,6 +392,26 @@ public sealed partial class Scanner(
             errors = JsonSerializer.Serialize(errors), runId }, cancellationToken: ct));
         metrics.SetCatalogTracks(totals.Tracks);
         return summary;
+    }
+
+    private sealed record Scope(long RootId, string Path);
+
+    /// <summary>Whether a catalogued path lies in what this scan walked, so that its absence means it is gone.</summary>
+    private static bool InScope(List<Scope> scopes, long rootId, string path)
+    {
+        foreach (var s in scopes)
+            if (s.RootId == rootId && (path == s.Path || path.StartsWith(s.Path + "/", StringComparison.Ordinal))) return true;
+        return false;
+    }
+
+    /// <summary>The given folders without those inside another one of them.</summary>
+    internal static List<string> Outermost(IEnumerable<string> folders)
+    {
+        var sorted = folders.Select(f => Path.TrimEndingDirectorySeparator(f)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var result = new List<string>();
+        foreach (var f in sorted)
+            if (!result.Any(r => f.StartsWith(r + "/", StringComparison.Ordinal))) result.Add(f);
+        return result;
     }
 
     private sealed record Existing(long Id, string Path, long Size, long Mtime, string Fingerprint, long RootId, long AlbumId);

@@ -219,6 +219,24 @@ public sealed class HttpMutationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watcher_keeps_ids_of_a_renamed_folder_and_drops_a_deleted_one()
+    {
+        var before = await Sql.TrackIdAsync(_lib.Data, "02 - Two.flac");
+        Directory.Move(_lib.PathOf("Artist/Album"), _lib.PathOf("Artist/Album (Remaster)"));
+        Directory.Delete(_lib.PathOf("Other"), recursive: true);
+        var until = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < until)
+        {
+            var paths = await Sql.QueryAsync<string>(_lib.Data, "SELECT path FROM tracks");
+            if (paths.Count == 2 && paths.All(p => p.Contains("(Remaster)"))) break;
+            await Task.Delay(100);
+        }
+        Assert.Equal(before, await Sql.TrackIdAsync(_lib.Data, "02 - Two.flac"));
+        Assert.All(await Sql.QueryAsync<string>(_lib.Data, "SELECT path FROM tracks"), p => Assert.Contains("(Remaster)", p));
+        Assert.Equal(2L, await Sql.ScalarAsync<long>(_lib.Data, "SELECT COUNT(*) FROM tracks"));
+    }
+
+    [Fact]
     public async Task Watcher_adds_new_files_without_a_manual_scan()
     {
         await _lib.AddAsync("Watched/W/01.mp3", "mp3", new TagSet { Title = "Watched", Artists = ["W"], Album = "W" });

@@ -344,6 +344,51 @@ public sealed class ScannerTests : IAsyncLifetime
         Assert.Equal(["completed", "completed", "interrupted"], (await Sql.QueryAsync<string>(_lib.Data, "SELECT status FROM scan_runs")).Order());
     }
 
+    [Fact]
+    public async Task Folder_scan_walks_only_the_named_folders()
+    {
+        await _lib.AddAsync("A/1.mp3", "mp3", Song("In A", track: 1));
+        var b = await _lib.AddAsync("B/1.mp3", "mp3", Song("In B", track: 1));
+        await _lib.ScanAsync();
+        await _lib.AddAsync("A/2.mp3", "mp3", Song("New in A", track: 2));
+        await _lib.AddAsync("C/1.mp3", "mp3", Song("In C", track: 1));
+        File.Delete(b);
+
+        await using var harness = await _lib.ScannerAsync();
+        var summary = await harness.Scanner.ScanAsync(false, default, [_lib.PathOf("A")]);
+
+        Assert.Equal(1, summary.Added);
+        Assert.Equal(0, summary.Removed); // B was not looked at: its track stays until B is scanned
+        Assert.Equal(["In A", "In B", "New in A"], (await Sql.QueryAsync<string>(_lib.Data, "SELECT title FROM tracks")).Order());
+
+        summary = await harness.Scanner.ScanAsync(false, default, [_lib.PathOf("B"), _lib.PathOf("C")]);
+        Assert.Equal(1, summary.Added);
+        Assert.Equal(1, summary.Removed);
+    }
+
+    [Fact]
+    public async Task Folder_scan_of_a_deleted_folder_removes_its_tracks_from_the_parent()
+    {
+        var gone = await _lib.AddAsync("Artist/Gone/1.mp3", "mp3", Song("Gone", album: "Gone"));
+        await _lib.AddAsync("Artist/Kept/1.mp3", "mp3", Song("Kept", album: "Kept"));
+        await _lib.ScanAsync();
+        Directory.Delete(Path.GetDirectoryName(gone)!, recursive: true);
+
+        await using var harness = await _lib.ScannerAsync();
+        var summary = await harness.Scanner.ScanAsync(false, default, [_lib.PathOf("Artist/Gone")]);
+
+        Assert.Equal(1, summary.Removed);
+        Assert.Equal(["Kept"], await Sql.QueryAsync<string>(_lib.Data, "SELECT title FROM tracks"));
+        Assert.Equal(["Kept"], await Sql.QueryAsync<string>(_lib.Data, "SELECT name FROM albums"));
+    }
+
+    [Theory]
+    [InlineData("/m/a,/m/a/b,/m/c", "/m/a,/m/c")]
+    [InlineData("/m/a b,/m/a/x,/m/a", "/m/a,/m/a b")]
+    [InlineData("/m/a/,/m/a", "/m/a")]
+    public void Outermost_folders_drop_those_inside_another(string input, string expected) =>
+        Assert.Equal(expected.Split(','), Sillon.Library.Scanner.Outermost(input.Split(',')));
+
     public Task InitializeAsync() => Task.CompletedTask;
     public async Task DisposeAsync() => await _lib.DisposeAsync();
 }
