@@ -9,6 +9,7 @@ using Sillon.Data;
 using Sillon.Library;
 using Sillon.Observability;
 using Sillon.Streaming;
+using Sillon.Subsonic;
 
 namespace Sillon;
 
@@ -28,7 +29,10 @@ public static partial class SillonApp
         services.AddSingleton<SillonMetrics>();
         services.AddSingleton<ScanState>();
         services.AddSingleton<Scanner>();
+        services.AddSingleton<PasswordVault>();
         services.AddSingleton<Users>();
+        services.AddSingleton<ApiKeys>();
+        services.AddSingleton<LoginThrottle>();
         services.AddSingleton<Sessions>();
         services.AddSingleton<CatalogQueries>();
         services.AddSingleton<CoverArt>();
@@ -54,6 +58,8 @@ public static partial class SillonApp
         services.AddHostedService<LibraryService>();
         services.AddSingleton<IAudioStore, LocalAudioStore>();
         services.AddSingleton<FileSender>();
+        services.AddSubsonic();
+        services.AddSingleton<SubsonicQueries>();
         services.AddSillonHealth();
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -89,6 +95,7 @@ public static partial class SillonApp
         api.MapScanEndpoints();
         api.MapCatalogEndpoints();
         api.MapStreamEndpoints();
+        app.MapSubsonicEndpoints();
         app.MapGet("/", () => Results.Text($"Sillon {Version} is running. API: /api/v1, OpenAPI: /openapi/v1.json\n")).AllowAnonymous().ExcludeFromDescription();
         return app;
     }

@@ -230,6 +230,13 @@ public sealed partial class Scanner(
         progress.Phase = "albums";
         await FinishAlbumsAsync(connection, interrupted || full ? null : touchedAlbums, walk, scannedRoots, ct);
 
+        // Phase 6: the search index follows the catalog.
+        if (interrupted || full || counts.Added + counts.Updated + counts.Removed + counts.Moved > 0)
+        {
+            progress.Phase = "indexing";
+            await Search.SearchIndex.RebuildAsync(connection, ct);
+        }
+
         counts.Unchanged = unchanged;
         return await FinishRunAsync(connection, runId, progress, errors, ScanStatus.Completed, counts, ct);
     }
