@@ -358,7 +358,14 @@ public static class UserDataHandlers
         var queue = await c.QuerySingleOrDefaultAsync<(long UserId, long? CurrentIndex, long Position, string ChangedAt, string ChangedBy)>(new CommandDefinition(
             "SELECT user_id, current_index, position_ms, changed_at, changed_by FROM play_queues WHERE user_id = @userId",
             new { userId = call.User.Id }, cancellationToken: call.Ct));
-        if (queue.UserId == 0) return SubsonicResult.Empty;
+        if (queue.UserId == 0)
+        {
+            // Nothing saved: an empty queue (the schema requires the element; clients treat it as "start fresh").
+            var now = call.Service<TimeProvider>().GetUtcNow();
+            return byIndex
+                ? SubsonicResult.Of("playQueueByIndex", new PlayQueueByIndex(null, null, call.User.Name, now, "", []))
+                : SubsonicResult.Of("playQueue", new PlayQueue(null, null, call.User.Name, now, "", []));
+        }
         var entries = await SubsonicQueries.SongsAsync(c, call.User.Id,
             "JOIN play_queue_tracks q ON q.track_id = t.id WHERE q.user_id = @userId ORDER BY q.position", new { }, call.Ct);
         var index = queue.CurrentIndex is { } i && i >= 0 && i < entries.Count ? (int?)i : null;
