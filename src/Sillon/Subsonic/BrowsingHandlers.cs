@@ -73,7 +73,7 @@ public static class BrowsingHandlers
             if (folder.Name is null) throw SubsonicErrors.NotFoundError("Directory");
             var subfolders = await c.QueryAsync<(long Id, string Name, long? CoverAlbum)>(new CommandDefinition("""
                 SELECT f.id, f.name, (SELECT t.album_id FROM tracks t JOIN folders d ON d.id = t.folder_id
-                    WHERE d.path = f.path OR d.path LIKE f.path || '/%' LIMIT 1)
+                    WHERE d.path = f.path OR substr(d.path, 1, length(f.path) + 1) = f.path || '/' LIMIT 1)
                 FROM folders f WHERE f.parent_id = @folderId ORDER BY f.name COLLATE NOCASE
                 """, new { folderId }, cancellationToken: call.Ct));
             var children = subfolders.Select(f => new Child
@@ -104,7 +104,7 @@ public static class BrowsingHandlers
     }
 
     public static Task<List<AlbumID3>> ArtistAlbumsAsync(SubsonicQueries q, long userId, long artistId, CancellationToken ct) =>
-        q.AlbumsAsync(userId, $"WHERE a.id IN (SELECT album_id FROM ({SubsonicQueries.ArtistAlbums}) WHERE artist_id = @artistId) ORDER BY a.year, a.sort_name, a.id",
+        q.AlbumsAsync(userId, $"WHERE a.id IN ({SubsonicQueries.ArtistAlbumIds("@artistId")}) ORDER BY a.year, a.sort_name, a.id",
             new { artistId }, ct);
 
     private static async Task<SubsonicResult> GetGenres(SubsonicCall call)
@@ -121,7 +121,7 @@ public static class BrowsingHandlers
     private static async Task<SubsonicResult> GetArtists(SubsonicCall call)
     {
         var artists = await call.Service<SubsonicQueries>().ArtistsAsync(call.User.Id,
-            $"WHERE ar.id IN (SELECT artist_id FROM ({SubsonicQueries.ArtistAlbums})) ORDER BY ar.sort_name, ar.id", null, call.Ct);
+            $"WHERE {SubsonicQueries.HasAlbums} ORDER BY ar.sort_name, ar.id", null, call.Ct);
         var index = artists.GroupBy(a => IndexLetter(a.SortName ?? a.Name))
             .OrderBy(g => g.Key == "#" ? "\uffff" : g.Key, StringComparer.Ordinal)
             .Select(g => new IndexID3(g.Key, g.ToList())).ToList();

@@ -151,20 +151,26 @@ public static class ListHandlers
         var userId = call.User.Id;
         var exact = raw;
 
-        string Tail(string alias, string kind) => match is null
-            ? $"ORDER BY {alias}.id LIMIT @count OFFSET @offset"
-            : $"JOIN ({SearchIndex.RankedIds}) s ON s.item_id = {alias}.id ORDER BY s.exact DESC, s.score, {alias}.id LIMIT @count OFFSET @offset";
+        // With a query: ranked full-text matches. Without: everything in id order, the page chosen on
+        // the id index alone (deep offsets skip ids, not joined rows), so syncing 100,000 songs stays linear.
+        string Ranked(string alias) =>
+            $"JOIN ({SearchIndex.RankedIds}) s ON s.item_id = {alias}.id ORDER BY s.exact DESC, s.score, {alias}.id LIMIT @count OFFSET @offset";
+        var folderAlbum = folder is null ? "1 = 1" : "EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = x.id AND ft.root_id = @folder)";
 
         var artists = artistCount == 0 ? [] : await q.ArtistsAsync(userId,
-            match is null ? $"WHERE ar.id IN (SELECT artist_id FROM ({SubsonicQueries.ArtistAlbums})) {Tail("ar", SearchIndex.Artist)}" : Tail("ar", SearchIndex.Artist),
+            match is null
+                ? $"WHERE ar.id IN (SELECT ar.id FROM artists ar WHERE {SubsonicQueries.HasAlbums} ORDER BY ar.id LIMIT @count OFFSET @offset) ORDER BY ar.id"
+                : Ranked("ar"),
             new { count = artistCount, offset = artistOffset, match, exact, kind = SearchIndex.Artist }, call.Ct);
-        var albumFilter = folder is null ? "" : "WHERE EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = a.id AND ft.root_id = @folder)";
         var albums = albumCount == 0 ? [] : await q.AlbumsAsync(userId,
-            match is null ? $"{albumFilter} {Tail("a", SearchIndex.Album)}" : InsertBeforeOrder(Tail("a", SearchIndex.Album), albumFilter),
+            match is null
+                ? $"WHERE a.id IN (SELECT x.id FROM albums x WHERE {folderAlbum} ORDER BY x.id LIMIT @count OFFSET @offset) ORDER BY a.id"
+                : folder is null ? Ranked("a") : InsertBeforeOrder(Ranked("a"), "WHERE EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = a.id AND ft.root_id = @folder)"),
             new { count = albumCount, offset = albumOffset, match, exact, kind = SearchIndex.Album, folder }, call.Ct);
-        var songFilter = folder is null ? "" : "WHERE t.root_id = @folder";
         var songs = songCount == 0 ? [] : await q.SongsAsync(userId,
-            match is null ? $"{songFilter} {Tail("t", SearchIndex.Track)}" : InsertBeforeOrder(Tail("t", SearchIndex.Track), songFilter),
+            match is null
+                ? $"WHERE t.id IN (SELECT x.id FROM tracks x {(folder is null ? "" : "WHERE x.root_id = @folder")} ORDER BY x.id LIMIT @count OFFSET @offset) ORDER BY t.id"
+                : folder is null ? Ranked("t") : InsertBeforeOrder(Ranked("t"), "WHERE t.root_id = @folder"),
             new { count = songCount, offset = songOffset, match, exact, kind = SearchIndex.Track, folder }, call.Ct);
         return id3
             ? SubsonicResult.Of("searchResult3", new SearchResult3(artists, albums, songs))

@@ -70,13 +70,13 @@ public static partial class MediaHandlers
             albumId = await c.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT album_id FROM tracks WHERE id = @id", new { id }, cancellationToken: call.Ct));
         else if (CatalogIds.TryParse(value, CatalogIds.Artist, out id))
             albumId = await c.ExecuteScalarAsync<long?>(new CommandDefinition($"""
-                SELECT a.id FROM albums a WHERE a.id IN (SELECT album_id FROM ({SubsonicQueries.ArtistAlbums}) WHERE artist_id = @id)
+                SELECT a.id FROM albums a WHERE a.id IN ({SubsonicQueries.ArtistAlbumIds("@id")})
                 AND (a.cover_path IS NOT NULL OR a.cover_track_id IS NOT NULL) ORDER BY a.year, a.id LIMIT 1
                 """, new { id }, cancellationToken: call.Ct));
         else if (CatalogIds.TryParse(value, CatalogIds.Folder, out id))
             albumId = await c.ExecuteScalarAsync<long?>(new CommandDefinition("""
                 SELECT t.album_id FROM tracks t JOIN folders d ON d.id = t.folder_id JOIN folders f ON f.id = @id
-                WHERE d.path = f.path OR d.path LIKE f.path || '/%' LIMIT 1
+                WHERE d.path = f.path OR substr(d.path, 1, length(f.path) + 1) = f.path || '/' LIMIT 1
                 """, new { id }, cancellationToken: call.Ct));
         else if (CatalogIds.TryParse(value, CatalogIds.Playlist, out id))
             albumId = await c.ExecuteScalarAsync<long?>(new CommandDefinition("""

@@ -35,15 +35,25 @@ public sealed class SubsonicQueries(Database db)
         FROM albums a LEFT JOIN annotations an ON an.user_id = @userId AND an.item_kind = 'album' AND an.item_id = a.id
         """;
 
-    /// <summary>Each artist's albums: those credited to them, and those where they play on a track.</summary>
-    public const string ArtistAlbums = """
-        SELECT artist_id, album_id FROM album_artists
-        UNION SELECT ta.artist_id, t.album_id FROM track_artists ta JOIN tracks t ON t.id = ta.track_id WHERE ta.role = 'artist'
+    /// <summary>
+    /// The album ids of one artist (an SQL expression: a parameter or a column): the albums credited
+    /// to them and those where they play on a track. The artist filter sits inside both branches so
+    /// that each is an index lookup, also when correlated to an outer row.
+    /// </summary>
+    public static string ArtistAlbumIds(string artist) => $"""
+        SELECT album_id FROM album_artists WHERE artist_id = {artist}
+        UNION SELECT t.album_id FROM track_artists ta JOIN tracks t ON t.id = ta.track_id WHERE ta.artist_id = {artist} AND ta.role = 'artist'
         """;
 
-    private const string ArtistSelect = $"""
+    /// <summary>Artists that have an album in either sense above (composer-only artists have none to browse).</summary>
+    public const string HasAlbums = """
+        (EXISTS (SELECT 1 FROM album_artists x WHERE x.artist_id = ar.id)
+         OR EXISTS (SELECT 1 FROM track_artists x WHERE x.artist_id = ar.id AND x.role = 'artist'))
+        """;
+
+    private static readonly string ArtistSelect = $"""
         SELECT ar.id AS Id, ar.name AS Name, ar.sort_name AS SortName, ar.mbz_id AS Mbz,
-            (SELECT COUNT(*) FROM ({ArtistAlbums}) x WHERE x.artist_id = ar.id) AS AlbumCount,
+            (SELECT COUNT(*) FROM ({ArtistAlbumIds("ar.id")})) AS AlbumCount,
             an.starred_at AS StarredAt, an.rating AS Rating
         FROM artists ar LEFT JOIN annotations an ON an.user_id = @userId AND an.item_kind = 'artist' AND an.item_id = ar.id
         """;
