@@ -149,40 +149,51 @@ public static class ListHandlers
         var folder = p.Long("musicFolderId");
         var q = call.Service<SubsonicQueries>();
         var userId = call.User.Id;
-        var exact = raw;
 
-        // With a query: ranked full-text matches. Without: everything in id order, the page chosen on
-        // the id index alone (deep offsets skip ids, not joined rows), so syncing 100,000 songs stays linear.
-        string Ranked(string alias) =>
-            $"JOIN ({SearchIndex.RankedIds}) s ON s.item_id = {alias}.id ORDER BY s.exact DESC, s.score, {alias}.id LIMIT @count OFFSET @offset";
+        // Without a query: everything in id order, the page chosen on the id index alone (deep offsets
+        // skip ids, not joined rows), so syncing 100,000 songs stays linear. With one: a page of ids
+        // from the full-text index, best first, then their rows.
         var folderAlbum = folder is null ? "1 = 1" : "EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = x.id AND ft.root_id = @folder)";
-
-        var artists = artistCount == 0 ? [] : await q.ArtistsAsync(userId,
-            match is null
-                ? $"WHERE ar.id IN (SELECT ar.id FROM artists ar WHERE {SubsonicQueries.HasAlbums} ORDER BY ar.id LIMIT @count OFFSET @offset) ORDER BY ar.id"
-                : Ranked("ar"),
-            new { count = artistCount, offset = artistOffset, match, exact, kind = SearchIndex.Artist }, call.Ct);
-        var albums = albumCount == 0 ? [] : await q.AlbumsAsync(userId,
-            match is null
-                ? $"WHERE a.id IN (SELECT x.id FROM albums x WHERE {folderAlbum} ORDER BY x.id LIMIT @count OFFSET @offset) ORDER BY a.id"
-                : folder is null ? Ranked("a") : InsertBeforeOrder(Ranked("a"), "WHERE EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = a.id AND ft.root_id = @folder)"),
-            new { count = albumCount, offset = albumOffset, match, exact, kind = SearchIndex.Album, folder }, call.Ct);
-        var songs = songCount == 0 ? [] : await q.SongsAsync(userId,
-            match is null
-                ? $"WHERE t.id IN (SELECT x.id FROM tracks x {(folder is null ? "" : "WHERE x.root_id = @folder")} ORDER BY x.id LIMIT @count OFFSET @offset) ORDER BY t.id"
-                : folder is null ? Ranked("t") : InsertBeforeOrder(Ranked("t"), "WHERE t.root_id = @folder"),
-            new { count = songCount, offset = songOffset, match, exact, kind = SearchIndex.Track, folder }, call.Ct);
+        List<ArtistID3> artists;
+        List<AlbumID3> albums;
+        List<Child> songs;
+        if (match is null)
+        {
+            artists = artistCount == 0 ? [] : await q.ArtistsAsync(userId,
+                $"WHERE ar.id IN (SELECT ar.id FROM artists ar WHERE {SubsonicQueries.HasAlbums} ORDER BY ar.id LIMIT @count OFFSET @offset) ORDER BY ar.id",
+                new { count = artistCount, offset = artistOffset }, call.Ct);
+            albums = albumCount == 0 ? [] : await q.AlbumsAsync(userId,
+                $"WHERE a.id IN (SELECT x.id FROM albums x WHERE {folderAlbum} ORDER BY x.id LIMIT @count OFFSET @offset) ORDER BY a.id",
+                new { count = albumCount, offset = albumOffset, folder }, call.Ct);
+            songs = songCount == 0 ? [] : await q.SongsAsync(userId,
+                $"WHERE t.id IN (SELECT x.id FROM tracks x {(folder is null ? "" : "WHERE x.root_id = @folder")} ORDER BY x.id LIMIT @count OFFSET @offset) ORDER BY t.id",
+                new { count = songCount, offset = songOffset, folder }, call.Ct);
+        }
+        else
+        {
+            await using var c = await q.OpenAsync(call.Ct);
+            var artistIds = await SearchIndex.PageAsync(c, SearchIndex.Kind.Artist, match, raw, artistCount, artistOffset, call.Ct);
+            var albumIds = await SearchIndex.PageAsync(c, SearchIndex.Kind.Album, match, raw, albumCount, albumOffset, call.Ct);
+            var songIds = await SearchIndex.PageAsync(c, SearchIndex.Kind.Track, match, raw, songCount, songOffset, call.Ct);
+            var idList = Data.SqliteDialect.IdList("@ids");
+            artists = artistIds.Count == 0 ? [] : InOrder(artistIds, CatalogIds.Artist, await q.ArtistsAsync(userId,
+                $"WHERE ar.id IN ({idList})", new { ids = SearchIndex.IdList(artistIds) }, call.Ct), a => a.Id);
+            albums = albumIds.Count == 0 ? [] : InOrder(albumIds, CatalogIds.Album, await SubsonicQueries.AlbumsAsync(c, userId,
+                $"WHERE a.id IN ({idList}) {(folder is null ? "" : "AND EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = a.id AND ft.root_id = @folder)")}",
+                new { ids = SearchIndex.IdList(albumIds), folder }, call.Ct), a => a.Id);
+            songs = songIds.Count == 0 ? [] : InOrder(songIds, CatalogIds.Track, await SubsonicQueries.SongsAsync(c, userId,
+                $"WHERE t.id IN ({idList}) {(folder is null ? "" : "AND t.root_id = @folder")}", new { ids = SearchIndex.IdList(songIds), folder }, call.Ct), s => s.Id);
+        }
         return id3
             ? SubsonicResult.Of("searchResult3", new SearchResult3(artists, albums, songs))
             : SubsonicResult.Of("searchResult2", new SearchResult2(artists.Select(a => new Artist(a.Id, a.Name, a.Starred, a.UserRating)).ToList(),
                 albums.Select(SubsonicQueries.AlbumChild).ToList(), songs));
     }
 
-    private static string InsertBeforeOrder(string tail, string where)
+    private static List<T> InOrder<T>(List<long> ids, string kind, List<T> rows, Func<T, string> id)
     {
-        if (where.Length == 0) return tail;
-        var at = tail.LastIndexOf(" ORDER BY ", StringComparison.Ordinal);
-        return tail[..at] + " " + where + tail[at..];
+        var position = ids.Select((value, i) => (CatalogIds.Format(kind, value), i)).ToDictionary(p => p.Item1, p => p.i);
+        return rows.OrderBy(r => position.GetValueOrDefault(id(r), int.MaxValue)).ToList();
     }
 }
 

@@ -9,14 +9,17 @@ public enum AuthFailure { None, Missing, WrongCredentials, TokenNotSupported, Co
 
 /// <summary>
 /// Subsonic authentication: u+p (plain or "enc:" hex), u+t+s (t = md5(password + s)) and apiKey.
-/// Credentials come with every request, so a success is remembered for a few seconds under a hash of
+/// Credentials come with every request, so a success is remembered for 30 seconds under a hash of
 /// the credentials (PBKDF2 on every range request would cost more than the streaming). Failures
 /// count toward <see cref="LoginThrottle"/>. Nothing here logs a credential.
 /// </summary>
 public sealed class SubsonicAuth(Users users, ApiKeys apiKeys, LoginThrottle throttle, TimeProvider time)
 {
-    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
+    // Changes made through this server (password, user removal) clear the memory at once; a change
+    // made by another process (`sillon user passwd`) is seen within this time.
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<string, (User User, DateTimeOffset Until)> _recent = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<(User?, AuthFailure)>>> _inflight = new(StringComparer.Ordinal);
 
     public bool ViaApiKey(SubsonicParams p) => p.Get("apiKey") is not null;
 
@@ -35,9 +38,16 @@ public sealed class SubsonicAuth(Users users, ApiKeys apiKeys, LoginThrottle thr
         var now = time.GetUtcNow();
         if (_recent.TryGetValue(key, out var hit) && hit.Until > now) return (hit.User, AuthFailure.None, 0);
 
-        var (user, failure) = apiKey is not null ? await ApiKeyAsync(apiKey, ct)
-            : password is not null ? await PasswordAsync(name!, password, ct)
-            : await TokenAsync(name!, token!, salt!, ct);
+        // Single flight: a client opening 50 connections at once (or every client when the memory
+        // expires) triggers one PBKDF2 check, not 50 that starve the thread pool.
+        var check = _inflight.GetOrAdd(key, _ => new Lazy<Task<(User?, AuthFailure)>>(() =>
+            apiKey is not null ? ApiKeyAsync(apiKey, CancellationToken.None)
+            : password is not null ? PasswordAsync(name!, password, CancellationToken.None)
+            : TokenAsync(name!, token!, salt!, CancellationToken.None)));
+        (User? user, AuthFailure failure) result;
+        try { result = await check.Value.WaitAsync(ct); }
+        finally { _inflight.TryRemove(KeyValuePair.Create(key, check)); }
+        var (user, failure) = result;
         if (user is null)
         {
             if (failure is AuthFailure.WrongCredentials or AuthFailure.InvalidApiKey) throttle.Failed(name, address);

@@ -114,15 +114,15 @@ CREATE TABLE radio_stations (
     created_at  TEXT NOT NULL
 );
 
--- Full-text index over artists, albums and tracks: case- and diacritics-insensitive words
--- (unicode61, remove_diacritics 2), queried with prefixes. "name" is the item's own name (ranked
--- higher), "context" the names around it (artist, album). Rebuilt at the end of each scan that
--- changed the catalog.
-CREATE VIRTUAL TABLE search_fts USING fts5(
-    kind UNINDEXED, item_id UNINDEXED, name, context,
-    tokenize = 'unicode61 remove_diacritics 2'
-);
-INSERT INTO search_fts (kind, item_id, name, context) SELECT 'artist', id, name, '' FROM artists;
-INSERT INTO search_fts (kind, item_id, name, context) SELECT 'album', id, name, display_artist FROM albums;
-INSERT INTO search_fts (kind, item_id, name, context)
-    SELECT 'track', t.id, t.title, t.display_artist || ' ' || a.name FROM tracks t JOIN albums a ON a.id = t.album_id;
+-- Full-text indexes, one per kind so a query never filters by kind afterwards: case- and
+-- diacritics-insensitive words (unicode61, remove_diacritics 2), queried with prefixes. The rowid is
+-- the item's id and the tables are contentless (content=''), so a search reads posting lists only,
+-- never stored text. "name" is the item's own name (ranked higher), "context" the names around it
+-- (artist, album). Rebuilt at the end of each scan that changed the catalog.
+CREATE VIRTUAL TABLE search_tracks USING fts5(name, context, content = '', tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE search_albums USING fts5(name, context, content = '', tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE search_artists USING fts5(name, context, content = '', tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO search_artists (rowid, name, context) SELECT id, name, '' FROM artists;
+INSERT INTO search_albums (rowid, name, context) SELECT id, name, display_artist FROM albums;
+INSERT INTO search_tracks (rowid, name, context)
+    SELECT t.id, t.title, t.display_artist || ' ' || a.name FROM tracks t JOIN albums a ON a.id = t.album_id;
