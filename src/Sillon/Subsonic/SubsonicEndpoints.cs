@@ -81,6 +81,9 @@ public static partial class SubsonicEndpoints
     private static readonly Dictionary<string, SubsonicHandler> Handlers = BuildHandlers();
     private static readonly HashSet<string> Anonymous = ["getOpenSubsonicExtensions"];
 
+    /// <summary>Every endpoint name answered (implemented or "not implemented"), for tests that call them all.</summary>
+    internal static IReadOnlyCollection<string> EndpointNames => Handlers.Keys;
+
     private static Dictionary<string, SubsonicHandler> BuildHandlers()
     {
         var h = new Dictionary<string, SubsonicHandler>(StringComparer.OrdinalIgnoreCase);
@@ -150,7 +153,7 @@ public static partial class SubsonicEndpoints
                         http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                         http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
                     }
-                    else if (http.Response.StatusCode == 200 && failure != AuthFailure.Missing) LogAuthFailed(logs.CreateLogger("Sillon.Subsonic"), name, failure.ToString(), address);
+                    else if (failure != AuthFailure.Missing) LogAuthFailed(logs.CreateLogger("Sillon.Subsonic"), name, failure.ToString(), address);
                     await WriteAsync(http, p, new SubsonicResponse(SubsonicErrors.Auth(failure), null, null));
                     return;
                 }
