@@ -10,6 +10,7 @@ using Sillon.Library;
 using Sillon.Observability;
 using Sillon.Streaming;
 using Sillon.Streaming.Transcoding;
+using Sillon.Subsonic;
 
 namespace Sillon;
 
@@ -29,7 +30,10 @@ public static partial class SillonApp
         services.AddSingleton<SillonMetrics>();
         services.AddSingleton<ScanState>();
         services.AddSingleton<Scanner>();
+        services.AddSingleton<PasswordVault>();
         services.AddSingleton<Users>();
+        services.AddSingleton<ApiKeys>();
+        services.AddSingleton<LoginThrottle>();
         services.AddSingleton<Sessions>();
         services.AddSingleton<CatalogQueries>();
         services.AddSingleton<CoverArt>();
@@ -61,6 +65,8 @@ public static partial class SillonApp
         services.AddSingleton<TranscodeCache>();
         services.AddSingleton<Transcoder>();
         services.AddSingleton<StreamService>();
+        services.AddSubsonic();
+        services.AddSingleton<SubsonicQueries>();
         services.AddSillonHealth();
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -96,6 +102,7 @@ public static partial class SillonApp
         api.MapScanEndpoints();
         api.MapCatalogEndpoints();
         api.MapStreamEndpoints();
+        app.MapSubsonicEndpoints();
         app.MapGet("/", () => Results.Text($"Sillon {Version} is running. API: /api/v1, OpenAPI: /openapi/v1.json\n")).AllowAnonymous().ExcludeFromDescription();
         return app;
     }

@@ -14,13 +14,24 @@ public sealed record User
     public string CreatedAt { get; init; } = "";
 }
 
+/// <summary>An account with the settings an administrator manages.</summary>
+public sealed record UserDetails
+{
+    public long Id { get; init; }
+    public string Name { get; init; } = "";
+    public bool IsAdmin { get; init; }
+    public string? Email { get; init; }
+    public int? MaxBitrate { get; init; }
+}
+
 public enum UserResult { Ok, NotFound, AlreadyExists, InvalidName, InvalidPassword }
 
 /// <summary>
-/// Accounts. Passwords are kept only as ASP.NET Core Identity's PBKDF2 hash (salted, 100,000+
-/// iterations, versioned so that the hasher can be strengthened later and old hashes still verify).
+/// Accounts. Logins check ASP.NET Core Identity's PBKDF2 hash (salted, 100,000+ iterations,
+/// versioned so that the hasher can be strengthened later and old hashes still verify). Subsonic
+/// token auth needs the password itself, so a copy is kept encrypted by <see cref="PasswordVault"/>.
 /// </summary>
-public sealed class Users(Database db, TimeProvider time)
+public sealed class Users(Database db, TimeProvider time, PasswordVault vault)
 {
     private static readonly PasswordHasher<string> Hasher = new();
     public const int MinPasswordLength = 4;
@@ -40,8 +51,8 @@ public sealed class Users(Database db, TimeProvider time)
         await using var connection = await db.OpenAsync(ct);
         var now = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
         var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "INSERT INTO users (name, password_hash, is_admin, created_at) VALUES (@name, @hash, @isAdmin, @now) ON CONFLICT (name) DO NOTHING RETURNING id",
-            new { name, hash = Hasher.HashPassword(name, password), isAdmin, now }, cancellationToken: ct));
+            "INSERT INTO users (name, password_hash, password_enc, is_admin, created_at) VALUES (@name, @hash, @enc, @isAdmin, @now) ON CONFLICT (name) DO NOTHING RETURNING id",
+            new { name, hash = Hasher.HashPassword(name, password), enc = vault.Encrypt(password), isAdmin, now }, cancellationToken: ct));
         return id is null ? (UserResult.AlreadyExists, null) : (UserResult.Ok, new User { Id = id.Value, Name = name, IsAdmin = isAdmin, CreatedAt = now });
     }
 
@@ -64,7 +75,8 @@ public sealed class Users(Database db, TimeProvider time)
         await using var connection = await db.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var changed = await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE users SET password_hash = @hash WHERE name = @name", new { name, hash = Hasher.HashPassword(name, password) }, tx, cancellationToken: ct));
+            "UPDATE users SET password_hash = @hash, password_enc = @enc WHERE name = @name",
+            new { name, hash = Hasher.HashPassword(name, password), enc = vault.Encrypt(password) }, tx, cancellationToken: ct));
         // A new password ends every session opened with the old one.
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = @name)", new { name }, tx, cancellationToken: ct));
@@ -97,6 +109,43 @@ public sealed class Users(Database db, TimeProvider time)
             await connection.ExecuteAsync(new CommandDefinition("UPDATE users SET password_hash = @hash WHERE id = @Id",
                 new { hash = Hasher.HashPassword(row.Name, password), row.Id }, cancellationToken: ct));
         return new User { Id = row.Id, Name = row.Name, IsAdmin = row.IsAdmin != 0, CreatedAt = row.CreatedAt };
+    }
+
+    private const string DetailsSelect = "SELECT id AS Id, name AS Name, is_admin AS IsAdmin, email AS Email, max_bitrate AS MaxBitrate FROM users";
+
+    public async Task<UserDetails?> DetailsAsync(string name, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<UserDetails>(new CommandDefinition($"{DetailsSelect} WHERE name = @name", new { name }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<UserDetails>> ListDetailsAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        return (await connection.QueryAsync<UserDetails>(new CommandDefinition($"{DetailsSelect} ORDER BY name", cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>Changes the given settings; null leaves one as it is. maxBitrate 0 means no limit.</summary>
+    public async Task<UserResult> UpdateAsync(string name, bool? isAdmin, string? email, int? maxBitrate, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        var changed = await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE users SET is_admin = COALESCE(@isAdmin, is_admin), email = COALESCE(@email, email),
+                max_bitrate = CASE WHEN @maxBitrate IS NULL THEN max_bitrate WHEN @maxBitrate = 0 THEN NULL ELSE @maxBitrate END
+            WHERE name = @name
+            """, new { name, isAdmin, email, maxBitrate }, cancellationToken: ct));
+        return changed == 0 ? UserResult.NotFound : UserResult.Ok;
+    }
+
+    /// <summary>The password for Subsonic token auth: null when the user is unknown or has no recoverable copy (set before 0003).</summary>
+    public async Task<(User User, string? Password)?> RecoverablePasswordAsync(string name, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<(long Id, string Name, long IsAdmin, string CreatedAt, string? Enc)>(new CommandDefinition(
+            "SELECT id, name, is_admin, created_at, password_enc FROM users WHERE name = @name", new { name }, cancellationToken: ct));
+        if (row.Name is null) return null;
+        var user = new User { Id = row.Id, Name = row.Name, IsAdmin = row.IsAdmin != 0, CreatedAt = row.CreatedAt };
+        return (user, row.Enc is null ? null : vault.Decrypt(row.Enc));
     }
 
     private static readonly string DummyHash = Hasher.HashPassword("", Guid.NewGuid().ToString());

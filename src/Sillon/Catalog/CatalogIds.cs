@@ -8,7 +8,7 @@ namespace Sillon.Catalog;
 /// </summary>
 public static class CatalogIds
 {
-    public const string Track = "tr", Album = "al", Artist = "ar";
+    public const string Track = "tr", Album = "al", Artist = "ar", Folder = "fo", Playlist = "pl", Share = "sh", Radio = "ra";
 
     public static string Format(string kind, long id) => string.Concat(kind, "-", id.ToString(CultureInfo.InvariantCulture));
 

@@ -261,6 +261,13 @@ public sealed partial class Scanner(
         phases.Next("albums");
         await FinishAlbumsAsync(connection, interrupted || full ? null : touchedAlbums, walk, scopes, ct);
 
+        // Phase 6: the search index follows the catalog.
+        if (interrupted || full || counts.Added + counts.Updated + counts.Removed + counts.Moved > 0)
+        {
+            progress.Phase = "indexing";
+            await Search.SearchIndex.RebuildAsync(connection, ct);
+        }
+
         counts.Unchanged = unchanged;
         counts.Phases = phases.Stop();
         return await FinishRunAsync(connection, runId, progress, errors, ScanStatus.Completed, counts, ct);

@@ -142,7 +142,7 @@ public sealed class CliTests : IAsyncLifetime
         Assert.True(Environment.UserName == "root", "this test mounts a small tmpfs as the data folder: run the suite as root (the test command does)");
         var data = Path.Combine(_lib.Root, "small");
         Directory.CreateDirectory(data);
-        var mount = await RunAsync("mount", ["-t", "tmpfs", "-o", "size=400k", "tmpfs", data]);
+        var mount = await RunAsync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", data]);
         Assert.True(mount == 0, "mount -t tmpfs failed");
         try
         {

@@ -92,7 +92,7 @@ public sealed class SillonServer : IAsyncDisposable
         public bool IsEnabled(LogLevel logLevel) => true;
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            lock (logs) logs.Add($"{logLevel} {category}: {formatter(state, exception)}");
+            lock (logs) logs.Add($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
         }
     }
 }

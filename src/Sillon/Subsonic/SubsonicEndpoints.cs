@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Primitives;
+using Sillon.Accounts;
+
+namespace Sillon.Subsonic;
+
+/// <summary>Query string and (formPost) form fields of one request, merged; repeated names keep every value.</summary>
+public sealed class SubsonicParams(Dictionary<string, StringValues> values)
+{
+    public static async Task<SubsonicParams> ReadAsync(HttpRequest request, CancellationToken ct)
+    {
+        var values = new Dictionary<string, StringValues>(StringComparer.Ordinal);
+        foreach (var (k, v) in request.Query) values[k] = v;
+        if (HttpMethods.IsPost(request.Method) && request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(ct);
+            foreach (var (k, v) in form) values[k] = values.TryGetValue(k, out var q) ? StringValues.Concat(q, v) : v;
+        }
+        return new SubsonicParams(values);
+    }
+
+    public string? Get(string name) => values.TryGetValue(name, out var v) && v.Count > 0 && !string.IsNullOrEmpty(v[0]) ? v[0] : null;
+    public IReadOnlyList<string> All(string name) => values.TryGetValue(name, out var v) ? v.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!).ToList() : [];
+    public string Required(string name) => Get(name) ?? throw SubsonicErrors.Missing(name);
+
+    public int? Int(string name)
+    {
+        var s = Get(name);
+        if (s is null) return null;
+        return int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : throw SubsonicErrors.Invalid(name, "not an integer");
+    }
+
+    public long? Long(string name)
+    {
+        var s = Get(name);
+        if (s is null) return null;
+        return long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) ? l : throw SubsonicErrors.Invalid(name, "not an integer");
+    }
+
+    public bool? Bool(string name) => Get(name) switch
+    {
+        null => null,
+        "true" or "1" or "True" => true,
+        "false" or "0" or "False" => false,
+        _ => throw SubsonicErrors.Invalid(name, "not a boolean"),
+    };
+
+    /// <summary>A count clamped into [0, max], never trusted.</summary>
+    public int Count(string name, int fallback, int max) => Math.Clamp(Int(name) ?? fallback, 0, max);
+
+    /// <summary>An offset clamped to be non-negative and bounded.</summary>
+    public int Offset(string name) => Math.Clamp(Int(name) ?? 0, 0, 10_000_000);
+}
+
+/// <summary>What a handler sees: the request, its parameters, and the authenticated user.</summary>
+public sealed record SubsonicCall(HttpContext Http, SubsonicParams Params, User User, string? Client)
+{
+    public CancellationToken Ct => Http.RequestAborted;
+    public T Service<T>() where T : notnull => Http.RequestServices.GetRequiredService<T>();
+    public void RequireAdmin(string what) { if (!User.IsAdmin) throw SubsonicErrors.Forbidden(what); }
+}
+
+/// <summary>A handler's outcome: a payload to serialize, an empty ok, or a response it already wrote (stream, cover art).</summary>
+public readonly record struct SubsonicResult(string? Name, object? Payload, bool Written)
+{
+    public static readonly SubsonicResult Empty = new(null, null, false);
+    public static readonly SubsonicResult Done = new(null, null, true);
+    public static SubsonicResult Of(string name, object payload) => new(name, payload, false);
+}
+
+public delegate Task<SubsonicResult> SubsonicHandler(SubsonicCall call);
+
+/// <summary>
+/// The OpenSubsonic adapter's front door: every endpoint at /rest/NAME and /rest/NAME.view, by GET,
+/// HEAD and POST form; authentication; the f=xml|json|jsonp writer; and the one place where
+/// failures become Subsonic errors (HTTP 200, as clients expect, never a 500).
+/// </summary>
+public static partial class SubsonicEndpoints
+{
+    private static readonly Dictionary<string, SubsonicHandler> Handlers = BuildHandlers();
+    private static readonly HashSet<string> Anonymous = ["getOpenSubsonicExtensions"];
+
+    /// <summary>Every endpoint name answered (implemented or "not implemented"), for tests that call them all.</summary>
+    internal static IReadOnlyCollection<string> EndpointNames => Handlers.Keys;
+
+    private static Dictionary<string, SubsonicHandler> BuildHandlers()
+    {
+        var h = new Dictionary<string, SubsonicHandler>(StringComparer.OrdinalIgnoreCase);
+        SystemHandlers.Register(h);
+        BrowsingHandlers.Register(h);
+        ListHandlers.Register(h);
+        MediaHandlers.Register(h);
+        UserDataHandlers.Register(h);
+        AdminHandlers.Register(h);
+        foreach (var name in (string[])["getPodcasts", "getNewestPodcasts", "refreshPodcasts", "createPodcastChannel", "deletePodcastChannel",
+            "deletePodcastEpisode", "downloadPodcastEpisode", "getPodcastEpisode", "jukeboxControl", "getChatMessages", "addChatMessage",
+            "getVideos", "getVideoInfo", "getCaptions", "hls.m3u8", "search", "getTranscodeDecision", "getTranscodeStream", "getSonicSimilarTracks",
+            "findSonicPath", "reportPlayback", "createShares"])
+            h[name] = _ => throw SubsonicErrors.NotImplemented(name);
+        return h;
+    }
+
+    public static IServiceCollection AddSubsonic(this IServiceCollection services)
+    {
+        services.AddSingleton<SubsonicAuth>();
+        services.AddSingleton<NowPlayingBoard>();
+        return services;
+    }
+
+    public static void MapSubsonicEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapMethods("/rest/{name}", [HttpMethods.Get, HttpMethods.Post, HttpMethods.Head], DispatchAsync)
+            .AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
+        ShareLinks.Map(app);
+    }
+
+    private static async Task DispatchAsync(string name, HttpContext http, SubsonicAuth auth, ILoggerFactory logs)
+    {
+        var ct = http.RequestAborted;
+        if (name.EndsWith(".view", StringComparison.OrdinalIgnoreCase)) name = name[..^5];
+        SubsonicParams p;
+        try { p = await SubsonicParams.ReadAsync(http.Request, ct); }
+        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException)
+        {
+            await WriteAsync(http, new SubsonicParams([]), new SubsonicResponse(new SubsonicError(SubsonicErrors.Generic, "Unreadable request body"), null, null));
+            return;
+        }
+        var format = p.Get("f") ?? "xml";
+        if (format is not ("xml" or "json" or "jsonp")) format = "xml";
+
+        if (!Handlers.TryGetValue(name, out var handler))
+        {
+            http.Response.StatusCode = StatusCodes.Status404NotFound;
+            await WriteAsync(http, p, new SubsonicResponse(new SubsonicError(SubsonicErrors.NotFound, $"Unknown endpoint: {name}"), null, null));
+            return;
+        }
+
+        SubsonicResponse response;
+        try
+        {
+            User user;
+            if (Anonymous.Contains(name)) user = new User { Name = "", Id = 0 };
+            else
+            {
+                if (VersionError(p.Get("v")) is { } versionError) { await WriteAsync(http, p, new SubsonicResponse(versionError, null, null)); return; }
+                var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+                var (found, failure, retryAfter) = await auth.AuthenticateAsync(p, address, ct);
+                if (found is null)
+                {
+                    if (failure == AuthFailure.Throttled)
+                    {
+                        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                        http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+                    }
+                    else if (failure != AuthFailure.Missing) LogAuthFailed(logs.CreateLogger("Sillon.Subsonic"), name, failure.ToString(), address);
+                    await WriteAsync(http, p, new SubsonicResponse(SubsonicErrors.Auth(failure), null, null));
+                    return;
+                }
+                user = found;
+            }
+            var result = await handler(new SubsonicCall(http, p, user, p.Get("c")));
+            if (result.Written) return;
+            response = new SubsonicResponse(null, result.Name, result.Payload);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception e)
+        {
+            if (e is not SubsonicException) LogHandlerFailed(logs.CreateLogger("Sillon.Subsonic"), e, name);
+            if (http.Response.HasStarted) return;
+            response = new SubsonicResponse(SubsonicErrors.From(e), null, null);
+        }
+        await WriteAsync(http, p, response);
+    }
+
+    /// <summary>20 when the client speaks an older major version, 30 when it expects a newer server; no "v" is accepted (many clients omit it).</summary>
+    private static SubsonicError? VersionError(string? v)
+    {
+        if (v is null) return null;
+        var parts = v.Split('.');
+        if (!int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var major)) return new SubsonicError(SubsonicErrors.MissingParameter, "Parameter v is invalid");
+        var minor = parts.Length > 1 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? m : 0;
+        if (major < 1) return new SubsonicError(SubsonicErrors.ClientMustUpgrade, "Incompatible Subsonic REST protocol version. Client must upgrade.");
+        if (major > 1 || minor > 16) return new SubsonicError(SubsonicErrors.ServerMustUpgrade, "Incompatible Subsonic REST protocol version. Server must upgrade.");
+        return null;
+    }
+
+    public static async Task WriteAsync(HttpContext http, SubsonicParams p, SubsonicResponse response)
+    {
+        var format = p.Get("f");
+        var res = http.Response;
+        res.Headers.CacheControl = "no-store";
+        if (format == "json" || format == "jsonp")
+        {
+            var json = SubsonicWriter.Json(response);
+            var callback = p.Get("callback");
+            if (format == "jsonp" && callback is not null && IsIdentifier(callback))
+            {
+                res.ContentType = "application/javascript; charset=utf-8";
+                await res.Body.WriteAsync(Encoding.UTF8.GetBytes(callback + "("), http.RequestAborted);
+                await res.Body.WriteAsync(json, http.RequestAborted);
+                await res.Body.WriteAsync(");"u8.ToArray(), http.RequestAborted);
+                return;
+            }
+            res.ContentType = "application/json; charset=utf-8";
+            await res.Body.WriteAsync(json, http.RequestAborted);
+            return;
+        }
+        res.ContentType = "text/xml; charset=utf-8";
+        await res.WriteAsync(SubsonicWriter.Xml(response), Encoding.UTF8, http.RequestAborted);
+    }
+
+    // A JSONP callback is echoed into script: only a dotted JavaScript identifier is accepted.
+    private static bool IsIdentifier(string s) =>
+        s.Length <= 128 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '$' or '.') && !char.IsAsciiDigit(s[0]);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Subsonic {Endpoint}: authentication failed ({Reason}) from {Address}")]
+    private static partial void LogAuthFailed(ILogger log, string endpoint, string reason, string address);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Subsonic {Endpoint} failed")]
+    private static partial void LogHandlerFailed(ILogger log, Exception e, string endpoint);
+}

@@ -1,0 +1,304 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
+using Sillon.Catalog;
+using Sillon.Data;
+
+namespace Sillon.Subsonic;
+
+/// <summary>
+/// Catalog reads shaped for Subsonic: songs, albums and artists joined with the calling user's
+/// annotations (star, rating, plays). Each query takes the SQL tail that selects and orders rows,
+/// so lists, searches and lookups share one mapping.
+/// </summary>
+public sealed class SubsonicQueries(Database db)
+{
+    private const string SongSelect = """
+        SELECT t.id AS Id, t.title AS Title, t.sort_title AS SortTitle, t.album_id AS AlbumId, a.name AS Album, t.folder_id AS FolderId,
+            t.display_artist AS Artist, t.display_album_artist AS AlbumArtist, t.track_number AS TrackNumber, t.disc_number AS DiscNumber,
+            t.year AS Year, t.isrc AS Isrc, t.bpm AS Bpm, t.mbz_track_id AS Mbz, t.composer AS Composer,
+            t.rg_track_gain AS RgTrackGain, t.rg_track_peak AS RgTrackPeak, t.rg_album_gain AS RgAlbumGain, t.rg_album_peak AS RgAlbumPeak,
+            t.duration AS Duration, t.bitrate AS BitRate, t.sample_rate AS SampleRate, t.bit_depth AS BitDepth, t.channels AS Channels,
+            t.suffix AS Suffix, t.content_type AS ContentType, t.size AS Size, t.path AS Path, r.path AS RootPath, t.created_at AS Created,
+            (a.cover_path IS NOT NULL OR a.cover_track_id IS NOT NULL) AS HasCover,
+            an.starred_at AS StarredAt, an.rating AS Rating, an.play_count AS PlayCount, an.played_at AS PlayedAt
+        FROM tracks t JOIN albums a ON a.id = t.album_id JOIN library_roots r ON r.id = t.root_id
+        LEFT JOIN annotations an ON an.user_id = @userId AND an.item_kind = 'track' AND an.item_id = t.id
+        """;
+
+    private const string AlbumSelect = """
+        SELECT a.id AS Id, a.name AS Name, a.sort_name AS SortName, a.display_artist AS Artist, a.year AS Year, a.genre AS Genre,
+            a.track_count AS SongCount, a.duration AS Duration, a.compilation AS Compilation, a.mbz_album_id AS Mbz,
+            a.date AS Date, a.original_date AS OriginalDate, a.created_at AS Created,
+            (a.cover_path IS NOT NULL OR a.cover_track_id IS NOT NULL) AS HasCover,
+            an.starred_at AS StarredAt, an.rating AS Rating, an.play_count AS PlayCount, an.played_at AS PlayedAt
+        FROM albums a LEFT JOIN annotations an ON an.user_id = @userId AND an.item_kind = 'album' AND an.item_id = a.id
+        """;
+
+    /// <summary>
+    /// The album ids of one artist (an SQL expression: a parameter or a column): the albums credited
+    /// to them and those where they play on a track. The artist filter sits inside both branches so
+    /// that each is an index lookup, also when correlated to an outer row.
+    /// </summary>
+    public static string ArtistAlbumIds(string artist) => $"""
+        SELECT album_id FROM album_artists WHERE artist_id = {artist}
+        UNION SELECT t.album_id FROM track_artists ta JOIN tracks t ON t.id = ta.track_id WHERE ta.artist_id = {artist} AND ta.role = 'artist'
+        """;
+
+    /// <summary>Artists that have an album in either sense above (composer-only artists have none to browse).</summary>
+    public const string HasAlbums = """
+        (EXISTS (SELECT 1 FROM album_artists x WHERE x.artist_id = ar.id)
+         OR EXISTS (SELECT 1 FROM track_artists x WHERE x.artist_id = ar.id AND x.role = 'artist'))
+        """;
+
+    private static readonly string ArtistSelect = $"""
+        SELECT ar.id AS Id, ar.name AS Name, ar.sort_name AS SortName, ar.mbz_id AS Mbz,
+            (SELECT COUNT(*) FROM ({ArtistAlbumIds("ar.id")})) AS AlbumCount,
+            an.starred_at AS StarredAt, an.rating AS Rating
+        FROM artists ar LEFT JOIN annotations an ON an.user_id = @userId AND an.item_kind = 'artist' AND an.item_id = ar.id
+        """;
+
+    public async Task<DbConnection> OpenAsync(CancellationToken ct) => await db.OpenAsync(ct);
+
+    public async Task<List<Child>> SongsAsync(long userId, string tail, object? args, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await SongsAsync(c, userId, tail, args, ct);
+    }
+
+    public static async Task<List<Child>> SongsAsync(DbConnection c, long userId, string tail, object? args, CancellationToken ct)
+    {
+        var parameters = new DynamicParameters(args);
+        parameters.Add("userId", userId);
+        var rows = (await c.QueryAsync<SongRow>(new CommandDefinition($"{SongSelect} {tail}", parameters, cancellationToken: ct))).ToList();
+        if (rows.Count == 0) return [];
+        var ids = SqliteDialect.Ids(rows.Select(r => r.Id).Distinct());
+        var artists = (await c.QueryAsync<(long TrackId, string Role, long Id, string Name)>(new CommandDefinition($"""
+            SELECT ta.track_id, ta.role, ar.id, ar.name FROM track_artists ta JOIN artists ar ON ar.id = ta.artist_id
+            WHERE ta.track_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY ta.track_id, ta.role, ta.position
+            """, new { ids }, cancellationToken: ct))).ToLookup(a => (a.TrackId, a.Role), a => new ArtistRef(CatalogIds.Format(CatalogIds.Artist, a.Id), a.Name));
+        var genres = (await c.QueryAsync<(long TrackId, string Name)>(new CommandDefinition($"""
+            SELECT tg.track_id, g.name FROM track_genres tg JOIN genres g ON g.id = tg.genre_id
+            WHERE tg.track_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY tg.track_id, tg.position
+            """, new { ids }, cancellationToken: ct))).ToLookup(g => g.TrackId, g => g.Name);
+        return rows.Select(r => r.ToChild(artists[(r.Id, "artist")].ToList(), artists[(r.Id, "albumartist")].ToList(),
+            artists[(r.Id, "composer")].ToList(), genres[r.Id].ToList())).ToList();
+    }
+
+    public async Task<Child?> SongAsync(long userId, long id, CancellationToken ct) =>
+        (await SongsAsync(userId, "WHERE t.id = @id", new { id }, ct)).SingleOrDefault();
+
+    public async Task<List<AlbumID3>> AlbumsAsync(long userId, string tail, object? args, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await AlbumsAsync(c, userId, tail, args, ct);
+    }
+
+    public static async Task<List<AlbumID3>> AlbumsAsync(DbConnection c, long userId, string tail, object? args, CancellationToken ct)
+    {
+        var parameters = new DynamicParameters(args);
+        parameters.Add("userId", userId);
+        var rows = (await c.QueryAsync<AlbumRow>(new CommandDefinition($"{AlbumSelect} {tail}", parameters, cancellationToken: ct))).ToList();
+        if (rows.Count == 0) return [];
+        var artists = (await c.QueryAsync<(long AlbumId, long Id, string Name)>(new CommandDefinition($"""
+            SELECT aa.album_id, ar.id, ar.name FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id
+            WHERE aa.album_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY aa.album_id, aa.position
+            """, new { ids = SqliteDialect.Ids(rows.Select(r => r.Id).Distinct()) }, cancellationToken: ct)))
+            .ToLookup(a => a.AlbumId, a => new ArtistRef(CatalogIds.Format(CatalogIds.Artist, a.Id), a.Name));
+        return rows.Select(r => r.ToAlbum(artists[r.Id].ToList())).ToList();
+    }
+
+    public async Task<List<ArtistID3>> ArtistsAsync(long userId, string tail, object? args, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var parameters = new DynamicParameters(args);
+        parameters.Add("userId", userId);
+        return (await c.QueryAsync<ArtistRow>(new CommandDefinition($"{ArtistSelect} {tail}", parameters, cancellationToken: ct))).Select(r => r.ToArtist()).ToList();
+    }
+
+    /// <summary>An album as a directory entry (getMusicDirectory, getAlbumList, search2).</summary>
+    public static Child AlbumChild(AlbumID3 a) => new()
+    {
+        Id = a.Id, Parent = a.ArtistId, IsDir = true, Title = a.Name, Album = a.Name, Artist = a.Artist, Year = a.Year, Genre = a.Genre,
+        CoverArt = a.CoverArt, Duration = a.Duration, PlayCount = a.PlayCount, Created = a.Created, Starred = a.Starred, UserRating = a.UserRating,
+        Played = a.Played, AlbumId = a.Id, ArtistId = a.ArtistId, MediaType = "album", SortName = a.SortName, MusicBrainzId = a.MusicBrainzId,
+        Genres = a.Genres, Artists = a.Artists, DisplayArtist = a.DisplayArtist,
+    };
+
+    public static DateTimeOffset? Time(string? value) =>
+        value is null ? null : DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+
+    public static ItemDate? Date(string? value)
+    {
+        if (string.IsNullOrEmpty(value)) return null;
+        var parts = value.Split('-', 'T', ' ');
+        static int? At(string[] p, int i) => p.Length > i && int.TryParse(p[i], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : null;
+        var year = At(parts, 0);
+        return year is null ? null : new ItemDate(year, At(parts, 1), At(parts, 2));
+    }
+
+    private sealed record SongRow
+    {
+        public long Id { get; init; }
+        public string Title { get; init; } = "";
+        public string SortTitle { get; init; } = "";
+        public long AlbumId { get; init; }
+        public string Album { get; init; } = "";
+        public long? FolderId { get; init; }
+        public string Artist { get; init; } = "";
+        public string AlbumArtist { get; init; } = "";
+        public int? TrackNumber { get; init; }
+        public int? DiscNumber { get; init; }
+        public int? Year { get; init; }
+        public string? Isrc { get; init; }
+        public int? Bpm { get; init; }
+        public string? Mbz { get; init; }
+        public string? Composer { get; init; }
+        public double? RgTrackGain { get; init; }
+        public double? RgTrackPeak { get; init; }
+        public double? RgAlbumGain { get; init; }
+        public double? RgAlbumPeak { get; init; }
+        public double Duration { get; init; }
+        public int BitRate { get; init; }
+        public int SampleRate { get; init; }
+        public int BitDepth { get; init; }
+        public int Channels { get; init; }
+        public string Suffix { get; init; } = "";
+        public string ContentType { get; init; } = "";
+        public long Size { get; init; }
+        public string Path { get; init; } = "";
+        public string RootPath { get; init; } = "";
+        public string Created { get; init; } = "";
+        public bool HasCover { get; init; }
+        public string? StarredAt { get; init; }
+        public int? Rating { get; init; }
+        public long? PlayCount { get; init; }
+        public string? PlayedAt { get; init; }
+
+        public Child ToChild(List<ArtistRef> artists, List<ArtistRef> albumArtists, List<ArtistRef> composers, List<string> genres)
+        {
+            var albumId = CatalogIds.Format(CatalogIds.Album, AlbumId);
+            return new Child
+            {
+                Id = CatalogIds.Format(CatalogIds.Track, Id),
+                Parent = FolderId is { } f ? CatalogIds.Format(CatalogIds.Folder, f) : albumId,
+                IsDir = false,
+                Title = Title,
+                Album = Album,
+                Artist = Artist,
+                Track = TrackNumber,
+                Year = Year,
+                Genre = genres.FirstOrDefault(),
+                CoverArt = HasCover ? albumId : null,
+                Size = Size,
+                ContentType = ContentType,
+                Suffix = Suffix,
+                Duration = (int)Math.Round(Duration),
+                BitRate = BitRate > 0 ? (BitRate + 500) / 1000 : null,
+                BitDepth = BitDepth > 0 ? BitDepth : null,
+                SamplingRate = SampleRate > 0 ? SampleRate : null,
+                ChannelCount = Channels > 0 ? Channels : null,
+                Path = System.IO.Path.GetRelativePath(RootPath, Path),
+                IsVideo = false,
+                UserRating = Rating is > 0 ? Rating : null,
+                PlayCount = PlayCount ?? 0,
+                DiscNumber = DiscNumber,
+                Created = Time(Created),
+                Starred = Time(StarredAt),
+                AlbumId = albumId,
+                ArtistId = artists.FirstOrDefault()?.Id,
+                Type = "music",
+                MediaType = "song",
+                Played = Time(PlayedAt),
+                Bpm = Bpm ?? 0,
+                SortName = SortTitle,
+                MusicBrainzId = Mbz ?? "",
+                Isrc = Isrc is null ? [] : [Isrc],
+                Genres = genres.Select(g => new ItemGenre(g)).ToList(),
+                Artists = artists,
+                DisplayArtist = Artist,
+                AlbumArtists = albumArtists,
+                DisplayAlbumArtist = AlbumArtist,
+                Contributors = composers.Select(a => new Contributor("composer", a)).ToList(),
+                DisplayComposer = Composer,
+                Moods = [],
+                ReplayGain = new ReplayGain(RgTrackGain, RgAlbumGain, RgTrackPeak, RgAlbumPeak),
+            };
+        }
+    }
+
+    private sealed record AlbumRow
+    {
+        public long Id { get; init; }
+        public string Name { get; init; } = "";
+        public string SortName { get; init; } = "";
+        public string Artist { get; init; } = "";
+        public int? Year { get; init; }
+        public string? Genre { get; init; }
+        public int SongCount { get; init; }
+        public double Duration { get; init; }
+        public bool Compilation { get; init; }
+        public string? Mbz { get; init; }
+        public string? Date { get; init; }
+        public string? OriginalDate { get; init; }
+        public string Created { get; init; } = "";
+        public bool HasCover { get; init; }
+        public string? StarredAt { get; init; }
+        public int? Rating { get; init; }
+        public long? PlayCount { get; init; }
+        public string? PlayedAt { get; init; }
+
+        public AlbumID3 ToAlbum(List<ArtistRef> artists)
+        {
+            var id = CatalogIds.Format(CatalogIds.Album, Id);
+            return new AlbumID3
+            {
+                Id = id,
+                Name = Name,
+                Artist = Artist,
+                ArtistId = artists.FirstOrDefault()?.Id,
+                CoverArt = HasCover ? id : null,
+                SongCount = SongCount,
+                Duration = (int)Math.Round(Duration),
+                PlayCount = PlayCount ?? 0,
+                Created = Time(Created)!.Value,
+                Starred = Time(StarredAt),
+                Year = Year,
+                Genre = Genre,
+                Played = Time(PlayedAt),
+                UserRating = Rating is > 0 ? Rating : null,
+                MusicBrainzId = Mbz ?? "",
+                Genres = Genre is null ? [] : [new ItemGenre(Genre)],
+                Artists = artists,
+                DisplayArtist = Artist,
+                ReleaseTypes = Compilation ? ["Compilation"] : [],
+                Moods = [],
+                SortName = SortName,
+                OriginalReleaseDate = Date(OriginalDate),
+                ReleaseDate = Date(this.Date),
+                IsCompilation = Compilation,
+            };
+        }
+    }
+
+    private sealed record ArtistRow
+    {
+        public long Id { get; init; }
+        public string Name { get; init; } = "";
+        public string SortName { get; init; } = "";
+        public string? Mbz { get; init; }
+        public long AlbumCount { get; init; }
+        public string? StarredAt { get; init; }
+        public long? Rating { get; init; }
+
+        public ArtistID3 ToArtist()
+        {
+            var id = CatalogIds.Format(CatalogIds.Artist, Id);
+            return new ArtistID3
+            {
+                Id = id, Name = Name, CoverArt = id, AlbumCount = (int)AlbumCount, Starred = Time(StarredAt),
+                UserRating = Rating is > 0 ? (int)Rating : null, MusicBrainzId = Mbz ?? "", SortName = SortName,
+            };
+        }
+    }
+}
