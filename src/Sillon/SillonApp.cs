@@ -10,6 +10,7 @@ using Sillon.Library;
 using Sillon.Observability;
 using Sillon.Streaming;
 using Sillon.Streaming.Transcoding;
+using Sillon.Web;
 
 namespace Sillon;
 
@@ -64,6 +65,7 @@ public static partial class SillonApp
         services.AddSillonHealth();
         services.AddProblemDetails();
         services.AddOpenApi();
+        services.AddSillonWebApp();
         services.AddAuthentication(BearerHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, BearerHandler>(BearerHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy("admin", p => p.RequireRole("admin"))
@@ -85,6 +87,7 @@ public static partial class SillonApp
         app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = e => e is BadHttpRequestException b ? b.StatusCode : 500 });
         app.UseStatusCodePages();
         app.UseRateLimiter();
+        app.UseSillonWebApp();
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -96,7 +99,6 @@ public static partial class SillonApp
         api.MapScanEndpoints();
         api.MapCatalogEndpoints();
         api.MapStreamEndpoints();
-        app.MapGet("/", () => Results.Text($"Sillon {Version} is running. API: /api/v1, OpenAPI: /openapi/v1.json\n")).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 

@@ -5,6 +5,7 @@ namespace Sillon.Accounts;
 public sealed record LoginRequest(string Username, string Password);
 public sealed record LoginResponse(string Token, DateTimeOffset ExpiresAt, string Username, bool IsAdmin);
 public sealed record MeResponse(long Id, string Username, bool IsAdmin);
+public sealed record SetupStatus(bool Needed);
 
 public static class AccountEndpoints
 {
@@ -14,6 +15,13 @@ public static class AccountEndpoints
         auth.MapPost("/login", Login).AllowAnonymous().WithSummary("Log in with a name and password; returns a bearer token")
             .RequireRateLimiting("login");
         auth.MapPost("/logout", Logout).WithSummary("Revoke the token of this request");
+        // First run: while no account exists, whoever reaches the server first creates the administrator
+        // from the browser. Once one account exists this answers 409 forever.
+        var setup = api.MapGroup("/setup").WithTags("Accounts").AllowAnonymous();
+        setup.MapGet("", async (Users users, CancellationToken ct) => TypedResults.Ok(new SetupStatus(await users.CountAsync(ct) == 0)))
+            .WithSummary("Whether the server still needs its first administrator");
+        setup.MapPost("", Setup).RequireRateLimiting("login")
+            .WithSummary("Create the first administrator and log in as them; refused (409) once any account exists");
         api.MapGet("/me", (HttpContext http) => TypedResults.Ok(new MeResponse(http.UserId(), http.User.Identity!.Name!, http.User.IsInRole("admin"))))
             .WithTags("Accounts").WithSummary("The logged-in user");
     }
@@ -24,8 +32,27 @@ public static class AccountEndpoints
             return TypedResults.Problem("username and password are required", statusCode: 400);
         var user = await users.VerifyAsync(request.Username, request.Password, ct);
         if (user is null) return TypedResults.Unauthorized();
+        return TypedResults.Ok(await LoginAsync(user, sessions, ct));
+    }
+
+    private static async Task<Results<Ok<LoginResponse>, Conflict<string>, ProblemHttpResult>> Setup(LoginRequest? request, Users users, Sessions sessions, CancellationToken ct)
+    {
+        if (request is null || string.IsNullOrEmpty(request.Username) || string.IsNullOrEmpty(request.Password))
+            return TypedResults.Problem("username and password are required", statusCode: 400);
+        var (result, user) = await users.AddFirstAdminAsync(request.Username, request.Password, ct);
+        return result switch
+        {
+            UserResult.Ok => TypedResults.Ok(await LoginAsync(user!, sessions, ct)),
+            UserResult.AlreadyExists => TypedResults.Conflict("the server already has an account; log in instead"),
+            UserResult.InvalidName => TypedResults.Problem("that name is not allowed", statusCode: 400),
+            _ => TypedResults.Problem($"the password needs at least {Users.MinPasswordLength} characters", statusCode: 400),
+        };
+    }
+
+    private static async Task<LoginResponse> LoginAsync(User user, Sessions sessions, CancellationToken ct)
+    {
         var (token, expires) = await sessions.CreateAsync(user, ct);
-        return TypedResults.Ok(new LoginResponse(token, expires, user.Name, user.IsAdmin));
+        return new LoginResponse(token, expires, user.Name, user.IsAdmin);
     }
 
     private static async Task<NoContent> Logout(HttpContext http, Sessions sessions, CancellationToken ct)

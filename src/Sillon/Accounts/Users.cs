@@ -45,6 +45,23 @@ public sealed class Users(Database db, TimeProvider time)
         return id is null ? (UserResult.AlreadyExists, null) : (UserResult.Ok, new User { Id = id.Value, Name = name, IsAdmin = isAdmin, CreatedAt = now });
     }
 
+    /// <summary>
+    /// Creates an administrator only while there is no account at all. The emptiness check and the
+    /// insert are one statement, so two browsers racing on a fresh server cannot both win.
+    /// </summary>
+    public async Task<(UserResult Result, User? User)> AddFirstAdminAsync(string name, string password, CancellationToken ct)
+    {
+        name = name.Trim();
+        var valid = Validate(name, password);
+        if (valid != UserResult.Ok) return (valid, null);
+        await using var connection = await db.OpenAsync(ct);
+        var now = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+        var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "INSERT INTO users (name, password_hash, is_admin, created_at) SELECT @name, @hash, 1, @now WHERE NOT EXISTS (SELECT 1 FROM users) RETURNING id",
+            new { name, hash = Hasher.HashPassword(name, password), now }, cancellationToken: ct));
+        return id is null ? (UserResult.AlreadyExists, null) : (UserResult.Ok, new User { Id = id.Value, Name = name, IsAdmin = true, CreatedAt = now });
+    }
+
     public async Task<IReadOnlyList<User>> ListAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
