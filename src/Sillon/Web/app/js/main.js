@@ -193,7 +193,7 @@ function playerBar() {
   const lyricsBtn = btn('pb-lyrics', 'player.lyrics', 'lyrics', () => toggleLyrics());
   lyricsBtn.setAttribute('aria-pressed', 'false');
 
-  let shownKey = null;
+  let shownKey;
   function update() {
     const tr = p.track;
     if (p.queue.currentKey !== shownKey) {

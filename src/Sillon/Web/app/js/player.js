@@ -23,6 +23,7 @@ export class Player extends EventTarget {
         a.addEventListener(type, (e) => this.#onMedia(a, e));
     });
     this.active = 0;
+    this.version = 0; // bumped on every change of the queue or of its current item
     this.activeKey = null; // queue key loaded in the active element
     this.standbyKey = null; // queue key loaded in the standby element
     this.gaps = new GapMeter();
@@ -165,6 +166,7 @@ export class Player extends EventTarget {
       this.standbyKey = null;
       this.standby.removeAttribute('src');
     }
+    this.version++;
     localStorage.setItem(QUEUE_KEY, JSON.stringify(this.queue));
     this.#saveTime();
     this.#mediaMetadata();

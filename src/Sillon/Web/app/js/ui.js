@@ -1,7 +1,9 @@
-// Tiny DOM helpers: h('button.play', {onclick, 'aria-label': …}, 'text', child…).
+// Tiny DOM helpers: h('button#id.play', {onclick, 'aria-label': …}, 'text', child…).
 export function h(tag, props = {}, ...children) {
-  const [name, ...classes] = tag.split('.');
+  const [head, ...classes] = tag.split('.');
+  const [name, id] = head.split('#');
   const el = document.createElement(name || 'div');
+  if (id) el.id = id;
   if (classes.length) el.className = classes.join(' ');
   for (const [k, v] of Object.entries(props ?? {})) {
     if (v === undefined || v === null || v === false) continue;
@@ -56,7 +58,7 @@ export function icon(name) {
 export function cover(url, alt = '') {
   const img = h('img.cover', { alt, loading: 'lazy', decoding: 'async', draggable: false });
   if (url) img.src = url; else img.classList.add('none');
-  img.addEventListener('error', () => { img.removeAttribute('src'); img.classList.add('none'); }, { once: true });
+  img.addEventListener('error', () => { if (img.getAttribute('src')) { img.removeAttribute('src'); img.classList.add('none'); } });
   return img;
 }
 

@@ -73,19 +73,44 @@ document.addEventListener('click', (e) => { if (openMenu && !openMenu.menu.conta
 // ---- album cards ---------------------------------------------------------------------------------
 
 function albumCard(album, ctx, px = 180) {
-  const card = h('div.card');
-  fillAlbumCard(card, album, ctx, px);
+  const card = emptyAlbumCard(ctx);
+  fillAlbumCard(card, album, px);
   return card;
 }
 
-function fillAlbumCard(card, album, ctx, px = 180) {
-  if (!album) { card.replaceChildren(h('div.cover.none'), h('div.card-title.skeleton'), h('div.card-sub.skeleton')); return; }
-  const play = h('button.icon-btn.card-play', { type: 'button', 'aria-label': `${t('album.play')}: ${album.name}` }, icon('play'));
-  play.addEventListener('click', async () => ctx.player.playNow((await api.album(album.id)).tracks.map(queueTrack)));
-  card.replaceChildren(
-    h('div.card-art', {}, cover(coverUrl(album.coverArt, px), ''), play),
-    h('a.card-title', { href: `#/album/${album.id}`, title: album.name }, album.name),
-    h('div.card-sub', {}, [album.artist, album.year].filter(Boolean).join(' · ')));
+/** A card's nodes are made once; a virtual grid then only swaps their text and image. */
+function emptyAlbumCard(ctx, tag = 'div.card', props = {}) {
+  const img = cover(null, '');
+  const play = h('button.icon-btn.card-play', { type: 'button' }, icon('play'));
+  play.addEventListener('click', async () => {
+    const id = card.dataset.albumId;
+    if (id) ctx.player.playNow((await api.album(id)).tracks.map(queueTrack));
+  });
+  const card = h(tag, props, h('div.card-art', {}, img, play), h('a.card-title'), h('div.card-sub'));
+  return card;
+}
+
+function fillAlbumCard(card, album, px = 180) {
+  const img = card.querySelector('img'), play = card.querySelector('.card-play');
+  const title = card.querySelector('.card-title'), sub = card.querySelector('.card-sub');
+  card.classList.toggle('placeholder', !album);
+  if (!album) {
+    delete card.dataset.albumId;
+    img.removeAttribute('src'); img.classList.add('none');
+    title.textContent = ''; title.removeAttribute('href'); sub.textContent = '';
+    play.hidden = true;
+    return;
+  }
+  card.dataset.albumId = album.id;
+  const url = album.coverArt ? coverUrl(album.coverArt, px) : null;
+  if (url) { if (img.getAttribute('src') !== url) { img.classList.remove('none'); img.src = url; } }
+  else { img.removeAttribute('src'); img.classList.add('none'); }
+  play.hidden = false;
+  play.setAttribute('aria-label', `${t('album.play')}: ${album.name}`);
+  title.textContent = album.name;
+  title.title = album.name;
+  title.href = `#/album/${album.id}`;
+  sub.textContent = [album.artist, album.year].filter(Boolean).join(' · ');
 }
 
 function shelf(title, albums, ctx, extra) {
@@ -121,8 +146,8 @@ export async function albums(main, params, ctx) {
   main.replaceChildren(heading(t('albums.title'), h('label.inline', {}, t('albums.sort'), ' ', select)), count, host);
   const list = new VirtualList(host, scroller(), {
     count: source.total, rowHeight: 236, minCellWidth: 150, gap: 16,
-    create: () => h('div.card', { role: 'listitem' }),
-    render: (el, i) => fillAlbumCard(el, source.get(i), ctx, 180),
+    create: () => emptyAlbumCard(ctx, 'div.card', { role: 'listitem' }),
+    render: (el, i) => fillAlbumCard(el, source.get(i), 180),
   });
   source.onUpdate = () => list.refresh();
   return () => list.destroy();
@@ -278,8 +303,11 @@ export function queue(main, _params, ctx) {
     handle.addEventListener('pointerup', up, { once: true });
     handle.addEventListener('pointercancel', up, { once: true });
   }
+  let shown = -1;
   const update = () => {
-    if (drag) return;
+    // Media events (play, pause, volume…) also say 'change': re-render only when the queue changed.
+    if (drag || shown === p.version) return;
+    shown = p.version;
     const total = p.queue.items.reduce((s, e) => s + (e.track.duration || 0), 0);
     summary.textContent = t('queue.count', { n: p.queue.length, time: duration(total) });
     empty.hidden = p.queue.length > 0;
@@ -321,6 +349,11 @@ export function admin(main, _params) {
     if (stopped) return;
     let s;
     try { s = await api.scanStatus(); } catch (e) { status.textContent = t('error', { message: e.message }); timer = setTimeout(poll, 3000); return; }
+    if (stopped) return;
+    show(s);
+    timer = setTimeout(poll, s.scanning ? 400 : 3000);
+  }
+  function show(s) {
     scan.disabled = full.disabled = s.scanning;
     if (s.scanning) {
       const parts = [t('admin.progress', { done: s.filesProcessed, found: s.filesFound, rate: s.filesPerSecond })];
@@ -335,8 +368,7 @@ export function admin(main, _params) {
     }
     const l = s.lastScan;
     last.textContent = l ? t('admin.last', { status: l.status, seconds: l.seconds.toFixed(1), added: l.added, updated: l.updated, removed: l.removed, unchanged: l.unchanged }) : '';
-    stats.replaceChildren(...stat(t('admin.tracks'), s.tracks), ...stat(t('admin.albums'), s.albums), ...stat(t('admin.artists'), s.artists), ...systemStats);
-    timer = setTimeout(poll, s.scanning ? 400 : 3000);
+    if (s.tracks || !s.scanning) stats.replaceChildren(...stat(t('admin.tracks'), s.tracks), ...stat(t('admin.albums'), s.albums), ...stat(t('admin.artists'), s.artists), ...systemStats);
   }
   let systemStats = [];
   api.system().then((sys) => {
@@ -345,9 +377,9 @@ export function admin(main, _params) {
       ...stat(t('admin.transcoding'), tc.available ? t('admin.transcoding.on', { active: tc.activeProcesses, max: tc.maxProcesses }) : t('admin.transcoding.off', { problem: tc.problem }))];
   }, () => {});
   async function start(fullScan) {
-    try { await api.startScan(fullScan); } catch (e) { toast(e instanceof ApiError && e.status === 409 ? t('admin.busy') : t('error', { message: e.message })); }
     clearTimeout(timer);
-    poll();
+    try { show(await api.startScan(fullScan)); } catch (e) { toast(e instanceof ApiError && e.status === 409 ? t('admin.busy') : t('error', { message: e.message })); }
+    timer = setTimeout(poll, 300);
   }
   poll();
   return () => { stopped = true; clearTimeout(timer); };
