@@ -115,11 +115,15 @@ test('gapless: the next track starts within 50 ms of the previous one ending', a
   await waitFor(async () => { const a = await active(); return a.title === 'Noon' && a.time > 0.3; }, 'Noon to follow', 8000);
   const events = await page.evaluate(() => window.__events);
   const ended = events.find((e) => e.type === 'ended');
-  const playing = events.find((e) => e.type === 'playing' && e.at >= ended.at);
-  assert.ok(ended && playing, JSON.stringify(events));
-  assert.notEqual(playing.deck, ended.deck, 'the preloaded standby element took over');
+  assert.ok(ended, JSON.stringify(events));
+  // The player starts the preloaded standby a few milliseconds before the end (so 'playing' may
+  // come first), or on 'ended' when that timer was late.
+  const playing = events.filter((e) => e.type === 'playing' && e.deck !== ended.deck)
+    .sort((a, b) => Math.abs(a.at - ended.at) - Math.abs(b.at - ended.at))[0];
+  assert.ok(playing, `the preloaded standby element took over: ${JSON.stringify(events)}`);
   const gap = playing.at - ended.at;
-  console.log(`gapless hand-over: ${gap.toFixed(1)} ms`);
+  console.log(`gapless hand-over: ${gap.toFixed(1)} ms (negative: overlap)`);
+  assert.ok(gap > -100, `the tracks overlapped by ${-gap} ms`);
   assert.ok(gap < 50, `gap was ${gap} ms`);
 });
 
@@ -258,6 +262,16 @@ test('layout at 360 px and 1280 px (screenshots)', async () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page overflows by ${overflow}px at ${width}px`);
   }
+  // The dark theme follows the system.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(`${server.url}/#/albums`);
+  await page.getByRole('link', { name: 'Northern Lights', exact: true }).waitFor();
+  await page.waitForLoadState('networkidle');
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(background, 'rgb(18, 18, 22)');
+  await page.screenshot({ path: path.join(artifacts, 'albums-1280-dark.png') });
+  await page.emulateMedia({ colorScheme: 'light' });
 });
 
 test('installable: manifest and a service worker that caches the shell only', async () => {

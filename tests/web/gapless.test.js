@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { preloadTarget, handoff, GapMeter, PRELOAD_LEAD } from '../../src/Sillon/Web/app/js/gapless.js';
+import { preloadTarget, handoff, startDelay, GapMeter, PRELOAD_LEAD, START_AHEAD_MS } from '../../src/Sillon/Web/app/js/gapless.js';
 
 const next = { key: 7, track: { id: 'tr-2' } };
 
@@ -40,4 +40,21 @@ test('the gap meter measures from ended to playing', () => {
   assert.equal(meter.playing(), 4);
   assert.equal(meter.playing(), null);
   assert.deepEqual(meter.gaps, [4]);
+});
+
+test('the standby is started just before the end, by a timer armed in the last half second', () => {
+  const base = { duration: 180, standbyReady: true, paused: false };
+  assert.equal(startDelay({ ...base, currentTime: 100 }), null, 'too early to arm');
+  const close = (actual, expected) => assert.ok(Math.abs(actual - expected) < 1e-6, `${actual} ≠ ${expected}`);
+  close(startDelay({ ...base, currentTime: 179.7 }), 300 - START_AHEAD_MS);
+  assert.equal(startDelay({ ...base, currentTime: 179.995 }), 0, 'late: start at once');
+  close(startDelay({ ...base, currentTime: 179.7, playbackRate: 2 }), 150 - START_AHEAD_MS);
+});
+
+test('no early start when paused, not ready, ended or of unknown length', () => {
+  const base = { duration: 180, currentTime: 179.8, standbyReady: true, paused: false };
+  assert.equal(startDelay({ ...base, paused: true }), null);
+  assert.equal(startDelay({ ...base, standbyReady: false }), null);
+  assert.equal(startDelay({ ...base, currentTime: 180 }), null);
+  assert.equal(startDelay({ ...base, duration: Infinity }), null);
 });

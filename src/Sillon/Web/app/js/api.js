@@ -6,6 +6,8 @@
 //    playlists, star/unstar, savePlayQueue/getPlayQueue, getLyricsBySongId). `subsonic.call`
 //    is the seam: once /rest answers, a feature switches to it by calling
 //    `subsonic.call('search3', {query})`; `subsonic.available()` tells whether it is there.
+//    Its credential is an OpenSubsonic API key that this browser creates for itself after log-in
+//    (POST /api/v1/me/apikeys, where the server offers it) and deletes at log-out.
 
 const TOKEN_KEY = 'sillon.token';
 const USER_KEY = 'sillon.user';
@@ -77,6 +79,7 @@ export const api = {
     return user;
   },
   async logout() {
+    await subsonic.forget();
     try { await request('POST', '/api/v1/auth/logout'); } catch { /* already gone */ }
     setSession(null);
   },
@@ -114,24 +117,38 @@ export const api = {
 let subsonicProbe = null;
 
 export const subsonic = {
-  /** Credentials for /rest: an OpenSubsonic API key (apiKey extension) saved in settings. */
-  get apiKey() { return localStorage.getItem(API_KEY); },
-  set apiKey(value) {
-    if (value) localStorage.setItem(API_KEY, value); else localStorage.removeItem(API_KEY);
-    subsonicProbe = null;
-  },
+  /** This browser's OpenSubsonic API key ({id, key}), or null. */
+  get credential() { return JSON.parse(localStorage.getItem(API_KEY) || 'null'); },
   /** Whether /rest answers for us (memoised): features fall back to /api/v1 until it does. */
   available() {
-    subsonicProbe ??= this.call('ping').then(() => true, () => false);
+    subsonicProbe ??= (async () => {
+      try {
+        if (!this.credential) {
+          const created = await request('POST', '/api/v1/me/apikeys', { name: 'Sillon web player' });
+          localStorage.setItem(API_KEY, JSON.stringify({ id: created.id, key: created.key }));
+        }
+        await this.call('ping');
+        return true;
+      } catch {
+        return false; // no Subsonic API on this server (yet)
+      }
+    })();
     return subsonicProbe;
   },
   async call(method, params = {}) {
-    const key = this.apiKey;
+    const key = this.credential?.key;
     if (!key) throw new ApiError(0, 'no Subsonic credentials');
     const response = await fetch(`/rest/${method}.view${qs({ ...params, apiKey: key, c: 'sillon-web', v: '1.16.1', f: 'json' })}`);
     if (!response.ok) throw new ApiError(response.status, response.statusText);
     const body = (await response.json())['subsonic-response'];
     if (!body || body.status !== 'ok') throw new ApiError(body?.error?.code ?? 0, body?.error?.message ?? 'Subsonic error');
     return body;
+  },
+  /** At log-out: revoke this browser's key on the server and forget it. */
+  async forget() {
+    const id = this.credential?.id;
+    localStorage.removeItem(API_KEY);
+    subsonicProbe = null;
+    if (id !== undefined) { try { await request('DELETE', `/api/v1/me/apikeys/${id}`); } catch { /* already gone */ } }
   },
 };

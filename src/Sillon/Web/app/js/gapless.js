@@ -29,6 +29,22 @@ export function handoff({ next, standbyKey, standbyReady }) {
   return { action: 'load', entry: next };
 }
 
+/** How long before the end the standby is started, to absorb the browser's start-up latency. */
+export const START_AHEAD_MS = 10;
+/** From this many seconds before the end, a timer (more precise than timeupdate) is armed. */
+export const ARM_WITHIN = 0.45;
+
+/**
+ * Milliseconds to wait before starting the standby so that it begins just as the active track
+ * ends, or null when it is too early to arm (or the standby is not ready).
+ */
+export function startDelay({ duration, currentTime, playbackRate = 1, standbyReady, paused }) {
+  if (!standbyReady || paused || !Number.isFinite(duration) || duration <= 0) return null;
+  const remaining = duration - currentTime;
+  if (remaining > ARM_WITHIN || remaining <= 0) return null;
+  return Math.max(0, (remaining * 1000) / (playbackRate || 1) - START_AHEAD_MS);
+}
+
 /** Measures hand-over gaps (ms between "ended" and the next "playing"), for diagnostics and tests. */
 export class GapMeter {
   constructor(now = () => performance.now()) {

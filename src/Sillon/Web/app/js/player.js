@@ -1,7 +1,7 @@
 // The audio engine: two <audio> elements, the queue, the gapless hand-over and the Media Session.
 // State changes are announced as 'change' events (the player bar and queue view listen).
 import { Queue, REPEAT } from './queue.js';
-import { preloadTarget, handoff, GapMeter } from './gapless.js';
+import { preloadTarget, handoff, startDelay, GapMeter } from './gapless.js';
 import { streamParams } from './quality.js';
 import { api } from './api.js';
 
@@ -93,6 +93,7 @@ export class Player extends EventTarget {
 
   // ---- internals --------------------------------------------------------------------------------
   #load(autoplay) {
+    this.#disarm();
     const entry = this.queue.items[this.queue.index];
     if (!entry) { this.#stopAll(); this.#changed(); return; }
     if (entry.key === this.standbyKey) return this.#swap(autoplay);
@@ -105,16 +106,40 @@ export class Player extends EventTarget {
     this.#changed();
   }
 
-  #swap(autoplay) {
+  /** Make the standby the active element. `overlap`: let the old one play out its last milliseconds. */
+  #swap(autoplay, overlap = false) {
+    this.#disarm();
     const old = this.audio;
     this.active = 1 - this.active;
     this.activeKey = this.standbyKey;
     this.standbyKey = null;
-    old.pause();
     if (autoplay) this.audio.play().catch((e) => this.#playFailed(e));
-    old.removeAttribute('src');
-    old.load();
+    const retire = () => { if (old !== this.audio) { old.pause(); old.removeAttribute('src'); old.load(); } };
+    if (overlap) setTimeout(retire, 250); else retire();
     this.#changed();
+  }
+
+  // The early start: timeupdate comes every ~250 ms, too coarse; near the end a timer starts the
+  // standby START_AHEAD_MS before the active track ends, so the browser's start-up latency falls
+  // inside the old track's last milliseconds instead of making a gap. 'ended' stays the fallback.
+  #arm() {
+    if (this.armed) return;
+    const a = this.audio;
+    const ready = this.standbyKey !== null && this.queue.peekNext()?.key === this.standbyKey && this.standby.readyState >= 3;
+    const delay = startDelay({ duration: a.duration, currentTime: a.currentTime, playbackRate: a.playbackRate, standbyReady: ready, paused: a.paused });
+    if (delay === null) return;
+    const key = this.activeKey;
+    this.armed = setTimeout(() => {
+      this.armed = 0;
+      if (this.activeKey !== key || this.audio.paused || this.queue.peekNext()?.key !== this.standbyKey) return;
+      this.queue.advance(true);
+      this.#swap(true, true);
+    }, delay);
+  }
+
+  #disarm() {
+    clearTimeout(this.armed);
+    this.armed = 0;
   }
 
   #stopAll() {
@@ -144,7 +169,8 @@ export class Player extends EventTarget {
         if (gap !== null) this.lastGap = gap;
         break;
       }
-      case 'timeupdate': this.#maybePreload(); this.#positionState(); break;
+      case 'timeupdate': this.#maybePreload(); this.#arm(); this.#positionState(); break;
+      case 'pause': case 'seeking': this.#disarm(); break;
       case 'error': if (a.getAttribute('src')) this.#playFailed(a.error); break;
       case 'volumechange': localStorage.setItem(VOLUME_KEY, JSON.stringify({ volume: a.volume, muted: a.muted })); break;
     }

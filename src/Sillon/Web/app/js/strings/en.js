@@ -103,7 +103,6 @@ export default {
   'quality.high': 'High (320 kbps)',
   'quality.saver': 'Data saver (128 kbps)',
   'settings.account': 'Signed in as {name}',
-  'settings.apiKey': 'OpenSubsonic API key (for search, playlists and favourites when the server offers them)',
 
   'admin.title': 'Administration',
   'admin.library': 'Library',

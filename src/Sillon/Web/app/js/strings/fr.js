@@ -103,7 +103,6 @@ export default {
   'quality.high': 'Haute (320 kb/s)',
   'quality.saver': 'Économie de données (128 kb/s)',
   'settings.account': 'Connecté en tant que {name}',
-  'settings.apiKey': 'Clé d’API OpenSubsonic (recherche, listes de lecture et favoris quand le serveur les propose)',
 
   'admin.title': 'Administration',
   'admin.library': 'Bibliothèque',
