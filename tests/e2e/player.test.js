@@ -80,6 +80,7 @@ test('search as you type ignores accents and opens the album', async () => {
   await page.keyboard.type('eloise');
   const result = page.locator('#search-results').getByRole('link', { name: /Café du Port/ });
   await result.waitFor();
+  await page.screenshot({ path: path.join(artifacts, 'search-1280.png') });
   await result.click();
   await page.getByRole('heading', { level: 1, name: 'Café du Port' }).waitFor();
   assert.equal(await page.locator('ol.tracks li.track').count(), 3);
@@ -94,6 +95,8 @@ test('playing a track makes the audio element advance', async () => {
   assert.equal(later.title, 'Dawn');
   assert.ok(later.time > start.time + 0.3, `currentTime advanced from ${start.time} to ${later.time}`);
   assert.match(later.src, /\/api\/v1\/tracks\/tr-\d+\/stream\?.*access_token=/);
+  const session = await page.evaluate(() => ({ title: navigator.mediaSession.metadata?.title, artist: navigator.mediaSession.metadata?.artist, state: navigator.mediaSession.playbackState }));
+  assert.deepEqual(session, { title: 'Dawn', artist: 'Aurora Quartet', state: 'playing' });
   await page.getByRole('region', { name: 'Player' }).getByText('Dawn').waitFor();
 });
 
@@ -156,9 +159,9 @@ test('queue: reorder by dragging changes what plays next, and the queue survives
   await page.goto(`${server.url}/#/queue`);
   const handle = page.getByRole('button', { name: 'Drag to reorder Dusk' });
   const target = page.getByRole('button', { name: 'Drag to reorder Noon' });
-  const from = await handle.boundingBox(), to = await target.boundingBox();
-  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+  await handle.hover(); // waits until the row is rendered and stable
   await page.mouse.down();
+  const to = await target.boundingBox();
   await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 8 });
   await page.mouse.up();
   // Rows are recycled by the virtual list: read them in index order, skipping spare ones.
@@ -231,6 +234,7 @@ test('a 12,000-album library scrolls as a virtual grid', async () => {
     return times;
   });
   await page.getByRole('link', { name: 'Album 11999', exact: true }).waitFor();
+  await page.screenshot({ path: path.join(artifacts, 'albums-12000-1280.png') });
   assert.ok((await page.locator('.grid > .card').count()) < 200);
   // A fling through the whole grid in 60 frames, each fetching fresh pages: most frames stay short.
   const sorted = frames.slice().sort((a, b) => a - b);
@@ -272,6 +276,25 @@ test('layout at 360 px and 1280 px (screenshots)', async () => {
   assert.equal(background, 'rgb(18, 18, 22)');
   await page.screenshot({ path: path.join(artifacts, 'albums-1280-dark.png') });
   await page.emulateMedia({ colorScheme: 'light' });
+});
+
+test('every control has an accessible name, on every page', async () => {
+  for (const route of ['#/', '#/albums', '#/artists', '#/album/al-1', '#/queue', '#/settings', '#/admin']) {
+    await page.goto(`${server.url}/${route}`);
+    await page.locator('#main h1').waitFor();
+    const unnamed = await page.evaluate(() => [...document.querySelectorAll('button, a[href], input, select, [role="menuitem"]')]
+      .filter((el) => !el.closest('[hidden]') && el.offsetParent !== null)
+      .filter((el) => {
+        const label = el.getAttribute('aria-label') || el.getAttribute('title') || el.textContent.trim()
+          || (el.id && document.querySelector(`label[for="${el.id}"]`)?.textContent.trim()) || el.closest('label')?.textContent.trim();
+        return !label;
+      })
+      .map((el) => el.outerHTML.slice(0, 120)));
+    assert.deepEqual(unnamed, [], `unnamed controls on ${route}`);
+  }
+  await page.goto(`${server.url}/#/artists`);
+  await page.getByRole('link', { name: /Aurora Quartet/ }).waitFor();
+  await page.screenshot({ path: path.join(artifacts, 'artists-1280.png') });
 });
 
 test('installable: manifest and a service worker that caches the shell only', async () => {
@@ -318,4 +341,5 @@ test('admin: scan now shows live progress and the new totals', async () => {
   assert.ok(seen.some((s) => s.startsWith('Scanning')), `progress shown: ${JSON.stringify(seen)}`);
   const tracks = await page.locator('.stats dt:text-is("Tracks") + dd').textContent();
   assert.equal(Number(tracks), 614);
+  await page.screenshot({ path: path.join(artifacts, 'admin-1280.png') });
 });

@@ -43,6 +43,7 @@ export class VirtualList {
     host.classList.add('vlist');
     this.onScroll = () => this.#schedule();
     scroller.addEventListener('scroll', this.onScroll, { passive: true });
+    // A resize moves rows (and may change the column count) but never changes their content.
     this.resize = new ResizeObserver(() => this.#schedule(true));
     this.resize.observe(host);
     this.#layout();
@@ -64,10 +65,10 @@ export class VirtualList {
     this.scroller.removeEventListener('scroll', this.onScroll);
     this.resize.disconnect();
   }
-  #schedule(force = false) {
-    this.force ||= force;
+  #schedule(relayout = false) {
+    this.relayout ||= relayout;
     if (this.frame) return;
-    this.frame = requestAnimationFrame(() => { this.frame = 0; const f = this.force; this.force = false; if (f) this.#layout(); this.update(f); });
+    this.frame = requestAnimationFrame(() => { this.frame = 0; if (this.relayout) this.#layout(); this.relayout = false; this.update(); });
   }
   #layout() {
     const rows = Math.ceil(this.count / this.columns);
