@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseLrc, lineAt } from '../../src/Sillon/Web/app/js/lyrics.js';
 import { streamParams } from '../../src/Sillon/Web/app/js/quality.js';
 import { duration, fold, letterOf, coverSize } from '../../src/Sillon/Web/app/js/format.js';
-import { pickLanguage, LANGUAGES } from '../../src/Sillon/Web/app/js/i18n.js';
+import { pickLanguage, LANGUAGES, tn } from '../../src/Sillon/Web/app/js/i18n.js';
 
 test('LRC lines are parsed, sorted, and repeated stamps give several lines', () => {
   const lines = parseLrc('[ar:Someone]\n[00:12.50]Second\n[00:01.00][00:30.25]Chorus\n[01:02]Late\nno stamp');
@@ -73,4 +73,11 @@ test('French has every English string, with the same placeholders', () => {
   assert.deepEqual(Object.keys(fr).sort(), Object.keys(en).sort());
   const vars = (s) => (s.match(/\{\w+\}/g) ?? []).sort().join();
   for (const key of Object.keys(en)) assert.equal(vars(fr[key]), vars(en[key]), key);
+});
+
+test('counted strings pick the singular for one', () => {
+  assert.equal(tn('albums.count', 1), '1 album');
+  assert.equal(tn('albums.count', 2), '2 albums');
+  assert.equal(tn('albums.count', 0), '0 albums');
+  assert.equal(tn('queue.count', 1, { time: '3:00' }), '1 track · 3:00');
 });

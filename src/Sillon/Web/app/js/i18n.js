@@ -29,3 +29,10 @@ export function t(key, vars) {
   if (vars) s = s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? ''));
   return s;
 }
+
+/** Counted strings: 'albums.count' with {n}, or 'albums.count.one' for one (French: 0 and 1). */
+export function tn(key, n, vars = {}) {
+  const one = lang === 'fr' ? n <= 1 : n === 1;
+  const k = one && (LANGUAGES[lang][`${key}.one`] ?? en[`${key}.one`]) ? `${key}.one` : key;
+  return t(k, { ...vars, n });
+}

@@ -130,7 +130,7 @@ function topBar() {
       h('ul', {}, items.map((x) => h('li', {}, h('a', { href: href(x) }, label(x)))))) : null;
     const sections = [
       section(t('search.artists'), result.artists, (a) => `#/artist/${a.id}`, (a) => a.name),
-      section(t('search.albums'), result.albums, (a) => `#/album/${a.id}`, (a) => h('span', {}, cover(api.coverUrl(a.coverArt, coverSize(32, devicePixelRatio)), ''), ` ${a.name} — ${a.artist}`)),
+      section(t('search.albums'), result.albums, (a) => `#/album/${a.id}`, (a) => [cover(api.coverUrl(a.coverArt, coverSize(32, devicePixelRatio)), ''), h('span', {}, `${a.name} — ${a.artist}`)]),
       section(t('search.tracks'), result.tracks, (s) => `#/album/${s.albumId}`, (s) => `${s.title} — ${s.artist}`),
     ].filter(Boolean);
     panel.replaceChildren(...(sections.length ? sections : [h('p.muted', {}, t('search.none', { q }))]));

@@ -1,6 +1,6 @@
 // The pages. Each view renders into `main` and returns an optional cleanup function.
 import { api, session, ApiError } from './api.js';
-import { t, language, setLanguage, LANGUAGES } from './i18n.js';
+import { t, tn, language, setLanguage, LANGUAGES } from './i18n.js';
 import { h, icon, cover, toast } from './ui.js';
 import { duration, coverSize, letterOf } from './format.js';
 import { VirtualList, PagedSource } from './vlist.js';
@@ -141,7 +141,7 @@ export async function albums(main, params, ctx) {
   const source = await new PagedSource((o, l) => api.albums(o, l, sort), 200).start();
   const select = h('select', { id: 'album-sort', onchange: () => { location.hash = `#/albums?sort=${select.value}`; } },
     ['name', 'newest', 'year', 'artist'].map((s) => h('option', { value: s, selected: s === sort }, t(`sort.${s}`))));
-  const count = h('p.count', {}, t('albums.count', { n: source.total }));
+  const count = h('p.count', {}, tn('albums.count', source.total));
   const host = h('div.grid', { role: 'list', 'aria-label': t('albums.title') });
   main.replaceChildren(heading(t('albums.title'), h('label.inline', {}, t('albums.sort'), ' ', select)), count, host);
   const list = new VirtualList(host, scroller(), {
@@ -171,7 +171,7 @@ export async function artists(main, _params) {
   };
   const index = h('nav.az', { 'aria-label': t('artists.index') },
     letters.map((l) => h('button', { type: 'button', onclick: () => jump(l) }, l)));
-  main.replaceChildren(heading(t('artists.title'), h('p.count', {}, t('artists.count', { n: source.total }))), index, host);
+  main.replaceChildren(heading(t('artists.title'), h('p.count', {}, tn('artists.count', source.total))), index, host);
   list = new VirtualList(host, scroller(), {
     count: source.total, rowHeight: 56,
     create: () => h('a.row.artist-row', { role: 'listitem' }),
@@ -180,7 +180,7 @@ export async function artists(main, _params) {
       if (!a) { el.replaceChildren(h('span.skeleton')); el.removeAttribute('href'); return; }
       el.href = `#/artist/${a.id}`;
       el.replaceChildren(h('span.avatar', { 'aria-hidden': 'true' }, letterOf(a.name)), h('span.grow', {}, a.name),
-        h('span.muted', {}, t('albums.count', { n: a.albumCount })));
+        h('span.muted', {}, tn('albums.count', a.albumCount)));
     },
   });
   source.onUpdate = () => list.refresh();
@@ -195,7 +195,7 @@ export async function artist(main, params, ctx) {
   };
   main.replaceChildren(
     h('header.hero', {}, h('div.avatar.big', { 'aria-hidden': 'true' }, letterOf(a.name)),
-      h('div', {}, h('h1', { tabIndex: -1 }, a.name), h('p.muted', {}, t('albums.count', { n: a.albums.length }), ' · ', t('artist.tracks', { n: a.trackCount })),
+      h('div', {}, h('h1', { tabIndex: -1 }, a.name), h('p.muted', {}, tn('albums.count', a.albums.length), ' · ', tn('artist.tracks', a.trackCount)),
         h('div.actions', {}, h('button.btn.primary', { type: 'button', onclick: playAll }, icon('play'), t('album.play'))))),
     h('h2', {}, t('artist.albums')),
     h('div.grid-static', {}, a.albums.map((al) => albumCard(al, ctx))));
@@ -231,7 +231,7 @@ export async function album(main, params, ctx) {
   main.replaceChildren(
     h('header.hero', {}, h('div.hero-art', {}, cover(coverUrl(al.coverArt, 240), t('album.by', { artist: al.artist }))),
       h('div.hero-text', {}, h('p.kicker', {}, 'Album'), h('h1', { tabIndex: -1 }, al.name), h('p', {}, ...artistLinks),
-        h('p.muted', {}, [al.year, al.genre, t('album.tracks', { n: d.tracks.length }), duration(total)].filter(Boolean).join(' · ')),
+        h('p.muted', {}, [al.year, al.genre, tn('album.tracks', d.tracks.length), duration(total)].filter(Boolean).join(' · ')),
         h('div.actions', {},
           h('button.btn.primary', { type: 'button', onclick: () => ctx.player.playNow(tracks) }, icon('play'), t('album.play')),
           h('button.btn', { type: 'button', onclick: () => { ctx.player.setShuffle(true); ctx.player.playNow(tracks); } }, icon('shuffle'), t('album.shuffle')),
@@ -309,7 +309,7 @@ export function queue(main, _params, ctx) {
     if (drag || shown === p.version) return;
     shown = p.version;
     const total = p.queue.items.reduce((s, e) => s + (e.track.duration || 0), 0);
-    summary.textContent = t('queue.count', { n: p.queue.length, time: duration(total) });
+    summary.textContent = tn('queue.count', p.queue.length, { time: duration(total) });
     empty.hidden = p.queue.length > 0;
     clear.disabled = p.queue.length === 0;
     list.setCount(p.queue.length);
