@@ -311,6 +311,39 @@ test('installable: manifest and a service worker that caches the shell only', as
   assert.ok(state.keys.includes('/js/main.js'));
   assert.ok(!state.keys.some((k) => k.startsWith('/api/')), `cached: ${state.keys}`);
   assert.ok(state.icons >= 2);
+  // Offline, the shell still starts from the cache (the library itself needs the server).
+  await context.setOffline(true);
+  try {
+    await page.reload();
+    await page.getByRole('navigation', { name: 'Main navigation' }).waitFor();
+    await page.getByRole('region', { name: 'Player' }).waitFor();
+  } finally {
+    await context.setOffline(false);
+  }
+});
+
+test('keyboard only: tab to a track and play it with Enter', async () => {
+  await page.goto(`${server.url}/#/album/al-1`);
+  await page.locator('#main h1').waitFor();
+  await page.locator('#main h1').focus();
+  let name = '';
+  for (let i = 0; i < 12 && !name.startsWith('Play: '); i++) {
+    await page.keyboard.press('Tab');
+    name = await page.evaluate(() => document.activeElement.getAttribute('aria-label') ?? '');
+  }
+  assert.match(name, /^Play: /);
+  const title = name.slice('Play: '.length);
+  await page.keyboard.press('Enter');
+  await waitFor(async () => { const a = await active(); return a.title === title && !a.paused && a.time > 0.1; }, `${title} to play`);
+  await page.keyboard.press('Tab'); // the duration is not focusable: next is the track's menu
+  assert.match(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), /^Actions for /);
+  await page.keyboard.press('Enter');
+  await page.getByRole('menuitem', { name: 'Play now' }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('role')), 'menuitem');
+  await page.keyboard.press('Escape');
+  assert.match(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), /^Actions for /);
+  await page.locator('#main h1').focus();
+  await page.keyboard.press('Space');
 });
 
 test('the token in media URLs never reaches the server log', async () => {
