@@ -352,6 +352,31 @@ test('the token in media URLs never reaches the server log', async () => {
   assert.ok(!server.logs.join('').includes(token));
 });
 
+test('a listener changes their password, then logs in with the new one', async () => {
+  await page.goto(`${server.url}/#/settings`);
+  await page.fill('#pw-current', 'wrong-one');
+  await page.fill('#pw-new', 'brand-new-pass');
+  await page.fill('#pw-confirm', 'brand-new-pass');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await page.getByText('The current password is wrong.').waitFor();
+  await page.fill('#pw-current', PASSWORD);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await page.getByText('Password changed.').waitFor();
+  // Still logged in with the token that came back; the old password no longer works.
+  await page.goto(`${server.url}/#/albums`);
+  await page.getByRole('link', { name: 'Northern Lights', exact: true }).waitFor();
+  await page.goto(`${server.url}/#/settings`);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.fill('#login-user', USER);
+  await page.fill('#login-pass', PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByText('Wrong user name or password.').waitFor();
+  await page.fill('#login-pass', 'brand-new-pass');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+  await page.screenshot({ path: path.join(artifacts, 'settings-1280.png'), fullPage: true });
+});
+
 test('admin: scan now shows live progress and the new totals', async () => {
   // Enough new files that the scan takes a moment.
   const source = path.join(music, 'Aurora Quartet/Northern Lights');

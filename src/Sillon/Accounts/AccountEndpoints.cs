@@ -6,6 +6,7 @@ public sealed record LoginRequest(string Username, string Password);
 public sealed record LoginResponse(string Token, DateTimeOffset ExpiresAt, string Username, bool IsAdmin);
 public sealed record MeResponse(long Id, string Username, bool IsAdmin);
 public sealed record SetupStatus(bool Needed);
+public sealed record PasswordChange(string? CurrentPassword, string? NewPassword);
 
 public static class AccountEndpoints
 {
@@ -22,6 +23,8 @@ public static class AccountEndpoints
             .WithSummary("Whether the server still needs its first administrator");
         setup.MapPost("", Setup).RequireRateLimiting("login")
             .WithSummary("Create the first administrator and log in as them; refused (409) once any account exists");
+        api.MapPost("/me/password", ChangePassword).WithTags("Accounts").RequireRateLimiting("login")
+            .WithSummary("Change one's own password; ends every other session and returns a new token");
         api.MapGet("/me", (HttpContext http) => TypedResults.Ok(new MeResponse(http.UserId(), http.User.Identity!.Name!, http.User.IsInRole("admin"))))
             .WithTags("Accounts").WithSummary("The logged-in user");
     }
@@ -47,6 +50,20 @@ public static class AccountEndpoints
             UserResult.InvalidName => TypedResults.Problem("that name is not allowed", statusCode: 400),
             _ => TypedResults.Problem($"the password needs at least {Users.MinPasswordLength} characters", statusCode: 400),
         };
+    }
+
+    private static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> ChangePassword(PasswordChange? request, HttpContext http, Users users, Sessions sessions, CancellationToken ct)
+    {
+        if (request is null || string.IsNullOrEmpty(request.CurrentPassword) || request.NewPassword is null)
+            return TypedResults.Problem("currentPassword and newPassword are required", statusCode: 400);
+        var name = http.User.Identity!.Name!;
+        if (Users.Validate(name, request.NewPassword) != UserResult.Ok)
+            return TypedResults.Problem($"the new password needs at least {Users.MinPasswordLength} characters", statusCode: 400);
+        if (await users.VerifyAsync(name, request.CurrentPassword, ct) is not { } user)
+            return TypedResults.Problem("the current password is wrong", statusCode: 403);
+        // Changing the password ends every session, this one included: hand back a fresh one.
+        await users.SetPasswordAsync(name, request.NewPassword, ct);
+        return TypedResults.Ok(await LoginAsync(user, sessions, ct));
     }
 
     private static async Task<LoginResponse> LoginAsync(User user, Sessions sessions, CancellationToken ct)

@@ -73,3 +73,31 @@ public sealed class FirstRunTests
         Assert.Equal(0, await server.Services.GetRequiredService<Users>().CountAsync(CancellationToken.None));
     }
 }
+
+/// <summary>A listener changes their own password from the web player.</summary>
+public sealed class PasswordChangeTests
+{
+    [Fact]
+    public async Task Changing_the_password_ends_old_sessions_and_returns_a_working_token()
+    {
+        await using var lib = new TestLibrary();
+        await using var server = await SillonServer.StartAsync(lib);
+        using var client = await server.LoginAsync("alice", "old-pass", admin: false);
+
+        var wrong = await client.PostAsJsonAsync("/api/v1/me/password", new { currentPassword = "nope", newPassword = "new-pass" });
+        Assert.Equal(HttpStatusCode.Forbidden, wrong.StatusCode);
+        var tooShort = await client.PostAsJsonAsync("/api/v1/me/password", new { currentPassword = "old-pass", newPassword = "x" });
+        Assert.Equal(HttpStatusCode.BadRequest, tooShort.StatusCode);
+
+        var changed = await client.PostAsJsonAsync("/api/v1/me/password", new { currentPassword = "old-pass", newPassword = "new-pass" });
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        var login = (await changed.Content.ReadFromJsonAsync<LoginResponse>())!;
+        using var fresh = server.Client(login.Token);
+        Assert.Equal(HttpStatusCode.OK, (await fresh.GetAsync("/api/v1/me")).StatusCode);
+        var users = server.Services.GetRequiredService<Users>();
+        Assert.Null(await users.VerifyAsync("alice", "old-pass", CancellationToken.None));
+        Assert.NotNull(await users.VerifyAsync("alice", "new-pass", CancellationToken.None));
+        using var anonymous = server.Client();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync("/api/v1/me/password", new { currentPassword = "new-pass", newPassword = "x-pass" })).StatusCode);
+    }
+}

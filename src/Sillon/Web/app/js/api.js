@@ -92,6 +92,18 @@ export const api = {
     return user;
   },
   me: () => get('/api/v1/me'),
+  async changePassword(currentPassword, newPassword) {
+    // The server ends every session on a password change and hands back a new one.
+    const login = await request('POST', '/api/v1/me/password', { currentPassword, newPassword });
+    token = login.token;
+    localStorage.setItem(TOKEN_KEY, token);
+  },
+  /** API keys for Subsonic apps (where the server offers them): null when it does not. */
+  async apiKeys() {
+    try { return await get('/api/v1/me/apikeys'); } catch (e) { if (e.status === 404 || e.status === 405) return null; throw e; }
+  },
+  createApiKey: (name) => request('POST', '/api/v1/me/apikeys', { name }),
+  deleteApiKey: (id) => request('DELETE', `/api/v1/me/apikeys/${id}`),
   artists: (offset = 0, limit = 100) => get(`/api/v1/artists${qs({ offset, limit })}`),
   artist: (id) => get(`/api/v1/artists/${encodeURIComponent(id)}`),
   albums: (offset = 0, limit = 100, sort = 'name') => get(`/api/v1/albums${qs({ offset, limit, sort })}`),

@@ -326,11 +326,65 @@ export function settings(main, _params, ctx) {
     Object.keys(QUALITIES).map((q) => h('label.radio', {},
       h('input', { type: 'radio', name: 'quality', value: q, checked: ctx.player.quality === q, onchange: () => ctx.player.setQuality(q) }), t(`quality.${q}`))));
   main.replaceChildren(heading(t('settings.title')),
-    h('div.form', {},
+    h('section.panel.form', { 'aria-labelledby': 'set-general' }, h('h2', { id: 'set-general' }, t('settings.general')),
       h('label', { for: 'set-lang' }, t('settings.language')), lang,
-      quality,
-      h('p', {}, t('settings.account', { name: session.user?.username ?? '' })),
+      quality),
+    passwordPanel(),
+    apiKeysPanel(),
+    h('section.panel.form', { 'aria-labelledby': 'set-account' }, h('h2', { id: 'set-account' }, t('settings.account', { name: session.user?.username ?? '' })),
       h('button.btn', { type: 'button', onclick: () => ctx.logout() }, t('logout'))));
+}
+
+function passwordPanel() {
+  const field = (id, key, autocomplete) => [h('label', { for: id }, t(key)), h('input', { id, type: 'password', autocomplete, required: true })];
+  const message = h('p', { role: 'status' });
+  const form = h('form.panel.form', { 'aria-labelledby': 'set-pw' },
+    h('h2', { id: 'set-pw' }, t('password.title')),
+    field('pw-current', 'password.current', 'current-password'),
+    field('pw-new', 'password.new', 'new-password'),
+    field('pw-confirm', 'setup.confirm', 'new-password'),
+    message,
+    h('button.btn.primary', { type: 'submit' }, t('password.submit')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const [current, next, confirm] = ['pw-current', 'pw-new', 'pw-confirm'].map((id) => form.querySelector(`#${id}`).value);
+    message.classList.remove('error');
+    if (next !== confirm) { message.classList.add('error'); message.textContent = t('setup.mismatch'); return; }
+    try {
+      await api.changePassword(current, next);
+      form.reset();
+      message.textContent = t('password.done');
+    } catch (err) {
+      message.classList.add('error');
+      message.textContent = err.status === 403 ? t('password.wrong') : t('error', { message: err.message });
+    }
+  });
+  return form;
+}
+
+// API keys for Subsonic apps: shown only when the server offers them (the OpenSubsonic work).
+function apiKeysPanel() {
+  const panel = h('section.panel.form', { 'aria-labelledby': 'set-keys', hidden: true });
+  const list = h('ul.keys');
+  const shown = h('p', { role: 'status' });
+  const name = h('input', { id: 'key-name', placeholder: 'Phone', maxLength: 100 });
+  const render = async () => {
+    const keys = await api.apiKeys().catch(() => null);
+    if (!keys) return;
+    panel.hidden = false;
+    list.replaceChildren(...keys.filter((k) => k.name !== 'Sillon web player').map((k) => h('li', {}, h('span.grow', {}, k.name),
+      h('button.btn', { type: 'button', onclick: async () => { await api.deleteApiKey(k.id); render(); } }, t('keys.revoke', { name: k.name })))));
+  };
+  const create = h('button.btn', { type: 'button', onclick: async () => {
+    const created = await api.createApiKey(name.value.trim() || 'API key');
+    name.value = '';
+    shown.replaceChildren(t('keys.created'), ' ', h('code', {}, created.key));
+    render();
+  } }, t('keys.create'));
+  panel.append(h('h2', { id: 'set-keys' }, t('keys.title')), h('p.muted', {}, t('keys.intro')), list,
+    h('label', { for: 'key-name' }, t('keys.name')), name, create, shown);
+  render();
+  return panel;
 }
 
 export function admin(main, _params) {
