@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. The tests generate real audio with ffmpeg and tag it with tools we
-# did not write (eyeD3, mutagen, metaflac, vorbiscomment, kid3-cli); this script installs them when
-# it can (as root or with passwordless sudo) and says exactly what is missing otherwise.
+# did not write (eyeD3, mutagen, metaflac, vorbiscomment, kid3-cli); the web player's tests need
+# node and Debian's chromium. This script installs them when it can (as root or with passwordless
+# sudo) and says exactly what is missing otherwise. Order: .NET tests, then the Subsonic
+# interoperability suite (the npm client subsonic-api against the built server), then the web
+# player's unit tests (node --test), then its browser tests (playwright-core driving chromium).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(ffmpeg eyed3 flac vorbis-tools kid3-cli python3-mutagen util-linux nodejs npm)
+packages=(ffmpeg eyed3 flac vorbis-tools kid3-cli python3-mutagen util-linux chromium nodejs npm)
 missing() {
   local m=()
-  for tool in ffmpeg ffprobe eyeD3 metaflac vorbiscomment kid3-cli setpriv node npm; do
+  for tool in ffmpeg ffprobe eyeD3 metaflac vorbiscomment kid3-cli setpriv chromium node npm; do
     command -v "$tool" >/dev/null 2>&1 || m+=("$tool")
   done
   /usr/bin/python3 -c 'import mutagen' >/dev/null 2>&1 || m+=("python3-mutagen")
@@ -21,9 +24,18 @@ if [ -n "$(missing)" ]; then
     echo "test.sh: missing $(missing); install them with: sudo apt-get install -y ${packages[*]}" >&2
     exit 2
   fi
-  echo "test.sh: installing ${packages[*]}"
+  # Only what is missing: a node already on PATH (say from NodeSource) is not replaced by Debian's.
+  wanted=()
+  for p in "${packages[@]}"; do
+    case "$p" in
+      nodejs) command -v node >/dev/null 2>&1 || wanted+=("$p") ;;
+      npm) command -v npm >/dev/null 2>&1 || wanted+=("$p") ;;
+      *) wanted+=("$p") ;;
+    esac
+  done
+  echo "test.sh: installing ${wanted[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null
 fi
 # Some package installs leave /dev/null unwritable for non-root programs.
 if [ "$(id -u)" = 0 ]; then chmod 666 /dev/null; fi
@@ -40,32 +52,36 @@ if [ -n "$trx" ]; then
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
   passed=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
   failed=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
-fi
-rm -rf "$results"
-
-# Interoperability: a Subsonic client from npm (subsonic-api) drives the server built above.
-# Needs Node.js 18+ and npm; without them the suite counts as one failure, never as silently skipped.
-interop=tests/interop
-if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
-  tap=$(mktemp)
-  if (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
-    (cd "$interop" && SILLON_DLL="$PWD/../Sillon.Tests/bin/Release/net10.0/sillon.dll" node --test --test-reporter=tap) >"$tap" 2>&1 || status=1
-    cat "$tap"
-    ipass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
-    ifail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
-    if [ -z "$ipass" ]; then ifail=$(( ${ifail:-0} + 1 )); fi
-    passed=$(( ${passed:-0} + ${ipass:-0} ))
-    failed=$(( ${failed:-0} + ${ifail:-0} ))
-  else
-    echo "test.sh: npm ci failed in $interop" >&2
-    failed=$(( ${failed:-0} + 1 )); status=1
-  fi
-  rm -f "$tap"
 else
-  echo "test.sh: node and npm are needed for $interop (apt-get install -y nodejs npm)" >&2
-  failed=$(( ${failed:-0} + 1 )); status=1
+  failed=1 # no results at all: the build failed
 fi
 
-# One plain closing line that any CI reads: "N passed, N failed".
+# node --test writes TAP to a file (counted below) and the readable spec to the terminal.
+node_suite() {
+  local name=$1 dir=$2 tap="$results/${1// /-}.tap"
+  echo "test.sh: $name (node --test in $dir)"
+  (cd "$dir" && node --test --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap") || status=1
+  if [ -f "$tap" ]; then
+    passed=$((passed + $(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n 1)))
+    failed=$((failed + $(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n 1)))
+  else
+    failed=$((failed + 1))
+  fi
+}
+
+# Arguments are for dotnet test (say --filter); the node suites run only on a full run.
+if [ $# -eq 0 ]; then
+  (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || status=1
+  node_suite "Subsonic interoperability" tests/interop
+  node_suite "web player unit tests" tests/web
+  if [ ! -d tests/e2e/node_modules/playwright-core ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
+    (cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) || status=1
+  fi
+  node_suite "web player browser tests" tests/e2e
+fi
+
+# One plain closing line that any CI reads: "N passed, N failed" (.NET and node tests together).
 echo "${passed:-0} passed, ${failed:-0} failed"
+rm -rf "$results"
 exit $status

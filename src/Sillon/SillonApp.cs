@@ -11,6 +11,7 @@ using Sillon.Observability;
 using Sillon.Streaming;
 using Sillon.Streaming.Transcoding;
 using Sillon.Subsonic;
+using Sillon.Web;
 
 namespace Sillon;
 
@@ -70,6 +71,7 @@ public static partial class SillonApp
         services.AddSillonHealth();
         services.AddProblemDetails();
         services.AddOpenApi();
+        services.AddSillonWebApp();
         services.AddAuthentication(BearerHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, BearerHandler>(BearerHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy("admin", p => p.RequireRole("admin"))
@@ -91,6 +93,7 @@ public static partial class SillonApp
         app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = e => e is BadHttpRequestException b ? b.StatusCode : 500 });
         app.UseStatusCodePages();
         app.UseRateLimiter();
+        app.UseSillonWebApp();
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -103,7 +106,6 @@ public static partial class SillonApp
         api.MapCatalogEndpoints();
         api.MapStreamEndpoints();
         app.MapSubsonicEndpoints();
-        app.MapGet("/", () => Results.Text($"Sillon {Version} is running. API: /api/v1, OpenAPI: /openapi/v1.json\n")).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 

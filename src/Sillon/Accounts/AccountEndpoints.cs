@@ -7,6 +7,8 @@ public sealed record LoginResponse(string Token, DateTimeOffset ExpiresAt, strin
 public sealed record MeResponse(long Id, string Username, bool IsAdmin);
 public sealed record ApiKeyRequest(string? Name);
 public sealed record ApiKeyCreated(long Id, string Name, string Key, string CreatedAt);
+public sealed record SetupStatus(bool Needed);
+public sealed record PasswordChange(string? CurrentPassword, string? NewPassword);
 
 public static class AccountEndpoints
 {
@@ -16,6 +18,15 @@ public static class AccountEndpoints
         auth.MapPost("/login", Login).AllowAnonymous().WithSummary("Log in with a name and password; returns a bearer token")
             .RequireRateLimiting("login");
         auth.MapPost("/logout", Logout).WithSummary("Revoke the token of this request");
+        // First run: while no account exists, whoever reaches the server first creates the administrator
+        // from the browser. Once one account exists this answers 409 forever.
+        var setup = api.MapGroup("/setup").WithTags("Accounts").AllowAnonymous();
+        setup.MapGet("", async (Users users, CancellationToken ct) => TypedResults.Ok(new SetupStatus(await users.CountAsync(ct) == 0)))
+            .WithSummary("Whether the server still needs its first administrator");
+        setup.MapPost("", Setup).RequireRateLimiting("login")
+            .WithSummary("Create the first administrator and log in as them; refused (409) once any account exists");
+        api.MapPost("/me/password", ChangePassword).WithTags("Accounts").RequireRateLimiting("login")
+            .WithSummary("Change one's own password; ends every other session and returns a new token");
         api.MapGet("/me", (HttpContext http) => TypedResults.Ok(new MeResponse(http.UserId(), http.User.Identity!.Name!, http.User.IsInRole("admin"))))
             .WithTags("Accounts").WithSummary("The logged-in user");
         var keys = api.MapGroup("/me/apikeys").WithTags("Accounts");
@@ -32,8 +43,41 @@ public static class AccountEndpoints
             return TypedResults.Problem("username and password are required", statusCode: 400);
         var user = await users.VerifyAsync(request.Username, request.Password, ct);
         if (user is null) return TypedResults.Unauthorized();
+        return TypedResults.Ok(await LoginAsync(user, sessions, ct));
+    }
+
+    private static async Task<Results<Ok<LoginResponse>, Conflict<string>, ProblemHttpResult>> Setup(LoginRequest? request, Users users, Sessions sessions, CancellationToken ct)
+    {
+        if (request is null || string.IsNullOrEmpty(request.Username) || string.IsNullOrEmpty(request.Password))
+            return TypedResults.Problem("username and password are required", statusCode: 400);
+        var (result, user) = await users.AddFirstAdminAsync(request.Username, request.Password, ct);
+        return result switch
+        {
+            UserResult.Ok => TypedResults.Ok(await LoginAsync(user!, sessions, ct)),
+            UserResult.AlreadyExists => TypedResults.Conflict("the server already has an account; log in instead"),
+            UserResult.InvalidName => TypedResults.Problem("that name is not allowed", statusCode: 400),
+            _ => TypedResults.Problem($"the password needs at least {Users.MinPasswordLength} characters", statusCode: 400),
+        };
+    }
+
+    private static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> ChangePassword(PasswordChange? request, HttpContext http, Users users, Sessions sessions, CancellationToken ct)
+    {
+        if (request is null || string.IsNullOrEmpty(request.CurrentPassword) || request.NewPassword is null)
+            return TypedResults.Problem("currentPassword and newPassword are required", statusCode: 400);
+        var name = http.User.Identity!.Name!;
+        if (Users.Validate(name, request.NewPassword) != UserResult.Ok)
+            return TypedResults.Problem($"the new password needs at least {Users.MinPasswordLength} characters", statusCode: 400);
+        if (await users.VerifyAsync(name, request.CurrentPassword, ct) is not { } user)
+            return TypedResults.Problem("the current password is wrong", statusCode: 403);
+        // Changing the password ends every session, this one included: hand back a fresh one.
+        await users.SetPasswordAsync(name, request.NewPassword, ct);
+        return TypedResults.Ok(await LoginAsync(user, sessions, ct));
+    }
+
+    private static async Task<LoginResponse> LoginAsync(User user, Sessions sessions, CancellationToken ct)
+    {
         var (token, expires) = await sessions.CreateAsync(user, ct);
-        return TypedResults.Ok(new LoginResponse(token, expires, user.Name, user.IsAdmin));
+        return new LoginResponse(token, expires, user.Name, user.IsAdmin);
     }
 
     private static async Task<Results<Created<ApiKeyCreated>, ProblemHttpResult>> CreateKey(ApiKeyRequest? request, HttpContext http, ApiKeys apiKeys, CancellationToken ct)

@@ -65,7 +65,12 @@ public sealed class Sessions(Database db, TimeProvider time)
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
 
-/// <summary>Authenticates "Authorization: Bearer TOKEN" against <see cref="Sessions"/>.</summary>
+/// <summary>
+/// Authenticates "Authorization: Bearer TOKEN" against <see cref="Sessions"/>. An audio or image
+/// element cannot send that header, so the same token is also accepted as an access_token query
+/// parameter, but only on GET/HEAD of the two media endpoints (a track's stream, an album's cover):
+/// nowhere else can a token in a URL open the API.
+/// </summary>
 public sealed class BearerHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Sessions sessions)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -74,11 +79,25 @@ public sealed class BearerHandler(IOptionsMonitor<AuthenticationSchemeOptions> o
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
-        var user = await sessions.FindAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        string token;
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) token = header["Bearer ".Length..].Trim();
+        else if (IsMediaRequest(Request) && Request.Query[QueryParameter].ToString() is { Length: > 0 } query) token = query;
+        else return AuthenticateResult.NoResult();
+        var user = await sessions.FindAsync(token, Context.RequestAborted);
         if (user is null) return AuthenticateResult.Fail("invalid or expired token");
         var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, user.Id.ToString(CultureInfo.InvariantCulture)), new(ClaimTypes.Name, user.Name) };
         if (user.IsAdmin) claims.Add(new Claim(ClaimTypes.Role, "admin"));
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
+    }
+
+    public const string QueryParameter = "access_token";
+
+    /// <summary>GET or HEAD of /api/v1/tracks/{id}/stream or /api/v1/albums/{id}/cover, and nothing else.</summary>
+    public static bool IsMediaRequest(HttpRequest request)
+    {
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)) return false;
+        var segments = request.Path.Value?.Split('/');
+        // "", "api", "v1", kind, id, action
+        return segments is ["", "api", "v1", "tracks", { Length: > 0 }, "stream"] or ["", "api", "v1", "albums", { Length: > 0 }, "cover"];
     }
 }

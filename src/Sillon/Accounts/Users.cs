@@ -43,16 +43,30 @@ public sealed class Users(Database db, TimeProvider time, PasswordVault vault)
         return UserResult.Ok;
     }
 
-    public async Task<(UserResult Result, User? User)> AddAsync(string name, string password, bool isAdmin, CancellationToken ct)
+    public Task<(UserResult Result, User? User)> AddAsync(string name, string password, bool isAdmin, CancellationToken ct) =>
+        InsertAsync(name, password, isAdmin, onlyIfNoAccount: false, ct);
+
+    /// <summary>
+    /// Creates an administrator only while there is no account at all (the browser's first run).
+    /// The emptiness check and the insert are one statement, so two browsers racing on a fresh
+    /// server cannot both win.
+    /// </summary>
+    public Task<(UserResult Result, User? User)> AddFirstAdminAsync(string name, string password, CancellationToken ct) =>
+        InsertAsync(name, password, isAdmin: true, onlyIfNoAccount: true, ct);
+
+    // The one statement that creates accounts, so every way in stores the password the same way.
+    private async Task<(UserResult Result, User? User)> InsertAsync(string name, string password, bool isAdmin, bool onlyIfNoAccount, CancellationToken ct)
     {
         name = name.Trim();
         var valid = Validate(name, password);
         if (valid != UserResult.Ok) return (valid, null);
         await using var connection = await db.OpenAsync(ct);
         var now = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
-        var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "INSERT INTO users (name, password_hash, password_enc, is_admin, created_at) VALUES (@name, @hash, @enc, @isAdmin, @now) ON CONFLICT (name) DO NOTHING RETURNING id",
-            new { name, hash = Hasher.HashPassword(name, password), enc = vault.Encrypt(password), isAdmin, now }, cancellationToken: ct));
+        var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
+            INSERT INTO users (name, password_hash, password_enc, is_admin, created_at)
+            SELECT @name, @hash, @enc, @isAdmin, @now WHERE @onlyIfNoAccount = 0 OR NOT EXISTS (SELECT 1 FROM users)
+            ON CONFLICT (name) DO NOTHING RETURNING id
+            """, new { name, hash = Hasher.HashPassword(name, password), enc = vault.Encrypt(password), isAdmin, now, onlyIfNoAccount }, cancellationToken: ct));
         return id is null ? (UserResult.AlreadyExists, null) : (UserResult.Ok, new User { Id = id.Value, Name = name, IsAdmin = isAdmin, CreatedAt = now });
     }
 

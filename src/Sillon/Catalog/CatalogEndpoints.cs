@@ -14,7 +14,7 @@ public static class CatalogEndpoints
             CatalogIds.TryParse(id, CatalogIds.Artist, out var n) && await q.ArtistAsync(n, ct) is { } a ? TypedResults.Ok(a) : TypedResults.NotFound())
             .WithSummary("An artist with their albums");
         group.MapGet("/albums", async (int? offset, int? limit, string? sort, CatalogQueries q, CancellationToken ct) =>
-            TypedResults.Ok(await q.AlbumsAsync(Paging.From(offset, limit), sort, ct))).WithSummary("Albums, paged; sort = name | newest | year | artist");
+            TypedResults.Ok(await q.AlbumsAsync(Paging.From(offset, limit), sort, ct))).WithSummary("Albums, paged; sort = name | newest | year | artist | random");
         group.MapGet("/albums/{id}", async Task<Results<Ok<AlbumDetail>, NotFound>> (string id, CatalogQueries q, CancellationToken ct) =>
             CatalogIds.TryParse(id, CatalogIds.Album, out var n) && await q.AlbumAsync(n, ct) is { } a ? TypedResults.Ok(a) : TypedResults.NotFound())
             .WithSummary("An album with its discs and tracks");

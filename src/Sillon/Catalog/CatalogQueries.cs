@@ -65,6 +65,7 @@ public sealed class CatalogQueries(Database db)
             "newest" => "a.created_at DESC, a.id DESC",
             "year" => "a.year, a.sort_name, a.id",
             "artist" => "a.display_artist COLLATE NOCASE, a.year, a.sort_name, a.id",
+            "random" => "RANDOM()",
             _ => "a.sort_name, a.id",
         };
         await using var c = await db.OpenAsync(ct);

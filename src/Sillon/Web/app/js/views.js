@@ -1,0 +1,442 @@
+// The pages. Each view renders into `main` and returns an optional cleanup function.
+import { api, session, ApiError } from './api.js';
+import { t, tn, language, setLanguage, LANGUAGES } from './i18n.js';
+import { h, icon, cover, toast } from './ui.js';
+import { duration, coverSize, letterOf } from './format.js';
+import { VirtualList, PagedSource } from './vlist.js';
+import { QUALITIES } from './quality.js';
+
+const dpr = () => window.devicePixelRatio || 1;
+const coverUrl = (id, px) => api.coverUrl(id, coverSize(px, dpr()));
+const scroller = () => document.getElementById('main');
+
+/** The minimal track shape the queue keeps (it is saved in localStorage). */
+export const queueTrack = (t) => ({
+  id: t.id, title: t.title, artist: t.artist, artistId: t.artists?.[0]?.id ?? null, album: t.album, albumId: t.albumId,
+  duration: t.duration, coverArt: t.coverArt, contentType: t.contentType, bitRate: t.bitRate,
+});
+
+function heading(text, ...extra) {
+  const h1 = h('h1', { tabIndex: -1 }, text);
+  return h('header.page-head', {}, h1, ...extra);
+}
+
+function failure(main, e, retry) {
+  main.replaceChildren(h('div.empty', { role: 'alert' }, t('error', { message: e.message }), ' ',
+    h('button.btn', { onclick: retry }, t('retry'))));
+}
+
+// ---- a popup menu of track actions --------------------------------------------------------------
+
+let openMenu = null;
+export function closeMenu() {
+  if (!openMenu) return;
+  const { menu, opener } = openMenu;
+  openMenu = null;
+  menu.remove();
+  opener.setAttribute('aria-expanded', 'false');
+  opener.focus();
+}
+
+function trackMenu(ctx, tracksFn, title) {
+  const opener = h('button.icon-btn.more', { type: 'button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-label': t('track.actions', { title }) }, icon('more'));
+  opener.addEventListener('click', (e) => {
+    e.stopPropagation();
+    if (openMenu?.opener === opener) return closeMenu();
+    closeMenu();
+    const act = (fn) => () => { fn(tracksFn()); closeMenu(); };
+    const items = [
+      ['track.playNow', act((ts) => ctx.player.playNow(ts))],
+      ['track.playNext', act((ts) => ctx.player.playNext(ts))],
+      ['track.addToEnd', act((ts) => ctx.player.add(ts))],
+    ].map(([key, fn]) => h('button', { type: 'button', role: 'menuitem', tabIndex: -1, onclick: fn }, t(key)));
+    const menu = h('div.menu', { role: 'menu', 'aria-label': t('track.actions', { title }) }, items);
+    menu.addEventListener('keydown', (ev) => {
+      const i = items.indexOf(document.activeElement);
+      if (ev.key === 'ArrowDown') { items[(i + 1) % items.length].focus(); ev.preventDefault(); }
+      else if (ev.key === 'ArrowUp') { items[(i - 1 + items.length) % items.length].focus(); ev.preventDefault(); }
+      else if (ev.key === 'Escape' || ev.key === 'Tab') { ev.preventDefault(); closeMenu(); }
+    });
+    document.body.append(menu);
+    const r = opener.getBoundingClientRect();
+    const top = Math.min(r.bottom + 4, window.innerHeight - menu.offsetHeight - 8);
+    menu.style.top = `${Math.max(8, top)}px`;
+    menu.style.left = `${Math.max(8, Math.min(r.right - menu.offsetWidth, window.innerWidth - menu.offsetWidth - 8))}px`;
+    opener.setAttribute('aria-expanded', 'true');
+    openMenu = { menu, opener };
+    items[0].focus();
+  });
+  return opener;
+}
+document.addEventListener('click', (e) => { if (openMenu && !openMenu.menu.contains(e.target)) closeMenu(); });
+
+// ---- album cards ---------------------------------------------------------------------------------
+
+function albumCard(album, ctx, px = 180) {
+  const card = emptyAlbumCard(ctx);
+  fillAlbumCard(card, album, px);
+  return card;
+}
+
+/** A card's nodes are made once; a virtual grid then only swaps their text and image. */
+function emptyAlbumCard(ctx, tag = 'div.card', props = {}) {
+  const img = cover(null, '');
+  const play = h('button.icon-btn.card-play', { type: 'button' }, icon('play'));
+  play.addEventListener('click', async () => {
+    const id = card.dataset.albumId;
+    if (id) ctx.player.playNow((await api.album(id)).tracks.map(queueTrack));
+  });
+  const card = h(tag, props, h('div.card-art', {}, img, play), h('a.card-title'), h('div.card-sub'));
+  return card;
+}
+
+function fillAlbumCard(card, album, px = 180) {
+  const img = card.querySelector('img'), play = card.querySelector('.card-play');
+  const title = card.querySelector('.card-title'), sub = card.querySelector('.card-sub');
+  card.classList.toggle('placeholder', !album);
+  if (!album) {
+    delete card.dataset.albumId;
+    img.removeAttribute('src'); img.classList.add('none');
+    title.textContent = ''; title.removeAttribute('href'); sub.textContent = '';
+    play.hidden = true;
+    return;
+  }
+  card.dataset.albumId = album.id;
+  const url = album.coverArt ? coverUrl(album.coverArt, px) : null;
+  if (url) { if (img.getAttribute('src') !== url) { img.classList.remove('none'); img.src = url; } }
+  else { img.removeAttribute('src'); img.classList.add('none'); }
+  play.hidden = false;
+  play.setAttribute('aria-label', `${t('album.play')}: ${album.name}`);
+  title.textContent = album.name;
+  title.title = album.name;
+  title.href = `#/album/${album.id}`;
+  sub.textContent = [album.artist, album.year].filter(Boolean).join(' · ');
+}
+
+function shelf(title, albums, ctx, extra) {
+  return h('section.shelf', { 'aria-label': title },
+    h('div.shelf-head', {}, h('h2', {}, title), extra),
+    h('div.shelf-row', {}, albums.map((a) => albumCard(a, ctx))));
+}
+
+// ---- pages ---------------------------------------------------------------------------------------
+
+export async function home(main, _params, ctx) {
+  const [recent, random] = await Promise.all([api.albums(0, 12, 'newest'), api.albums(0, 12, 'random')]);
+  if (!recent.total) {
+    main.replaceChildren(heading(t('home.title')), h('p.empty', {}, t('home.empty')));
+    return;
+  }
+  const again = h('button.btn.ghost', { type: 'button' }, t('home.shuffleAgain'));
+  const randomShelf = shelf(t('home.random'), random.items, ctx, again);
+  again.addEventListener('click', async () => {
+    const more = await api.albums(0, 12, 'random');
+    randomShelf.querySelector('.shelf-row').replaceChildren(...more.items.map((a) => albumCard(a, ctx)));
+  });
+  main.replaceChildren(heading(t('home.title')), shelf(t('home.recent'), recent.items, ctx), randomShelf);
+}
+
+export async function albums(main, params, ctx) {
+  const sort = ['name', 'newest', 'year', 'artist'].includes(params.get('sort')) ? params.get('sort') : 'name';
+  const source = await new PagedSource((o, l) => api.albums(o, l, sort), 200).start();
+  const select = h('select', { id: 'album-sort', onchange: () => { location.hash = `#/albums?sort=${select.value}`; } },
+    ['name', 'newest', 'year', 'artist'].map((s) => h('option', { value: s, selected: s === sort }, t(`sort.${s}`))));
+  const count = h('p.count', {}, tn('albums.count', source.total));
+  const host = h('div.grid', { role: 'list', 'aria-label': t('albums.title') });
+  main.replaceChildren(heading(t('albums.title'), h('label.inline', {}, t('albums.sort'), ' ', select)), count, host);
+  const list = new VirtualList(host, scroller(), {
+    count: source.total, rowHeight: 236, minCellWidth: 150, gap: 16,
+    create: () => emptyAlbumCard(ctx, 'div.card', { role: 'listitem' }),
+    render: (el, i) => fillAlbumCard(el, source.get(i), 180),
+  });
+  source.onUpdate = () => list.refresh();
+  return () => list.destroy();
+}
+
+export async function artists(main, _params) {
+  const source = await new PagedSource((o, l) => api.artists(o, l), 500).start();
+  const host = h('div.rows', { role: 'list', 'aria-label': t('artists.title') });
+  const letters = '#ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split('');
+  let list;
+  // Names are sorted on the server: a binary search over one-item pages finds where a letter starts.
+  const jump = async (letter) => {
+    const rank = (c) => letters.indexOf(c);
+    let lo = 0, hi = source.total;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const item = source.get(mid) ?? (await api.artists(mid, 1)).items[0];
+      if (rank(letterOf(item.name)) < rank(letter)) lo = mid + 1; else hi = mid;
+    }
+    list.scrollToIndex(Math.min(lo, source.total - 1));
+  };
+  const index = h('nav.az', { 'aria-label': t('artists.index') },
+    letters.map((l) => h('button', { type: 'button', onclick: () => jump(l) }, l)));
+  main.replaceChildren(heading(t('artists.title'), h('p.count', {}, tn('artists.count', source.total))), index, host);
+  list = new VirtualList(host, scroller(), {
+    count: source.total, rowHeight: 56,
+    create: () => h('a.row.artist-row', { role: 'listitem' }),
+    render: (el, i) => {
+      const a = source.get(i);
+      if (!a) { el.replaceChildren(h('span.skeleton')); el.removeAttribute('href'); return; }
+      el.href = `#/artist/${a.id}`;
+      el.replaceChildren(h('span.avatar', { 'aria-hidden': 'true' }, letterOf(a.name)), h('span.grow', {}, a.name),
+        h('span.muted', {}, tn('albums.count', a.albumCount)));
+    },
+  });
+  source.onUpdate = () => list.refresh();
+  return () => list.destroy();
+}
+
+export async function artist(main, params, ctx) {
+  const a = await api.artist(params.get('id'));
+  const playAll = async () => {
+    const details = await Promise.all(a.albums.map((al) => api.album(al.id)));
+    ctx.player.playNow(details.flatMap((d) => d.tracks.filter((tr) => tr.artists.some((x) => x.id === a.id)).map(queueTrack)));
+  };
+  main.replaceChildren(
+    h('header.hero', {}, h('div.avatar.big', { 'aria-hidden': 'true' }, letterOf(a.name)),
+      h('div', {}, h('h1', { tabIndex: -1 }, a.name), h('p.muted', {}, tn('albums.count', a.albums.length), ' · ', tn('artist.tracks', a.trackCount)),
+        h('div.actions', {}, h('button.btn.primary', { type: 'button', onclick: playAll }, icon('play'), t('album.play'))))),
+    h('h2', {}, t('artist.albums')),
+    h('div.grid-static', {}, a.albums.map((al) => albumCard(al, ctx))));
+}
+
+export async function album(main, params, ctx) {
+  const d = await api.album(params.get('id'));
+  const al = d.album;
+  const tracks = d.tracks.map(queueTrack);
+  const total = d.tracks.reduce((s, tr) => s + tr.duration, 0);
+  const artistLinks = al.artists.length
+    ? al.artists.flatMap((ar, i) => [i ? ', ' : '', h('a', { href: `#/artist/${ar.id}` }, ar.name)])
+    : [al.artist];
+  const rows = [];
+  const multiDisc = d.discs.length > 1;
+  let disc = null;
+  d.tracks.forEach((tr, i) => {
+    const discNo = tr.discNumber ?? 1;
+    if (multiDisc && discNo !== disc) {
+      disc = discNo;
+      const sub = d.discs.find((x) => x.disc === discNo)?.subtitle;
+      rows.push(h('li.disc', { role: 'presentation' }, t('album.disc', { n: discNo }), sub ? ` — ${sub}` : ''));
+    }
+    const current = ctx.player.track?.id === tr.id;
+    rows.push(h(`li.track${current ? '.current' : ''}`, { dataset: { trackId: tr.id } },
+      h('button.track-main', { type: 'button', onclick: () => ctx.player.playNow(tracks, i), 'aria-label': `${t('album.play')}: ${tr.title}` },
+        h('span.num', { 'aria-hidden': 'true' }, tr.trackNumber ?? i + 1),
+        h('span.track-text', {}, h('span.track-title', {}, tr.title),
+          tr.artist !== al.artist ? h('span.track-artist', {}, tr.artist) : null)),
+      h('span.dur', {}, duration(tr.duration)),
+      trackMenu(ctx, () => [tracks[i]], tr.title)));
+  });
+  main.replaceChildren(
+    h('header.hero', {}, h('div.hero-art', {}, cover(coverUrl(al.coverArt, 240), t('album.by', { artist: al.artist }))),
+      h('div.hero-text', {}, h('p.kicker', {}, 'Album'), h('h1', { tabIndex: -1 }, al.name), h('p', {}, ...artistLinks),
+        h('p.muted', {}, [al.year, al.genre, tn('album.tracks', d.tracks.length), duration(total)].filter(Boolean).join(' · ')),
+        h('div.actions', {},
+          h('button.btn.primary', { type: 'button', onclick: () => ctx.player.playNow(tracks) }, icon('play'), t('album.play')),
+          h('button.btn', { type: 'button', onclick: () => { ctx.player.setShuffle(true); ctx.player.playNow(tracks); } }, icon('shuffle'), t('album.shuffle')),
+          h('button.btn', { type: 'button', onclick: () => { ctx.player.add(tracks); toast(t('album.addToQueue')); } }, icon('queue'), t('album.addToQueue'))))),
+    h('ol.tracks', { 'aria-label': al.name }, rows));
+  const mark = () => {
+    for (const li of main.querySelectorAll('li.track')) li.classList.toggle('current', li.dataset.trackId === ctx.player.track?.id);
+  };
+  ctx.player.addEventListener('change', mark);
+  return () => ctx.player.removeEventListener('change', mark);
+}
+
+export function queue(main, _params, ctx) {
+  const p = ctx.player;
+  const host = h('div.rows.queue', { role: 'list', 'aria-label': t('queue.title') });
+  const summary = h('p.count');
+  const clear = h('button.btn', { type: 'button', onclick: () => p.clear() }, t('queue.clear'));
+  const empty = h('p.empty', {}, t('queue.empty'));
+  main.replaceChildren(heading(t('queue.title'), clear), summary, empty, host);
+  const ROW = 56;
+  let drag = null;
+  const list = new VirtualList(host, scroller(), {
+    count: p.queue.length, rowHeight: ROW,
+    create: () => h('div.row.qrow', { role: 'listitem' }),
+    render: (el, i) => {
+      const e = p.queue.items[i];
+      if (!e) return;
+      const tr = e.track;
+      const handle = h('button.icon-btn.handle', { type: 'button', 'aria-label': t('queue.drag', { title: tr.title }) }, icon('drag'));
+      handle.addEventListener('pointerdown', (ev) => startDrag(ev, i, el, handle));
+      handle.addEventListener('keydown', (ev) => {
+        if (ev.key === 'ArrowUp' && i > 0) { p.move(i, i - 1); ev.preventDefault(); focusRow(i - 1); }
+        if (ev.key === 'ArrowDown' && i < p.queue.length - 1) { p.move(i, i + 1); ev.preventDefault(); focusRow(i + 1); }
+      });
+      el.classList.toggle('current', i === p.queue.index);
+      el.setAttribute('aria-current', i === p.queue.index ? 'true' : 'false');
+      el.replaceChildren(handle,
+        h('button.track-main', { type: 'button', onclick: () => p.jump(i) },
+          cover(coverUrl(tr.coverArt, 40), ''),
+          h('span.track-text', {}, h('span.track-title', {}, tr.title), h('span.track-artist', {}, `${tr.artist} · ${tr.album}`))),
+        h('span.dur', {}, duration(tr.duration)),
+        h('button.icon-btn.up', { type: 'button', 'aria-label': t('queue.moveUp', { title: tr.title }), disabled: i === 0, onclick: () => p.move(i, i - 1) }, icon('up')),
+        h('button.icon-btn.down', { type: 'button', 'aria-label': t('queue.moveDown', { title: tr.title }), disabled: i === p.queue.length - 1, onclick: () => p.move(i, i + 1) }, icon('down')),
+        h('button.icon-btn.remove', { type: 'button', 'aria-label': t('queue.remove', { title: tr.title }), onclick: () => p.remove(i) }, icon('close')));
+    },
+  });
+  const focusRow = (i) => requestAnimationFrame(() => host.querySelector(`[data-index="${i}"] .handle`)?.focus());
+  // Drag with pointer events (mouse, touch and pen alike): the row follows the pointer, the drop
+  // position is the row under it.
+  function startDrag(ev, from, el, handle) {
+    ev.preventDefault();
+    handle.setPointerCapture(ev.pointerId);
+    const top = host.getBoundingClientRect().top;
+    drag = { from, to: from, el, startY: ev.clientY };
+    el.classList.add('dragging');
+    const move = (m) => {
+      const dy = m.clientY - drag.startY;
+      el.style.transform = `translate(0, ${from * ROW + dy}px)`;
+      drag.to = Math.max(0, Math.min(p.queue.length - 1, Math.floor((m.clientY - top) / ROW)));
+    };
+    const up = () => {
+      handle.removeEventListener('pointermove', move);
+      el.classList.remove('dragging');
+      const { to } = drag;
+      drag = null;
+      if (to !== from) p.move(from, to); else list.refresh();
+    };
+    handle.addEventListener('pointermove', move);
+    handle.addEventListener('pointerup', up, { once: true });
+    handle.addEventListener('pointercancel', up, { once: true });
+  }
+  let shown = -1;
+  const update = () => {
+    // Media events (play, pause, volume…) also say 'change': re-render only when the queue changed.
+    if (drag || shown === p.version) return;
+    shown = p.version;
+    const total = p.queue.items.reduce((s, e) => s + (e.track.duration || 0), 0);
+    summary.textContent = tn('queue.count', p.queue.length, { time: duration(total) });
+    empty.hidden = p.queue.length > 0;
+    clear.disabled = p.queue.length === 0;
+    list.setCount(p.queue.length);
+  };
+  update();
+  p.addEventListener('change', update);
+  return () => { p.removeEventListener('change', update); list.destroy(); };
+}
+
+export function settings(main, _params, ctx) {
+  const lang = h('select', { id: 'set-lang', onchange: () => { setLanguage(lang.value); ctx.rerender(); } },
+    Object.keys(LANGUAGES).map((code) => h('option', { value: code, selected: code === language() }, code === 'fr' ? 'Français' : 'English')));
+  const quality = h('fieldset', {}, h('legend', {}, t('settings.quality')),
+    Object.keys(QUALITIES).map((q) => h('label.radio', {},
+      h('input', { type: 'radio', name: 'quality', value: q, checked: ctx.player.quality === q, onchange: () => ctx.player.setQuality(q) }), t(`quality.${q}`))));
+  main.replaceChildren(heading(t('settings.title')),
+    h('section.panel.form', { 'aria-labelledby': 'set-general' }, h('h2', { id: 'set-general' }, t('settings.general')),
+      h('label', { for: 'set-lang' }, t('settings.language')), lang,
+      quality),
+    passwordPanel(),
+    apiKeysPanel(),
+    h('section.panel.form', { 'aria-labelledby': 'set-account' }, h('h2', { id: 'set-account' }, t('settings.account', { name: session.user?.username ?? '' })),
+      h('button.btn', { type: 'button', onclick: () => ctx.logout() }, t('logout'))));
+}
+
+function passwordPanel() {
+  const field = (id, key, autocomplete) => [h('label', { for: id }, t(key)), h('input', { id, type: 'password', autocomplete, required: true })];
+  const message = h('p', { role: 'status' });
+  const form = h('form.panel.form', { 'aria-labelledby': 'set-pw' },
+    h('h2', { id: 'set-pw' }, t('password.title')),
+    field('pw-current', 'password.current', 'current-password'),
+    field('pw-new', 'password.new', 'new-password'),
+    field('pw-confirm', 'setup.confirm', 'new-password'),
+    message,
+    h('button.btn.primary', { type: 'submit' }, t('password.submit')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const [current, next, confirm] = ['pw-current', 'pw-new', 'pw-confirm'].map((id) => form.querySelector(`#${id}`).value);
+    message.classList.remove('error');
+    if (next !== confirm) { message.classList.add('error'); message.textContent = t('setup.mismatch'); return; }
+    try {
+      await api.changePassword(current, next);
+      form.reset();
+      message.textContent = t('password.done');
+    } catch (err) {
+      message.classList.add('error');
+      message.textContent = err.status === 403 ? t('password.wrong') : t('error', { message: err.message });
+    }
+  });
+  return form;
+}
+
+// API keys for Subsonic apps: shown only when the server offers them (the OpenSubsonic work).
+function apiKeysPanel() {
+  const panel = h('section.panel.form', { 'aria-labelledby': 'set-keys', hidden: true });
+  const list = h('ul.keys');
+  const shown = h('p', { role: 'status' });
+  const name = h('input', { id: 'key-name', placeholder: 'Phone', maxLength: 100 });
+  const render = async () => {
+    const keys = await api.apiKeys().catch(() => null);
+    if (!keys) return;
+    panel.hidden = false;
+    list.replaceChildren(...keys.filter((k) => k.name !== 'Sillon web player').map((k) => h('li', {}, h('span.grow', {}, k.name),
+      h('button.btn', { type: 'button', onclick: async () => { await api.deleteApiKey(k.id); render(); } }, t('keys.revoke', { name: k.name })))));
+  };
+  const create = h('button.btn', { type: 'button', onclick: async () => {
+    const created = await api.createApiKey(name.value.trim() || 'API key');
+    name.value = '';
+    shown.replaceChildren(t('keys.created'), ' ', h('code', {}, created.key));
+    render();
+  } }, t('keys.create'));
+  panel.append(h('h2', { id: 'set-keys' }, t('keys.title')), h('p.muted', {}, t('keys.intro')), list,
+    h('label', { for: 'key-name' }, t('keys.name')), name, create, shown);
+  render();
+  return panel;
+}
+
+export function admin(main, _params) {
+  const status = h('p', { role: 'status', 'aria-live': 'polite' }, t('loading'));
+  const bar = h('progress', { max: 1, value: 0, 'aria-label': t('admin.library') });
+  const last = h('p.muted');
+  const stats = h('dl.stats');
+  const scan = h('button.btn.primary', { type: 'button', onclick: () => start(false) }, t('admin.scan'));
+  const full = h('button.btn', { type: 'button', onclick: () => start(true) }, t('admin.fullScan'));
+  main.replaceChildren(heading(t('admin.title')),
+    h('section.panel', { 'aria-labelledby': 'adm-lib' }, h('h2', { id: 'adm-lib' }, t('admin.library')), h('div.actions', {}, scan, full), bar, status, last),
+    h('section.panel', { 'aria-labelledby': 'adm-stats' }, h('h2', { id: 'adm-stats' }, t('admin.stats')), stats));
+  let timer = 0, stopped = false;
+  const stat = (k, v) => [h('dt', {}, k), h('dd', {}, String(v))];
+  async function poll() {
+    if (stopped) return;
+    let s;
+    try { s = await api.scanStatus(); } catch (e) { status.textContent = t('error', { message: e.message }); timer = setTimeout(poll, 3000); return; }
+    if (stopped) return;
+    show(s);
+    timer = setTimeout(poll, s.scanning ? 400 : 3000);
+  }
+  function show(s) {
+    scan.disabled = full.disabled = s.scanning;
+    if (s.scanning) {
+      const parts = [t('admin.progress', { done: s.filesProcessed, found: s.filesFound, rate: s.filesPerSecond })];
+      if (s.etaSeconds !== null && s.etaSeconds !== undefined) parts.push(t('admin.eta', { s: Math.ceil(s.etaSeconds) }));
+      status.textContent = `${t('admin.scanning', { phase: s.phase })} — ${parts.join(' · ')}`;
+      bar.max = Math.max(1, s.filesFound);
+      bar.value = s.filesProcessed;
+      bar.hidden = false;
+    } else {
+      status.textContent = t('admin.idle');
+      bar.hidden = true;
+    }
+    const l = s.lastScan;
+    last.textContent = l ? t('admin.last', { status: l.status, seconds: l.seconds.toFixed(1), added: l.added, updated: l.updated, removed: l.removed, unchanged: l.unchanged }) : '';
+    if (s.tracks || !s.scanning) stats.replaceChildren(...stat(t('admin.tracks'), s.tracks), ...stat(t('admin.albums'), s.albums), ...stat(t('admin.artists'), s.artists), ...systemStats);
+  }
+  let systemStats = [];
+  api.system().then((sys) => {
+    const tc = sys.transcoding;
+    systemStats = [...stat(t('admin.version'), sys.version),
+      ...stat(t('admin.transcoding'), tc.available ? t('admin.transcoding.on', { active: tc.activeProcesses, max: tc.maxProcesses }) : t('admin.transcoding.off', { problem: tc.problem }))];
+  }, () => {});
+  async function start(fullScan) {
+    clearTimeout(timer);
+    try { show(await api.startScan(fullScan)); } catch (e) { toast(e instanceof ApiError && e.status === 409 ? t('admin.busy') : t('error', { message: e.message })); }
+    timer = setTimeout(poll, 300);
+  }
+  poll();
+  return () => { stopped = true; clearTimeout(timer); };
+}
+
+export { failure };
