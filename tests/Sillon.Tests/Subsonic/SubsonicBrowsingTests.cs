@@ -168,6 +168,22 @@ public sealed class SubsonicBrowsingTests(SubsonicFixture fx) : IClassFixture<Su
         Assert.All(songs.GetProperty("child").EnumerateArray(), c => Assert.False(c.GetProperty("isDir").GetBoolean()));
     }
 
+    [Fact]
+    public async Task Indexes_answer_empty_when_unchanged_and_artists_follow_the_music_folder()
+    {
+        var indexes = (await ValidAsync("getIndexes")).GetProperty("indexes");
+        var lastModified = indexes.GetProperty("lastModified").GetInt64();
+        Assert.True(lastModified > 0);
+        var unchanged = (await ValidAsync("getIndexes", $"ifModifiedSince={lastModified}")).GetProperty("indexes");
+        Assert.Equal(0, unchanged.GetProperty("index").GetArrayLength());
+        Assert.NotEqual(0, (await ValidAsync("getIndexes", $"ifModifiedSince={lastModified - 1}")).GetProperty("indexes").GetProperty("index").GetArrayLength());
+
+        var folder = (await ValidAsync("getMusicFolders")).GetProperty("musicFolders").GetProperty("musicFolder")[0].GetProperty("id").GetInt64();
+        Assert.NotEqual(0, (await ValidAsync("getArtists", $"musicFolderId={folder}")).GetProperty("artists").GetProperty("index").GetArrayLength());
+        Assert.Equal(0, (await ValidAsync("getArtists", "musicFolderId=999")).GetProperty("artists").GetProperty("index").GetArrayLength());
+        Assert.Equal(0, (await ValidAsync("getIndexes", "musicFolderId=999")).GetProperty("indexes").GetProperty("index").GetArrayLength());
+    }
+
     [Theory]
     [InlineData("beyonce crazy", "Crazy in Love")]
     [InlineData("BEYONCÉ", "Crazy in Love")]
