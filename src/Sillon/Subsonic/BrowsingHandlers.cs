@@ -70,8 +70,8 @@ public static class BrowsingHandlers
         if (CatalogIds.TryParse(value, CatalogIds.Folder, out var folderId))
         {
             await using var c = await q.OpenAsync(call.Ct);
-            var folder = await c.QuerySingleOrDefaultAsync<(long Id, string Name, long? ParentId, long? GrandParent)>(new CommandDefinition(
-                "SELECT f.id, f.name, f.parent_id, p.parent_id FROM folders f LEFT JOIN folders p ON p.id = f.parent_id WHERE f.id = @folderId",
+            var folder = await c.QuerySingleOrDefaultAsync<(long Id, string Name, long? ParentId)>(new CommandDefinition(
+                "SELECT id, name, parent_id FROM folders WHERE id = @folderId",
                 new { folderId }, cancellationToken: call.Ct));
             if (folder.Name is null) throw SubsonicErrors.NotFoundError("Directory");
             var subfolders = await c.QueryAsync<(long Id, string Name, long? CoverAlbum)>(new CommandDefinition("""
