@@ -98,6 +98,8 @@ public static partial class SubsonicEndpoints
         ListHandlers.Register(h);
         MediaHandlers.Register(h);
         UserDataHandlers.Register(h);
+        ShareHandlers.Register(h);
+        RadioHandlers.Register(h);
         AdminHandlers.Register(h);
         foreach (var name in (string[])["getPodcasts", "getNewestPodcasts", "refreshPodcasts", "createPodcastChannel", "deletePodcastChannel",
             "deletePodcastEpisode", "downloadPodcastEpisode", "getPodcastEpisode", "jukeboxControl", "getChatMessages", "addChatMessage",
