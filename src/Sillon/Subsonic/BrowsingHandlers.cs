@@ -44,6 +44,11 @@ public static class BrowsingHandlers
         var folderId = call.Params.Long("musicFolderId");
         var q = call.Service<SubsonicQueries>();
         await using var c = await q.OpenAsync(call.Ct);
+        var modified = await c.ExecuteScalarAsync<string?>(new CommandDefinition("SELECT MAX(finished_at) FROM scan_runs WHERE status = 'completed'", cancellationToken: call.Ct));
+        var lastModified = SubsonicQueries.Time(modified)?.ToUnixTimeMilliseconds() ?? 0;
+        // A client that holds the index of the last scan gets an empty answer instead of all of it again.
+        if (call.Params.Long("ifModifiedSince") is { } since && lastModified > 0 && since >= lastModified)
+            return SubsonicResult.Of("indexes", new Indexes(IgnoredArticles, lastModified, [], null));
         // The folders just below each music folder are the "artists" of folder browsing; files lying in a music folder itself are its children.
         var rows = (await c.QueryAsync<(long Id, string Name)>(new CommandDefinition("""
             SELECT f.id, f.name FROM folders f JOIN folders root ON root.id = f.parent_id AND root.parent_id IS NULL
@@ -54,8 +59,6 @@ public static class BrowsingHandlers
             .Select(g => new ArtistIndex(g.Key, g.Select(r => new Artist(CatalogIds.Format(CatalogIds.Folder, r.Id), r.Name)).ToList())).ToList();
         var loose = await SubsonicQueries.SongsAsync(c, call.User.Id,
             "JOIN folders f ON f.id = t.folder_id WHERE f.parent_id IS NULL AND (@folderId IS NULL OR t.root_id = @folderId) ORDER BY t.path", new { folderId }, call.Ct);
-        var modified = await c.ExecuteScalarAsync<string?>(new CommandDefinition("SELECT MAX(finished_at) FROM scan_runs WHERE status = 'completed'", cancellationToken: call.Ct));
-        var lastModified = SubsonicQueries.Time(modified)?.ToUnixTimeMilliseconds() ?? 0;
         return SubsonicResult.Of("indexes", new Indexes(IgnoredArticles, lastModified, index, loose));
     }
 
@@ -67,8 +70,8 @@ public static class BrowsingHandlers
         if (CatalogIds.TryParse(value, CatalogIds.Folder, out var folderId))
         {
             await using var c = await q.OpenAsync(call.Ct);
-            var folder = await c.QuerySingleOrDefaultAsync<(long Id, string Name, long? ParentId, long? GrandParent)>(new CommandDefinition(
-                "SELECT f.id, f.name, f.parent_id, p.parent_id FROM folders f LEFT JOIN folders p ON p.id = f.parent_id WHERE f.id = @folderId",
+            var folder = await c.QuerySingleOrDefaultAsync<(long Id, string Name, long? ParentId)>(new CommandDefinition(
+                "SELECT id, name, parent_id FROM folders WHERE id = @folderId",
                 new { folderId }, cancellationToken: call.Ct));
             if (folder.Name is null) throw SubsonicErrors.NotFoundError("Directory");
             var subfolders = await c.QueryAsync<(long Id, string Name, long? CoverAlbum)>(new CommandDefinition("""
@@ -120,8 +123,10 @@ public static class BrowsingHandlers
 
     private static async Task<SubsonicResult> GetArtists(SubsonicCall call)
     {
+        var folder = call.Params.Long("musicFolderId");
+        var inFolder = folder is null ? "" : "AND EXISTS (SELECT 1 FROM track_artists ta JOIN tracks t ON t.id = ta.track_id WHERE ta.artist_id = ar.id AND t.root_id = @folder)";
         var artists = await call.Service<SubsonicQueries>().ArtistsAsync(call.User.Id,
-            $"WHERE {SubsonicQueries.HasAlbums} ORDER BY ar.sort_name, ar.id", null, call.Ct);
+            $"WHERE {SubsonicQueries.HasAlbums} {inFolder} ORDER BY ar.sort_name, ar.id", new { folder }, call.Ct);
         var index = artists.GroupBy(a => IndexLetter(a.SortName ?? a.Name))
             .OrderBy(g => g.Key == "#" ? "\uffff" : g.Key, StringComparer.Ordinal)
             .Select(g => new IndexID3(g.Key, g.ToList())).ToList();

@@ -8,12 +8,18 @@ namespace Sillon.Subsonic;
 /// <summary>Query string and (formPost) form fields of one request, merged; repeated names keep every value.</summary>
 public sealed class SubsonicParams(Dictionary<string, StringValues> values)
 {
+    public const int MaxFormValues = 20_000;
+
     public static async Task<SubsonicParams> ReadAsync(HttpRequest request, CancellationToken ct)
     {
         var values = new Dictionary<string, StringValues>(StringComparer.Ordinal);
         foreach (var (k, v) in request.Query) values[k] = v;
         if (HttpMethods.IsPost(request.Method) && request.HasFormContentType)
         {
+            // formPost exists for long lists (a play queue of thousands of ids): allow more fields than
+            // ASP.NET Core's default 1,024. Handlers cap the lists they accept.
+            request.HttpContext.Features.Set<Microsoft.AspNetCore.Http.Features.IFormFeature>(
+                new Microsoft.AspNetCore.Http.Features.FormFeature(request, new Microsoft.AspNetCore.Http.Features.FormOptions { ValueCountLimit = MaxFormValues }));
             var form = await request.ReadFormAsync(ct);
             foreach (var (k, v) in form) values[k] = values.TryGetValue(k, out var q) ? StringValues.Concat(q, v) : v;
         }
@@ -92,6 +98,8 @@ public static partial class SubsonicEndpoints
         ListHandlers.Register(h);
         MediaHandlers.Register(h);
         UserDataHandlers.Register(h);
+        ShareHandlers.Register(h);
+        RadioHandlers.Register(h);
         AdminHandlers.Register(h);
         foreach (var name in (string[])["getPodcasts", "getNewestPodcasts", "refreshPodcasts", "createPodcastChannel", "deletePodcastChannel",
             "deletePodcastEpisode", "downloadPodcastEpisode", "getPodcastEpisode", "jukeboxControl", "getChatMessages", "addChatMessage",

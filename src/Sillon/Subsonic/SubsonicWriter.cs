@@ -70,8 +70,18 @@ public static class SubsonicWriter
     private static Field[] FieldsOf(Type type) => Fields.GetOrAdd(type, t => t
         .GetProperties(BindingFlags.Public | BindingFlags.Instance)
         .Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract")
-        .Select(p => new Field(char.ToLowerInvariant(p.Name[0]) + p.Name[1..], p.GetValue, KindOf(p)))
+        .Select(p => new Field(char.ToLowerInvariant(p.Name[0]) + p.Name[1..], Getter(p), KindOf(p)))
         .ToArray());
+
+    // A compiled (object o) => (object)((T)o).Property: a tenth of the cost of PropertyInfo.GetValue,
+    // which matters when a search page writes 500 songs of 50 fields each.
+    private static Func<object, object?> Getter(PropertyInfo p)
+    {
+        var o = System.Linq.Expressions.Expression.Parameter(typeof(object), "o");
+        var body = System.Linq.Expressions.Expression.Convert(
+            System.Linq.Expressions.Expression.Property(System.Linq.Expressions.Expression.Convert(o, p.DeclaringType!), p), typeof(object));
+        return System.Linq.Expressions.Expression.Lambda<Func<object, object?>>(body, o).Compile();
+    }
 
     private static Kind KindOf(PropertyInfo p)
     {

@@ -1,15 +1,14 @@
 using System.Data.Common;
 using System.Globalization;
-using System.Security.Cryptography;
 using Dapper;
 using Sillon.Catalog;
 
 namespace Sillon.Subsonic;
 
 /// <summary>
-/// What users make: stars, ratings, plays (scrobble), playlists, bookmarks, play queues, shares, and
-/// internet radio stations. Only the Subsonic API reaches these tables today, so their SQL lives
-/// here; a capability folder of its own comes when the REST API or the web UI needs them too.
+/// What users make: stars, ratings, plays (scrobble), playlists, bookmarks and play queues (shares
+/// and radio stations have files of their own). Only the Subsonic API reaches these tables today, so
+/// their SQL lives here; a capability folder of its own comes when the REST API or the web UI needs them too.
 /// </summary>
 public static class UserDataHandlers
 {
@@ -31,20 +30,12 @@ public static class UserDataHandlers
         h["getPlayQueueByIndex"] = call => GetPlayQueueAsync(call, byIndex: true);
         h["savePlayQueue"] = call => SavePlayQueueAsync(call, byIndex: false);
         h["savePlayQueueByIndex"] = call => SavePlayQueueAsync(call, byIndex: true);
-        h["getShares"] = GetShares;
-        h["createShare"] = CreateShare;
-        h["updateShare"] = UpdateShare;
-        h["deleteShare"] = DeleteShare;
-        h["getInternetRadioStations"] = GetRadioStations;
-        h["createInternetRadioStation"] = CreateRadioStation;
-        h["updateInternetRadioStation"] = UpdateRadioStation;
-        h["deleteInternetRadioStation"] = DeleteRadioStation;
     }
 
-    private static string Now(SubsonicCall call) => Iso(call.Service<TimeProvider>().GetUtcNow());
-    private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+    internal static string Now(SubsonicCall call) => Iso(call.Service<TimeProvider>().GetUtcNow());
+    internal static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 
-    private static async Task<DbConnection> OpenAsync(SubsonicCall call) => await call.Service<SubsonicQueries>().OpenAsync(call.Ct);
+    internal static async Task<DbConnection> OpenAsync(SubsonicCall call) => await call.Service<SubsonicQueries>().OpenAsync(call.Ct);
 
     /// <summary>Track ids from a repeated parameter, each checked to exist (else 70), in the order given.</summary>
     private static async Task<List<long>> TrackIdsAsync(DbConnection c, SubsonicCall call, string name)
@@ -405,166 +396,5 @@ public static class UserDataHandlers
         }
         await tx.CommitAsync(call.Ct);
         return SubsonicResult.Empty;
-    }
-
-    // ------------------------------------------------------------------ shares
-
-    private sealed record ShareRow
-    {
-        public long Id { get; init; }
-        public string Token { get; init; } = "";
-        public long UserId { get; init; }
-        public string Username { get; init; } = "";
-        public string? Description { get; init; }
-        public string CreatedAt { get; init; } = "";
-        public string? ExpiresAt { get; init; }
-        public string? LastVisited { get; init; }
-        public long VisitCount { get; init; }
-    }
-
-    private const string ShareSelect = """
-        SELECT s.id AS Id, s.token AS Token, s.user_id AS UserId, u.name AS Username, s.description AS Description, s.created_at AS CreatedAt,
-            s.expires_at AS ExpiresAt, s.last_visited AS LastVisited, s.visit_count AS VisitCount
-        FROM shares s JOIN users u ON u.id = s.user_id
-        """;
-
-    private static async Task<Share> ToShareAsync(DbConnection c, SubsonicCall call, ShareRow r)
-    {
-        var entries = await SubsonicQueries.SongsAsync(c, call.User.Id,
-            "JOIN share_tracks st ON st.track_id = t.id WHERE st.share_id = @id ORDER BY st.position", new { id = r.Id }, call.Ct);
-        var request = call.Http.Request;
-        return new Share(CatalogIds.Format(CatalogIds.Share, r.Id), $"{request.Scheme}://{request.Host}{request.PathBase}/share/{r.Token}", r.Description, r.Username,
-            SubsonicQueries.Time(r.CreatedAt)!.Value, SubsonicQueries.Time(r.ExpiresAt), SubsonicQueries.Time(r.LastVisited), r.VisitCount, entries);
-    }
-
-    private static async Task<SubsonicResult> GetShares(SubsonicCall call)
-    {
-        await using var c = await OpenAsync(call);
-        var rows = await c.QueryAsync<ShareRow>(new CommandDefinition($"{ShareSelect} WHERE s.user_id = @userId ORDER BY s.id",
-            new { userId = call.User.Id }, cancellationToken: call.Ct));
-        var shares = new List<Share>();
-        foreach (var r in rows) shares.Add(await ToShareAsync(c, call, r));
-        return SubsonicResult.Of("shares", new Shares(shares));
-    }
-
-    private static async Task<SubsonicResult> CreateShare(SubsonicCall call)
-    {
-        var values = call.Params.All("id");
-        if (values.Count == 0) throw SubsonicErrors.Missing("id");
-        await using var c = await OpenAsync(call);
-        var tracks = new List<long>();
-        foreach (var value in values)
-        {
-            IEnumerable<long> found;
-            if (CatalogIds.TryParse(value, CatalogIds.Track, out var id))
-                found = await c.QueryAsync<long>(new CommandDefinition("SELECT id FROM tracks WHERE id = @id", new { id }, cancellationToken: call.Ct));
-            else if (CatalogIds.TryParse(value, CatalogIds.Album, out id))
-                found = await c.QueryAsync<long>(new CommandDefinition("SELECT id FROM tracks WHERE album_id = @id ORDER BY COALESCE(disc_number, 1), track_number, id",
-                    new { id }, cancellationToken: call.Ct));
-            else if (CatalogIds.TryParse(value, CatalogIds.Playlist, out id))
-                found = await c.QueryAsync<long>(new CommandDefinition("""
-                    SELECT pt.track_id FROM playlist_tracks pt JOIN playlists p ON p.id = pt.playlist_id
-                    WHERE p.id = @id AND (p.user_id = @userId OR p.public = 1) ORDER BY pt.position
-                    """, new { id, userId = call.User.Id }, cancellationToken: call.Ct));
-            else throw SubsonicErrors.NotFoundError($"Item {value}");
-            var list = found.ToList();
-            if (list.Count == 0) throw SubsonicErrors.NotFoundError($"Item {value}");
-            tracks.AddRange(list);
-        }
-        var expires = ExpiresParam(call);
-        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
-        await using var tx = await c.BeginTransactionAsync(call.Ct);
-        var shareId = await c.ExecuteScalarAsync<long>(new CommandDefinition("""
-            INSERT INTO shares (token, user_id, description, created_at, expires_at) VALUES (@token, @userId, @description, @now, @expires) RETURNING id
-            """, new { token, userId = call.User.Id, description = call.Params.Get("description"), now = Now(call), expires }, tx, cancellationToken: call.Ct));
-        await c.ExecuteAsync(new CommandDefinition("INSERT INTO share_tracks (share_id, position, track_id) VALUES (@shareId, @position, @track)",
-            tracks.Select((track, position) => new { shareId, position, track }), tx, cancellationToken: call.Ct));
-        await tx.CommitAsync(call.Ct);
-        var row = await c.QuerySingleAsync<ShareRow>(new CommandDefinition($"{ShareSelect} WHERE s.id = @shareId", new { shareId }, cancellationToken: call.Ct));
-        return SubsonicResult.Of("shares", new Shares([await ToShareAsync(c, call, row)]));
-    }
-
-    private static string? ExpiresParam(SubsonicCall call) =>
-        call.Params.Long("expires") is { } ms and > 0
-            ? Iso(DateTimeOffset.FromUnixTimeMilliseconds(Math.Min(ms, 253402300799999)))
-            : null;
-
-    private static async Task<ShareRow> OwnShareAsync(DbConnection c, SubsonicCall call)
-    {
-        var id = BrowsingHandlers.RequireId(call, CatalogIds.Share, "Share");
-        var row = await c.QuerySingleOrDefaultAsync<ShareRow>(new CommandDefinition($"{ShareSelect} WHERE s.id = @id", new { id }, cancellationToken: call.Ct));
-        if (row is null || (row.UserId != call.User.Id && !call.User.IsAdmin)) throw SubsonicErrors.NotFoundError("Share");
-        return row;
-    }
-
-    private static async Task<SubsonicResult> UpdateShare(SubsonicCall call)
-    {
-        await using var c = await OpenAsync(call);
-        var row = await OwnShareAsync(c, call);
-        var expires = call.Params.Get("expires") is null ? row.ExpiresAt : ExpiresParam(call);
-        await c.ExecuteAsync(new CommandDefinition("UPDATE shares SET description = COALESCE(@description, description), expires_at = @expires WHERE id = @Id",
-            new { row.Id, description = call.Params.Get("description"), expires }, cancellationToken: call.Ct));
-        return SubsonicResult.Empty;
-    }
-
-    private static async Task<SubsonicResult> DeleteShare(SubsonicCall call)
-    {
-        await using var c = await OpenAsync(call);
-        var row = await OwnShareAsync(c, call);
-        await c.ExecuteAsync(new CommandDefinition("DELETE FROM shares WHERE id = @Id", new { row.Id }, cancellationToken: call.Ct));
-        return SubsonicResult.Empty;
-    }
-
-    // ------------------------------------------------------------------ internet radio
-
-    private static async Task<SubsonicResult> GetRadioStations(SubsonicCall call)
-    {
-        await using var c = await OpenAsync(call);
-        var rows = await c.QueryAsync<(long Id, string Name, string StreamUrl, string? HomepageUrl)>(new CommandDefinition(
-            "SELECT id, name, stream_url, homepage_url FROM radio_stations ORDER BY name COLLATE NOCASE, id", cancellationToken: call.Ct));
-        return SubsonicResult.Of("internetRadioStations", new InternetRadioStations(rows.Select(r =>
-            new InternetRadioStation(CatalogIds.Format(CatalogIds.Radio, r.Id), r.Name, r.StreamUrl, r.HomepageUrl)).ToList()));
-    }
-
-    private static string Url(SubsonicCall call, string name, bool required)
-    {
-        var value = required ? call.Params.Required(name) : call.Params.Get(name);
-        if (value is null) return null!;
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")) throw SubsonicErrors.Invalid(name, "an http or https URL");
-        return value;
-    }
-
-    private static async Task<SubsonicResult> CreateRadioStation(SubsonicCall call)
-    {
-        call.RequireAdmin("internet radio stations");
-        var stream = Url(call, "streamUrl", true);
-        var name = call.Params.Required("name");
-        var homepage = Url(call, "homepageUrl", false);
-        await using var c = await OpenAsync(call);
-        await c.ExecuteAsync(new CommandDefinition("INSERT INTO radio_stations (name, stream_url, homepage_url, created_at) VALUES (@name, @stream, @homepage, @now)",
-            new { name, stream, homepage, now = Now(call) }, cancellationToken: call.Ct));
-        return SubsonicResult.Empty;
-    }
-
-    private static async Task<SubsonicResult> UpdateRadioStation(SubsonicCall call)
-    {
-        call.RequireAdmin("internet radio stations");
-        var id = BrowsingHandlers.RequireId(call, CatalogIds.Radio, "Internet radio station");
-        var stream = Url(call, "streamUrl", true);
-        var name = call.Params.Required("name");
-        var homepage = Url(call, "homepageUrl", false);
-        await using var c = await OpenAsync(call);
-        var changed = await c.ExecuteAsync(new CommandDefinition("UPDATE radio_stations SET name = @name, stream_url = @stream, homepage_url = @homepage WHERE id = @id",
-            new { id, name, stream, homepage }, cancellationToken: call.Ct));
-        return changed == 0 ? throw SubsonicErrors.NotFoundError("Internet radio station") : SubsonicResult.Empty;
-    }
-
-    private static async Task<SubsonicResult> DeleteRadioStation(SubsonicCall call)
-    {
-        call.RequireAdmin("internet radio stations");
-        var id = BrowsingHandlers.RequireId(call, CatalogIds.Radio, "Internet radio station");
-        await using var c = await OpenAsync(call);
-        var deleted = await c.ExecuteAsync(new CommandDefinition("DELETE FROM radio_stations WHERE id = @id", new { id }, cancellationToken: call.Ct));
-        return deleted == 0 ? throw SubsonicErrors.NotFoundError("Internet radio station") : SubsonicResult.Empty;
     }
 }

@@ -35,4 +35,33 @@ public sealed class SearchIndexTests
         var last = await SearchIndex.PageAsync(c, SearchIndex.Kind.Track, match, "sol", 1000, 2500, CancellationToken.None);
         Assert.Equal(Enumerable.Range(2501, 500).Select(i => (long)i), last);
     }
+
+    private static async Task<List<long>> FindAsync(TestLibrary lib, string query)
+    {
+        await using var c = await new Sillon.Data.Database(lib.Data).OpenAsync();
+        return await SearchIndex.PageAsync(c, SearchIndex.Kind.Track, SearchIndex.MatchExpression(query)!, query, 50, 0, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task The_index_follows_the_catalog_through_rescans()
+    {
+        await using var lib = new TestLibrary();
+        var path = await lib.AddAsync("a/song.flac", "flac", new TagSet { Title = "Ágætis byrjun", Artists = ["Sigur Rós"], Album = "Takk" });
+        await lib.AddAsync("a/other.flac", "flac", new TagSet { Title = "Other", Artists = ["Someone"], Album = "Takk" });
+        await lib.ScanAsync();
+        var id = await Sql.TrackIdAsync(lib.Data, "song.flac");
+        Assert.Equal([id], await FindAsync(lib, "AGÆT")); // æ is a letter of its own, not a with a diacritic
+        Assert.Equal([id], await FindAsync(lib, "sigur ros"));
+
+        await AudioFiles.RunAsync("metaflac", ["--remove-tag=TITLE", "--set-tag=TITLE=Glósóli", path]);
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(1));
+        await lib.ScanAsync();
+        Assert.Empty(await FindAsync(lib, "agæt"));
+        Assert.Equal([id], await FindAsync(lib, "gloso"));
+
+        File.Delete(path);
+        await lib.ScanAsync();
+        Assert.Empty(await FindAsync(lib, "gloso"));
+        Assert.Single(await FindAsync(lib, "other"));
+    }
 }

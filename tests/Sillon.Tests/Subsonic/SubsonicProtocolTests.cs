@@ -60,6 +60,23 @@ public sealed class SubsonicProtocolTests(SubsonicFixture fx) : IClassFixture<Su
     }
 
     [Fact]
+    public async Task A_long_play_queue_can_be_saved_by_form_post()
+    {
+        var user = await fx.NewUserAsync();
+        var track = await fx.TrackIdAsync("Duet");
+        var fields = new List<KeyValuePair<string, string>>
+        {
+            new("u", user), new("p", SubsonicFixture.Password), new("v", "1.16.1"), new("c", "tests"), new("f", "json"),
+        };
+        fields.AddRange(Enumerable.Repeat(new KeyValuePair<string, string>("id", track), 3000));
+        using var form = new FormUrlEncodedContent(fields);
+        using var saved = await fx.Http.PostAsync("/rest/savePlayQueue", form);
+        Assert.Contains("\"ok\"", await saved.Content.ReadAsStringAsync());
+        var queue = (await fx.OkAsync("getPlayQueue", "", user)).GetProperty("playQueue");
+        Assert.Equal(3000, queue.GetProperty("entry").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Open_subsonic_extensions_answer_without_credentials()
     {
         var r = JsonDocument.Parse(await fx.Http.GetStringAsync("/rest/getOpenSubsonicExtensions?f=json")).RootElement.GetProperty("subsonic-response");
