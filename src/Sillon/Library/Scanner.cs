@@ -187,6 +187,7 @@ public sealed partial class Scanner(
         phases.Next("reading");
         var folderIds = await WriteFoldersAsync(connection, walk, ct);
         var touchedAlbums = new HashSet<long>();
+        var written = new List<long>();
         var counts = new Counts();
         var readErrors = new List<ScanError>();
         var channel = Channel.CreateBounded<ReadResult>(new BoundedChannelOptions(1024) { SingleReader = true });
@@ -229,7 +230,8 @@ public sealed partial class Scanner(
                     }
                 }
                 if (id is not null && existing.TryGetValue(result.File.Path, out var old)) touchedAlbums.Add(old.AlbumId);
-                var (_, albumId) = catalog.Write(result.File, folderIds.GetValueOrDefault(result.File.Folder), result.Tags, id);
+                var (trackId, albumId) = catalog.Write(result.File, folderIds.GetValueOrDefault(result.File.Folder), result.Tags, id);
+                written.Add(trackId);
                 touchedAlbums.Add(albumId);
                 if (moved) counts.Moved++;
                 else if (id is null) { counts.Added++; progress.CountAdded(); }
@@ -262,10 +264,15 @@ public sealed partial class Scanner(
         await FinishAlbumsAsync(connection, interrupted || full ? null : touchedAlbums, walk, scopes, ct);
 
         // Phase 6: the search index follows the catalog.
-        if (interrupted || full || counts.Added + counts.Updated + counts.Removed + counts.Moved > 0)
+        if (interrupted || full)
         {
             progress.Phase = "indexing";
             await Search.SearchIndex.RebuildAsync(connection, ct);
+        }
+        else if (written.Count + missingIds.Count > 0)
+        {
+            progress.Phase = "indexing";
+            await Search.SearchIndex.UpdateAsync(connection, written, missingIds, touchedAlbums, ct);
         }
 
         counts.Unchanged = unchanged;

@@ -9,7 +9,7 @@ namespace Sillon.Search;
 /// The full-text indexes (SQLite FTS5 tables search_tracks, search_albums, search_artists; unicode61
 /// with remove_diacritics 2; rowid = the item's id): case- and accent-insensitive word-prefix
 /// matching. "beyonce crazy" matches "Crazy in Love" by Beyoncé, "sigur ros" matches Sigur Rós.
-/// Rebuilt in one transaction after a scan that changed the catalog.
+/// Kept in step by each scan: the tracks and albums it touched (UpdateAsync), or everything after a full or interrupted scan.
 /// </summary>
 public static class SearchIndex
 {
@@ -17,6 +17,29 @@ public static class SearchIndex
 
     /// <summary>Up to this many matches are ranked by bm25; a broader query (a short prefix) is paged in cheap tiers instead.</summary>
     public const int RankedLimit = 2000;
+
+    /// <summary>
+    /// Brings the index in step with what one scan changed: the tracks written and removed, the
+    /// albums touched. Artists are few: their index is rebuilt whole. The cost follows the change,
+    /// so a new album appears in search as fast as in the catalog, whatever the library's size.
+    /// </summary>
+    public static async Task UpdateAsync(DbConnection connection, IReadOnlyCollection<long> tracks, IReadOnlyCollection<long> removedTracks,
+        IReadOnlyCollection<long> albums, CancellationToken ct)
+    {
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var args = new { tracks = SqliteDialect.Ids(tracks), gone = SqliteDialect.Ids(removedTracks), albums = SqliteDialect.Ids(albums) };
+        await connection.ExecuteAsync(new CommandDefinition($"""
+            DELETE FROM search_tracks WHERE rowid IN ({SqliteDialect.IdList("@tracks")}) OR rowid IN ({SqliteDialect.IdList("@gone")});
+            INSERT INTO search_tracks (rowid, name, context)
+                SELECT t.id, t.title, t.display_artist || ' ' || a.name FROM tracks t JOIN albums a ON a.id = t.album_id
+                WHERE t.id IN ({SqliteDialect.IdList("@tracks")});
+            DELETE FROM search_albums WHERE rowid IN ({SqliteDialect.IdList("@albums")});
+            INSERT INTO search_albums (rowid, name, context) SELECT id, name, display_artist FROM albums WHERE id IN ({SqliteDialect.IdList("@albums")});
+            INSERT INTO search_artists (search_artists) VALUES ('delete-all');
+            INSERT INTO search_artists (rowid, name, context) SELECT id, name, '' FROM artists;
+            """, args, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+    }
 
     public static async Task RebuildAsync(DbConnection connection, CancellationToken ct)
     {
