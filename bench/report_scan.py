@@ -47,3 +47,8 @@ for case in ("full/warm", "full/cold", "unchanged", "forced"):
         continue
     r = lambda k: f"{si[k] / mp[k]:.2f}" if si[k] and mp[k] else "-"
     print(f"{case:<12} {r('s'):>10} {r('c'):>9} {r('r'):>9}")
+tl, si = agg.get(("full/warm", "taglib")), agg.get(("full/warm", "sillon"))
+if tl and si and tl["s"] and si["s"]:
+    print()
+    print("sillon full/warm against TagLibSharp alone reading the same files (same threads):")
+    print(f"  wall time {si['s'] / tl['s']:.2f}x, CPU time {si['c'] / tl['c']:.2f}x" if tl["c"] and si["c"] else f"  wall time {si['s'] / tl['s']:.2f}x")

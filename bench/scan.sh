@@ -100,11 +100,23 @@ sillon_run() {  # $1 case, $2 data dir, rest: extra args
   log "sillon $case: $secs s ($(head -c 300 "$out" | tr '\n' ' '))"
 }
 
+# ---------------------------------------------------------------- TagLibSharp alone
+# The floor under any scanner built on TagLibSharp: the same files read on as many threads, nothing stored.
+TAGREAD="$BENCH_HERE/TagRead/bin/Release/net10.0/TagRead.dll"
+[ -f "$TAGREAD" ] || dotnet build -c Release "$BENCH_HERE/TagRead" >&2 || die "building bench/TagRead failed"
+taglib_run() {
+  local out
+  out=$(/usr/bin/time -v -o "$WORK/taglib.time" dotnet "$TAGREAD" "$LIB" "$(nproc)")
+  record "$1" taglib "$(cut -d' ' -f1 <<<"$out")" "$(cut -d' ' -f2 <<<"$out")" "$(rss_mib "$WORK/taglib.time")" "$(cut -d' ' -f3 <<<"$out")"
+  log "taglib alone: $out (files seconds cpu)"
+}
+
 # ---------------------------------------------------------------- runs
 log "warming the page cache"; warm_cache "$LIB"
 rm -f "$BENCH_DIR/busy-warnings"
 for i in $(seq "$RUNS"); do
   wait_quiet; mpd_run full/warm "$([ "$i" = 1 ] && echo 1 || echo 0)"
+  wait_quiet; taglib_run full/warm
   rm -rf "$WORK/data"
   wait_quiet; sillon_run full/warm "$WORK/data"
   wait_quiet; sillon_run unchanged "$WORK/data"

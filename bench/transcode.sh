@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Live transcoding: time to first audio byte, encoding speed, simultaneous 128 kbps listeners
 # with the API still answering, and cache-hit serving against serving the original.
-#   bench/transcode.sh            (LISTENERS="50 150 300" WINDOW=60 to change the load steps)
+#   bench/transcode.sh            (LISTENERS="50 100 150 200" WINDOW=90 to change the load steps)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 need ffmpeg curl jq wrk /usr/bin/python3
@@ -55,11 +55,11 @@ printf '| one transcode, FLAC → Opus 128k (× realtime) | %s | | |\n' "$(jq .x
 echo
 echo "| listeners (128 kbps MP3, each a new transcode per ${track_s}s track) | tracks started | underruns | 503s (retried) | playback start p50 / p99 (ms) | API p50 / p99 (ms) | server RSS (MiB) |"
 echo "|---|---|---|---|---|---|---|"
-for n in ${LISTENERS:-50 150 300}; do
+for n in ${LISTENERS:-50 100 150 200}; do
   wait_quiet
   rm -rf "$data/cache/transcodes"/*
-  log "$n listeners for ${WINDOW:-60}s"
-  r=$($py "$load" listen "$base" "$token" "$ids" "$n" "${WINDOW:-60}" "$track_s")
+  log "$n listeners for ${WINDOW:-90}s"
+  r=$($py "$load" listen "$base" "$token" "$ids" "$n" "${WINDOW:-90}" "$track_s")
   printf '| %s | %s | %s | %s | %s / %s | %s / %s | %s |\n' "$n" "$(jq .tracks <<<"$r")" "$(jq .underruns <<<"$r")" "$(jq .refused_503 <<<"$r")" \
     "$(jq .start_p50_ms <<<"$r")" "$(jq .start_p99_ms <<<"$r")" "$(jq .api_p50_ms <<<"$r")" "$(jq .api_p99_ms <<<"$r")" "$(hwm_mib $pid)"
 done

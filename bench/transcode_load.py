@@ -4,7 +4,7 @@
 ttfb   URL_TEMPLATE TOKEN N            time to first body byte of N cache-missing live transcodes
 speed  URL TOKEN SECONDS               how fast one whole transcode arrives (x realtime)
 listen BASE TOKEN IDS N WINDOW TRACK_S listeners that each play tracks back to back at realtime,
-                                       starting at random times in the first track; an API probe
+                                       starting at random times over one track length; an API probe
                                        runs beside them. Prints underruns, 503s, API p50/p99.
 Standard library only; HTTP/1.0 so that bodies end at connection close (no chunk parsing).
 """
@@ -61,6 +61,7 @@ async def listener(base, token, ids, track_s, start_at, stop_at, stats):
             if status != 503: break
             stats["refused"] += 1
             writer.close()
+            if time.monotonic() + retry >= stop_at: return
             await asyncio.sleep(retry)
         got, underrun = 0, False
         # Playback starts once PREBUFFER_S of audio has arrived; from then on it consumes realtime.
@@ -94,7 +95,9 @@ async def listen(base, token, ids, n, window, track_s):
     stats = {"refused": 0, "tracks": 0, "underruns": 0, "start_ms": []}
     latencies = []
     stop_at = time.monotonic() + window
-    tasks = [listener(base, token, ids, track_s, random.uniform(0, min(track_s, window / 2)), stop_at, stats) for _ in range(n)]
+    # Listeners are at random points of their current track, as on a server in steady state: their
+    # next-track requests arrive spread over one track length, not all at once.
+    tasks = [listener(base, token, ids, track_s, random.uniform(0, track_s), stop_at, stats) for _ in range(n)]
     await asyncio.gather(api_probe(base, token, stop_at, latencies), *tasks)
     print(json.dumps({"listeners": n, "tracks": stats["tracks"], "underruns": stats["underruns"], "refused_503": stats["refused"],
                       "start_p50_ms": round(pct(stats["start_ms"], 50), 1), "start_p99_ms": round(pct(stats["start_ms"], 99), 1),
