@@ -138,16 +138,28 @@ public sealed class CatalogQueries(Database db)
             SELECT {TrackColumns} FROM tracks t JOIN albums a ON a.id = t.album_id JOIN library_roots r ON r.id = t.root_id {tail}
             """, args, cancellationToken: ct))).ToList();
         if (rows.Count == 0) return [];
-        var ids = SqliteDialect.Ids(rows.Select(r => r.Id));
+        var (artists, genres) = await TrackLinksAsync(c, rows.Select(r => r.Id), ct);
+        return rows.Select(r => r.ToInfo(artists[(r.Id, "artist")].ToList(), artists[(r.Id, "albumartist")].ToList(), genres[r.Id].ToList())).ToList();
+    }
+
+    /// <summary>
+    /// The artists (by track and role: artist, albumartist, composer, in tag order) and genres of a
+    /// set of tracks, in two queries whatever the number of tracks. The REST and Subsonic shapes
+    /// are both built from these.
+    /// </summary>
+    public static async Task<(ILookup<(long TrackId, string Role), NamedRef> Artists, ILookup<long, string> Genres)> TrackLinksAsync(
+        DbConnection c, IEnumerable<long> trackIds, CancellationToken ct)
+    {
+        var ids = SqliteDialect.Ids(trackIds.Distinct());
         var artists = (await c.QueryAsync<(long TrackId, string Role, long Id, string Name)>(new CommandDefinition($"""
             SELECT ta.track_id, ta.role, ar.id, ar.name FROM track_artists ta JOIN artists ar ON ar.id = ta.artist_id
-            WHERE ta.track_id IN ({SqliteDialect.IdList("@ids")}) AND ta.role IN ('artist', 'albumartist') ORDER BY ta.track_id, ta.role, ta.position
+            WHERE ta.track_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY ta.track_id, ta.role, ta.position
             """, new { ids }, cancellationToken: ct))).ToLookup(a => (a.TrackId, a.Role), a => new NamedRef(CatalogIds.Format(CatalogIds.Artist, a.Id), a.Name));
         var genres = (await c.QueryAsync<(long TrackId, string Name)>(new CommandDefinition($"""
             SELECT tg.track_id, g.name FROM track_genres tg JOIN genres g ON g.id = tg.genre_id
             WHERE tg.track_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY tg.track_id, tg.position
             """, new { ids }, cancellationToken: ct))).ToLookup(g => g.TrackId, g => g.Name);
-        return rows.Select(r => r.ToInfo(artists[(r.Id, "artist")].ToList(), artists[(r.Id, "albumartist")].ToList(), genres[r.Id].ToList())).ToList();
+        return (artists, genres);
     }
 
     private static DateTimeOffset ParseTime(string value) => DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);

@@ -72,17 +72,9 @@ public sealed class SubsonicQueries(Database db)
         parameters.Add("userId", userId);
         var rows = (await c.QueryAsync<SongRow>(new CommandDefinition($"{SongSelect} {tail}", parameters, cancellationToken: ct))).ToList();
         if (rows.Count == 0) return [];
-        var ids = SqliteDialect.Ids(rows.Select(r => r.Id).Distinct());
-        var artists = (await c.QueryAsync<(long TrackId, string Role, long Id, string Name)>(new CommandDefinition($"""
-            SELECT ta.track_id, ta.role, ar.id, ar.name FROM track_artists ta JOIN artists ar ON ar.id = ta.artist_id
-            WHERE ta.track_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY ta.track_id, ta.role, ta.position
-            """, new { ids }, cancellationToken: ct))).ToLookup(a => (a.TrackId, a.Role), a => new ArtistRef(CatalogIds.Format(CatalogIds.Artist, a.Id), a.Name));
-        var genres = (await c.QueryAsync<(long TrackId, string Name)>(new CommandDefinition($"""
-            SELECT tg.track_id, g.name FROM track_genres tg JOIN genres g ON g.id = tg.genre_id
-            WHERE tg.track_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY tg.track_id, tg.position
-            """, new { ids }, cancellationToken: ct))).ToLookup(g => g.TrackId, g => g.Name);
-        return rows.Select(r => r.ToChild(artists[(r.Id, "artist")].ToList(), artists[(r.Id, "albumartist")].ToList(),
-            artists[(r.Id, "composer")].ToList(), genres[r.Id].ToList())).ToList();
+        var (links, genres) = await CatalogQueries.TrackLinksAsync(c, rows.Select(r => r.Id), ct);
+        List<ArtistRef> Refs(long id, string role) => links[(id, role)].Select(a => new ArtistRef(a.Id, a.Name)).ToList();
+        return rows.Select(r => r.ToChild(Refs(r.Id, "artist"), Refs(r.Id, "albumartist"), Refs(r.Id, "composer"), genres[r.Id].ToList())).ToList();
     }
 
     public async Task<Child?> SongAsync(long userId, long id, CancellationToken ct) =>
