@@ -185,9 +185,15 @@ public sealed partial class Scanner(
         // Phase 3: folders, then tags read in parallel into one batching writer.
         progress.Phase = "reading";
         phases.Next("reading");
-        var folderIds = await WriteFoldersAsync(connection, walk, ct);
+        var (folderIds, coverChanged) = await WriteFoldersAsync(connection, walk, ct);
         var touchedAlbums = new HashSet<long>();
         var written = new List<long>();
+        // A cover image added, replaced or removed changes the albums of that folder (and of its CD1/, CD2/ subfolders).
+        if (coverChanged.Count > 0)
+            touchedAlbums.UnionWith(await connection.QueryAsync<long>($"""
+                SELECT DISTINCT t.album_id FROM tracks t JOIN folders f ON f.id = t.folder_id
+                WHERE f.id IN ({SqliteDialect.IdList("@ids")}) OR f.parent_id IN ({SqliteDialect.IdList("@ids")})
+                """, new { ids = SqliteDialect.Ids(coverChanged) }));
         var counts = new Counts();
         var readErrors = new List<ScanError>();
         var channel = Channel.CreateBounded<ReadResult>(new BoundedChannelOptions(1024) { SingleReader = true });
@@ -261,7 +267,10 @@ public sealed partial class Scanner(
         // Phase 5: albums, covers, orphans.
         progress.Phase = "albums";
         phases.Next("albums");
-        await FinishAlbumsAsync(connection, interrupted || full ? null : touchedAlbums, walk, scopes, ct);
+        // An unchanged library has nothing to finish: no album touched, so nothing became an orphan.
+        // (Rows of folders that vanished with no track in them wait for the next scan that changes something.)
+        if (interrupted || full || touchedAlbums.Count > 0)
+            await FinishAlbumsAsync(connection, interrupted || full ? null : touchedAlbums, walk, scopes, ct);
 
         // Phase 6: the search index follows the catalog.
         if (interrupted || full)
@@ -280,8 +289,10 @@ public sealed partial class Scanner(
         return await FinishRunAsync(connection, runId, progress, errors, ScanStatus.Completed, counts, ct);
     }
 
-    private async Task<Dictionary<string, long>> WriteFoldersAsync(SqliteConnection connection, WalkResult walk, CancellationToken ct)
+    /// <summary>Folder rows for the walk; returns their ids and the ids of folders whose cover image changed.</summary>
+    private async Task<(Dictionary<string, long> Ids, List<long> CoverChanged)> WriteFoldersAsync(SqliteConnection connection, WalkResult walk, CancellationToken ct)
     {
+        var coverChanged = new List<long>();
         var known = (await connection.QueryAsync<(long Id, string Path, string? Cover)>("SELECT id, path, cover_name FROM folders"))
             .ToDictionary(f => f.Path, StringComparer.Ordinal);
         var ids = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -292,7 +303,10 @@ public sealed partial class Scanner(
             {
                 ids[folder.Path] = row.Id;
                 if (row.Cover != folder.CoverName)
+                {
                     await connection.ExecuteAsync("UPDATE folders SET cover_name = @CoverName WHERE id = @Id", new { folder.CoverName, row.Id }, tx);
+                    coverChanged.Add(row.Id);
+                }
                 continue;
             }
             // The first folder of a partial walk has no parent in the walk: it is in the catalog already.
@@ -303,7 +317,7 @@ public sealed partial class Scanner(
                 new { folder.RootId, parentId, folder.Path, name = Path.GetFileName(folder.Path), folder.CoverName }, tx);
         }
         await tx.CommitAsync(ct);
-        return ids;
+        return (ids, coverChanged);
     }
 
     private async Task<int> DeleteTracksAsync(SqliteConnection connection, IReadOnlyCollection<long> ids, CancellationToken ct)

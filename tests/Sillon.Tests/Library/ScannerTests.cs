@@ -305,6 +305,24 @@ public sealed class ScannerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cover_image_added_later_becomes_the_album_cover_on_rescan()
+    {
+        await _lib.AddAsync("Band/Double/CD1/01.mp3", "mp3", new TagSet { Title = "A", Artists = ["Band"], Album = "Double", Disc = 1 });
+        await _lib.AddAsync("Solo/Album/01.mp3", "mp3", Song("B", "Solo", "Album"));
+        await _lib.ScanAsync();
+        Assert.Equal(0L, await Sql.ScalarAsync<long>(_lib.Data, "SELECT COUNT(*) FROM albums WHERE cover_path IS NOT NULL"));
+
+        await _lib.ImageAsync("Band/Double/folder.jpg");
+        await _lib.ImageAsync("Solo/Album/cover.png");
+        var summary = await _lib.ScanAsync();
+
+        Assert.Equal(2, summary.Unchanged);
+        var covers = await Sql.QueryAsync<string>(_lib.Data, "SELECT cover_path FROM albums ORDER BY name");
+        Assert.EndsWith("Solo/Album/cover.png", covers[0]);
+        Assert.EndsWith("Band/Double/folder.jpg", covers[1]);
+    }
+
+    [Fact]
     public async Task Folder_image_priority_follows_configuration_order()
     {
         await _lib.AddAsync("al/1.mp3", "mp3", Song("One"));
