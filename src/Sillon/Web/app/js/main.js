@@ -6,17 +6,23 @@ import { duration, fold, coverSize } from './format.js';
 import { Player, REPEAT } from './player.js';
 import { parseLrc, lineAt } from './lyrics.js';
 import * as views from './views.js';
+import { favourites, syncPlayQueue, scrobbler } from './userdata.js';
 
 const ROUTES = {
   '': views.home, albums: views.albums, artists: views.artists, artist: views.artist, album: views.album,
   queue: views.queue, settings: views.settings, admin: views.admin,
+  favourites: views.favouritesPage, playlists: views.playlistsPage, playlist: views.playlistPage,
 };
-const NAV = [['', 'home', 'nav.home'], ['albums', 'album', 'nav.albums'], ['artists', 'artist', 'nav.artists'], ['queue', 'queue', 'nav.queue'], ['settings', 'settings', 'nav.settings'], ['admin', 'admin', 'nav.admin']];
+const NAV = [['', 'home', 'nav.home'], ['albums', 'album', 'nav.albums'], ['artists', 'artist', 'nav.artists'], ['favourites', 'heart', 'nav.favourites'], ['playlists', 'playlist', 'nav.playlists'], ['queue', 'queue', 'nav.queue'], ['settings', 'settings', 'nav.settings'], ['admin', 'admin', 'nav.admin']];
 
 const app = document.getElementById('app');
 let player = null;
 let cleanup = null;
-const ctx = { get player() { return player; }, rerender: () => renderShell(), logout: async () => { player?.clear(); await api.logout(); } };
+let stopSync = null;
+const ctx = {
+  get player() { return player; }, rerender: () => renderShell(),
+  logout: async () => { stopSync?.(); stopSync = null; player?.clear(); favourites.reset(); await api.logout(); },
+};
 
 // ---- log in / first run -----------------------------------------------------------------------
 
@@ -57,7 +63,9 @@ function renderShell() {
   cleanup?.();
   cleanup = null;
   document.documentElement.lang = language();
-  player ??= new Player();
+  if (!player) { player = new Player(); scrobbler(player); }
+  // The queue follows the listener from device to device (saved on the server, taken at start when empty).
+  stopSync ??= syncPlayQueue(player);
   const nav = h('nav.sidebar', { 'aria-label': t('nav.main') },
     h('a.brand', { href: '#/' }, icon('album'), h('span', {}, t('app.name'))),
     h('ul', {}, NAV.filter(([r]) => r !== 'admin' || session.user?.isAdmin).map(([route, ic, key]) =>

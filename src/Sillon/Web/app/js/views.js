@@ -1,10 +1,11 @@
 // The pages. Each view renders into `main` and returns an optional cleanup function.
-import { api, session, ApiError } from './api.js';
+import { api, session, ApiError, subsonic } from './api.js';
 import { t, tn, language, setLanguage, LANGUAGES } from './i18n.js';
 import { h, icon, cover, toast } from './ui.js';
 import { duration, coverSize, letterOf } from './format.js';
 import { VirtualList, PagedSource } from './vlist.js';
 import { QUALITIES } from './quality.js';
+import { favourites, playlists, songTrack, moved } from './userdata.js';
 
 const dpr = () => window.devicePixelRatio || 1;
 const coverUrl = (id, px) => api.coverUrl(id, coverSize(px, dpr()));
@@ -24,6 +25,59 @@ function heading(text, ...extra) {
 function failure(main, e, retry) {
   main.replaceChildren(h('div.empty', { role: 'alert' }, t('error', { message: e.message }), ' ',
     h('button.btn', { onclick: retry }, t('retry'))));
+}
+
+// ---- favourites (hearts) -------------------------------------------------------------------------
+
+/** A toggle button that stars or unstars an artist, album or track; every heart for the id follows. */
+export function heart(id, name) {
+  const btn = h('button.icon-btn.heart', { type: 'button', 'aria-label': t('fav.toggle', { name }), title: t('fav.toggle', { name }), dataset: { favId: id } });
+  const paint = () => {
+    const on = favourites.has(id);
+    btn.setAttribute('aria-pressed', String(on));
+    btn.replaceChildren(icon(on ? 'heart' : 'heartOutline'));
+  };
+  btn.addEventListener('click', async (e) => {
+    e.stopPropagation();
+    btn.disabled = true;
+    try { toast(t(await favourites.toggle(id) ? 'fav.added' : 'fav.removed', { name })); }
+    catch (err) { toast(t('error', { message: err.message })); }
+    finally { btn.disabled = false; }
+  });
+  paint();
+  favourites.load().then(paint);
+  favourites.addEventListener('change', () => { if (btn.isConnected) paint(); });
+  return btn;
+}
+
+// ---- playlists: the "add to playlist" dialog -----------------------------------------------------
+
+/** Asks which playlist (or a new one) gets these tracks. */
+export async function addToPlaylistDialog(tracks) {
+  const lists = await playlists.all().catch(() => []);
+  const name = h('input', { id: 'pick-new', maxLength: 500, autocomplete: 'off' });
+  const dialog = h('dialog.help.pick', { 'aria-labelledby': 'pick-title' });
+  const done = async (fn, label) => {
+    try { await fn(); toast(t('playlist.added', { n: tracks.length, name: label })); dialog.close(); }
+    catch (err) { toast(t('error', { message: err.message })); }
+  };
+  const ids = tracks.map((x) => x.id);
+  const form = h('form.form', {}, h('label', { for: 'pick-new' }, t('playlist.newName')), name,
+    h('button.btn.primary', { type: 'submit' }, t('playlist.createWith')));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const n = name.value.trim();
+    if (n) done(() => playlists.create(n, ids), n);
+  });
+  dialog.append(h('h2', { id: 'pick-title' }, t('playlist.addTo')),
+    lists.length ? h('ul.pick-list', {}, lists.filter((p) => !p.readonly).map((p) =>
+      h('li', {}, h('button.btn.ghost', { type: 'button', onclick: () => done(() => playlists.add(p.id, ids), p.name) }, p.name)))) : null,
+    form,
+    h('form', { method: 'dialog' }, h('button.btn', {}, t('help.close'))));
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  return dialog;
 }
 
 // ---- a popup menu of track actions --------------------------------------------------------------
@@ -49,6 +103,7 @@ function trackMenu(ctx, tracksFn, title) {
       ['track.playNow', act((ts) => ctx.player.playNow(ts))],
       ['track.playNext', act((ts) => ctx.player.playNext(ts))],
       ['track.addToEnd', act((ts) => ctx.player.add(ts))],
+      ['track.addToPlaylist', () => { const ts = tracksFn(); closeMenu(); addToPlaylistDialog(ts); }],
     ].map(([key, fn]) => h('button', { type: 'button', role: 'menuitem', tabIndex: -1, onclick: fn }, t(key)));
     const menu = h('div.menu', { role: 'menu', 'aria-label': t('track.actions', { title }) }, items);
     menu.addEventListener('keydown', (ev) => {
@@ -113,6 +168,9 @@ function fillAlbumCard(card, album, px = 180) {
   sub.textContent = [album.artist, album.year].filter(Boolean).join(' · ');
 }
 
+/** An album of the OpenSubsonic API as the cards show it (its cover is the album's own). */
+const subsonicAlbum = (a) => ({ id: a.id, name: a.name, artist: a.artist, year: a.year, coverArt: a.id });
+
 function shelf(title, albums, ctx, extra) {
   return h('section.shelf', { 'aria-label': title },
     h('div.shelf-head', {}, h('h2', {}, title), extra),
@@ -134,6 +192,19 @@ export async function home(main, _params, ctx) {
     randomShelf.querySelector('.shelf-row').replaceChildren(...more.items.map((a) => albumCard(a, ctx)));
   });
   main.replaceChildren(heading(t('home.title')), shelf(t('home.recent'), recent.items, ctx), randomShelf);
+  // Rows of the listener's own: plays (scrobbles) and favourites, from the OpenSubsonic API.
+  const lists = await Promise.all(['recent', 'frequent', 'starred'].map((type) => albumList2(type)));
+  if (!randomShelf.isConnected) return; // the listener has moved on
+  const mine = [['home.played', lists[0]], ['home.frequent', lists[1]], ['home.favourites', lists[2]]]
+    .filter(([, items]) => items.length).map(([key, items]) => shelf(t(key), items.map(subsonicAlbum), ctx));
+  main.querySelector('.shelf')?.after(...mine);
+}
+
+async function albumList2(type) {
+  try {
+    if (!(await subsonic.available())) return [];
+    return (await subsonic.call('getAlbumList2', { type, size: 12 })).albumList2?.album ?? [];
+  } catch { return []; }
 }
 
 export async function albums(main, params, ctx) {
@@ -196,7 +267,7 @@ export async function artist(main, params, ctx) {
   main.replaceChildren(
     h('header.hero', {}, h('div.avatar.big', { 'aria-hidden': 'true' }, letterOf(a.name)),
       h('div', {}, h('h1', { tabIndex: -1 }, a.name), h('p.muted', {}, tn('albums.count', a.albums.length), ' · ', tn('artist.tracks', a.trackCount)),
-        h('div.actions', {}, h('button.btn.primary', { type: 'button', onclick: playAll }, icon('play'), t('album.play'))))),
+        h('div.actions', {}, h('button.btn.primary', { type: 'button', onclick: playAll }, icon('play'), t('album.play')), heart(a.id, a.name)))),
     h('h2', {}, t('artist.albums')),
     h('div.grid-static', {}, a.albums.map((al) => albumCard(al, ctx))));
 }
@@ -226,7 +297,8 @@ export async function album(main, params, ctx) {
         h('span.track-text', {}, h('span.track-title', {}, tr.title),
           tr.artist !== al.artist ? h('span.track-artist', {}, tr.artist) : null)),
       h('span.dur', {}, duration(tr.duration)),
-      trackMenu(ctx, () => [tracks[i]], tr.title)));
+      trackMenu(ctx, () => [tracks[i]], tr.title),
+      heart(tr.id, tr.title)));
   });
   main.replaceChildren(
     h('header.hero', {}, h('div.hero-art', {}, cover(coverUrl(al.coverArt, 240), t('album.by', { artist: al.artist }))),
@@ -235,7 +307,8 @@ export async function album(main, params, ctx) {
         h('div.actions', {},
           h('button.btn.primary', { type: 'button', onclick: () => ctx.player.playNow(tracks) }, icon('play'), t('album.play')),
           h('button.btn', { type: 'button', onclick: () => { ctx.player.setShuffle(true); ctx.player.playNow(tracks); } }, icon('shuffle'), t('album.shuffle')),
-          h('button.btn', { type: 'button', onclick: () => { ctx.player.add(tracks); toast(t('album.addToQueue')); } }, icon('queue'), t('album.addToQueue'))))),
+          h('button.btn', { type: 'button', onclick: () => { ctx.player.add(tracks); toast(t('album.addToQueue')); } }, icon('queue'), t('album.addToQueue')),
+          heart(al.id, al.name)))),
     h('ol.tracks', { 'aria-label': al.name }, rows));
   const mark = () => {
     for (const li of main.querySelectorAll('li.track')) li.classList.toggle('current', li.dataset.trackId === ctx.player.track?.id);
@@ -250,7 +323,8 @@ export function queue(main, _params, ctx) {
   const summary = h('p.count');
   const clear = h('button.btn', { type: 'button', onclick: () => p.clear() }, t('queue.clear'));
   const empty = h('p.empty', {}, t('queue.empty'));
-  main.replaceChildren(heading(t('queue.title'), clear), summary, empty, host);
+  const save = h('button.btn', { type: 'button', onclick: () => addToPlaylistDialog(p.queue.items.map((e) => e.track)) }, t('queue.save'));
+  main.replaceChildren(heading(t('queue.title'), h('div.actions', {}, save, clear)), summary, empty, host);
   const ROW = 56;
   let drag = null;
   const list = new VirtualList(host, scroller(), {
@@ -311,12 +385,149 @@ export function queue(main, _params, ctx) {
     const total = p.queue.items.reduce((s, e) => s + (e.track.duration || 0), 0);
     summary.textContent = tn('queue.count', p.queue.length, { time: duration(total) });
     empty.hidden = p.queue.length > 0;
-    clear.disabled = p.queue.length === 0;
+    clear.disabled = save.disabled = p.queue.length === 0;
     list.setCount(p.queue.length);
   };
   update();
   p.addEventListener('change', update);
   return () => { p.removeEventListener('change', update); list.destroy(); };
+}
+
+// ---- favourites and playlists (OpenSubsonic) ------------------------------------------------------
+
+/** A plain list of tracks (Subsonic songs): play from here, menu, heart; `extra(i)` adds controls. */
+function songRows(ctx, songs, label, extra) {
+  const tracks = songs.map(songTrack);
+  return h('ol.tracks', { 'aria-label': label }, songs.map((s, i) => h('li.track', { dataset: { trackId: s.id, index: i } },
+    extra?.handle?.(i) ?? null,
+    h('button.track-main', { type: 'button', onclick: () => ctx.player.playNow(tracks, i), 'aria-label': `${t('album.play')}: ${s.title}` },
+      h('span.num', { 'aria-hidden': 'true' }, i + 1),
+      h('span.track-text', {}, h('span.track-title', {}, s.title), h('span.track-artist', {}, [s.artist, s.album].filter(Boolean).join(' · ')))),
+    h('span.dur', {}, duration(s.duration ?? 0)),
+    extra?.buttons?.(i) ?? null,
+    trackMenu(ctx, () => [tracks[i]], s.title),
+    heart(s.id, s.title))));
+}
+
+export async function favouritesPage(main, _params, ctx) {
+  const s = await favourites.list();
+  const artistsList = s.artist ?? [], albumList = s.album ?? [], songs = s.song ?? [];
+  const parts = [heading(t('fav.title'))];
+  if (!artistsList.length && !albumList.length && !songs.length) parts.push(h('p.empty', {}, t('fav.empty')));
+  if (artistsList.length) parts.push(h('section', { 'aria-labelledby': 'fav-artists' }, h('h2', { id: 'fav-artists' }, t('search.artists')),
+    h('ul.rows.static', {}, artistsList.map((a) => h('li.row', {}, h('a.grow', { href: `#/artist/${a.id}` }, a.name), heart(a.id, a.name))))));
+  if (albumList.length) parts.push(shelf(t('search.albums'), albumList.map(subsonicAlbum), ctx));
+  if (songs.length) parts.push(h('section', { 'aria-labelledby': 'fav-tracks' }, h('h2', { id: 'fav-tracks' }, t('search.tracks')),
+    h('div.actions', {}, h('button.btn.primary', { type: 'button', onclick: () => ctx.player.playNow(songs.map(songTrack)) }, icon('play'), t('album.play'))),
+    songRows(ctx, songs, t('fav.tracks'))));
+  main.replaceChildren(...parts);
+}
+
+export async function playlistsPage(main) {
+  const lists = await playlists.all();
+  const name = h('input', { id: 'pl-new', maxLength: 500, autocomplete: 'off', required: true });
+  const form = h('form.panel.form.inline-form', { 'aria-labelledby': 'pl-create' }, h('h2', { id: 'pl-create' }, t('playlist.create')),
+    h('label', { for: 'pl-new' }, t('playlist.newName')), name, h('button.btn.primary', { type: 'submit' }, t('playlist.create')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try { const created = await playlists.create(name.value.trim()); location.hash = `#/playlist/${created.id}`; }
+    catch (err) { toast(t('error', { message: err.message })); }
+  });
+  main.replaceChildren(heading(t('playlists.title')),
+    lists.length ? h('ul.rows.static', { 'aria-label': t('playlists.title') }, lists.map((p) => h('li.row', {},
+      h('a.grow', { href: `#/playlist/${p.id}` }, p.name), h('span.muted', {}, tn('album.tracks', p.songCount ?? 0)))))
+      : h('p.empty', {}, t('playlists.empty')),
+    form);
+}
+
+export async function playlistPage(main, params, ctx) {
+  const id = params.get('id');
+  let pl = await playlists.get(id);
+  let songs = pl.entry ?? [];
+  const mine = !pl.readonly;
+  const title = h('h1', { tabIndex: -1 }, pl.name);
+  const summary = h('p.muted');
+  const listHost = h('div');
+  const status = h('p.sr-only', { role: 'status', 'aria-live': 'polite' });
+  const save = async (next, message) => {
+    const before = songs;
+    songs = next; render();
+    try { await playlists.setTracks(id, songs.map((s) => s.id)); status.textContent = message; }
+    catch (err) { songs = before; render(); toast(t('error', { message: err.message })); }
+  };
+  const move = (from, to) => {
+    if (to < 0 || to >= songs.length || from === to) return;
+    save(moved(songs, from, to), t('playlist.moved', { title: songs[from].title, n: to + 1 }));
+  };
+  const focusHandle = (i) => requestAnimationFrame(() => listHost.querySelector(`li[data-index="${i}"] .handle`)?.focus());
+  function render() {
+    summary.textContent = tn('album.tracks', songs.length) + ' · ' + duration(songs.reduce((x, s) => x + (s.duration ?? 0), 0));
+    if (!songs.length) { listHost.replaceChildren(h('p.empty', {}, t('playlist.empty'))); return; }
+    listHost.replaceChildren(songRows(ctx, songs, pl.name, mine ? {
+      handle: (i) => {
+        const handle = h('button.icon-btn.handle', { type: 'button', 'aria-label': t('queue.drag', { title: songs[i].title }), 'aria-describedby': 'pl-drag-help' }, icon('drag'));
+        handle.addEventListener('keydown', (ev) => {
+          if (ev.key === 'ArrowUp' && i > 0) { ev.preventDefault(); move(i, i - 1); focusHandle(i - 1); }
+          if (ev.key === 'ArrowDown' && i < songs.length - 1) { ev.preventDefault(); move(i, i + 1); focusHandle(i + 1); }
+        });
+        handle.addEventListener('pointerdown', (ev) => startDrag(ev, i, handle));
+        return handle;
+      },
+      buttons: (i) => h('button.icon-btn.remove', { type: 'button', 'aria-label': t('queue.remove', { title: songs[i].title }), onclick: async () => {
+        const before = songs;
+        songs = songs.filter((_, k) => k !== i); render();
+        try { await playlists.removeAt(id, i); status.textContent = t('playlist.removed', { title: before[i].title }); }
+        catch (err) { songs = before; render(); toast(t('error', { message: err.message })); }
+      } }, icon('close')),
+    } : undefined));
+  }
+  // Drag: the row under the pointer when it is released is where the track goes.
+  function startDrag(ev, from, handle) {
+    ev.preventDefault();
+    handle.setPointerCapture(ev.pointerId);
+    const row = handle.closest('li');
+    row.classList.add('dragging');
+    const startY = ev.clientY;
+    let to = from;
+    const rows = [...listHost.querySelectorAll('li.track')];
+    const onMove = (m) => {
+      row.style.transform = `translate(0, ${m.clientY - startY}px)`;
+      const k = rows.findIndex((r) => { const b = r.getBoundingClientRect(); return m.clientY >= b.top && m.clientY < b.bottom; });
+      if (k >= 0) to = k;
+    };
+    const up = () => {
+      handle.removeEventListener('pointermove', onMove);
+      row.classList.remove('dragging');
+      row.style.transform = '';
+      if (to !== from) move(from, to); else render();
+    };
+    handle.addEventListener('pointermove', onMove);
+    handle.addEventListener('pointerup', up, { once: true });
+    handle.addEventListener('pointercancel', up, { once: true });
+  }
+  const rename = h('form.inline-form', { hidden: true }, h('label', { for: 'pl-rename' }, t('playlist.name')),
+    h('input', { id: 'pl-rename', maxLength: 500, required: true, autocomplete: 'off' }), h('button.btn.primary', { type: 'submit' }, t('playlist.save')));
+  rename.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const value = rename.querySelector('input').value.trim();
+    if (!value) return;
+    try { await playlists.rename(id, value); pl = { ...pl, name: value }; title.textContent = value; rename.hidden = true; title.focus(); }
+    catch (err) { toast(t('error', { message: err.message })); }
+  });
+  const actions = [
+    h('button.btn.primary', { type: 'button', onclick: () => songs.length && ctx.player.playNow(songs.map(songTrack)) }, icon('play'), t('album.play')),
+    h('button.btn', { type: 'button', onclick: () => songs.length && ctx.player.add(songs.map(songTrack)) }, icon('queue'), t('album.addToQueue')),
+  ];
+  if (mine) actions.push(
+    h('button.btn', { type: 'button', onclick: () => { rename.hidden = false; const input = rename.querySelector('input'); input.value = pl.name; input.focus(); } }, t('playlist.rename')),
+    h('button.btn', { type: 'button', onclick: async () => {
+      if (!confirm(t('playlist.confirmDelete', { name: pl.name }))) return;
+      try { await playlists.remove(id); toast(t('playlist.deleted', { name: pl.name })); location.hash = '#/playlists'; }
+      catch (err) { toast(t('error', { message: err.message })); }
+    } }, t('playlist.delete')));
+  main.replaceChildren(h('header.page-head', {}, title), summary, h('div.actions', {}, actions), rename,
+    h('p.sr-only', { id: 'pl-drag-help' }, t('playlist.dragHelp')), status, listHost);
+  render();
 }
 
 export function settings(main, _params, ctx) {

@@ -1,0 +1,129 @@
+// What a listener makes, kept on the server through the OpenSubsonic API (the `subsonic` seam):
+// favourites (star/unstar, getStarred2), playlists, the play queue shared between devices
+// (savePlayQueue/getPlayQueue) and plays (scrobble).
+import { subsonic } from './api.js';
+
+/** A Subsonic song as the queue keeps it (the same shape as views.queueTrack). */
+export const songTrack = (s) => ({
+  id: s.id, title: s.title, artist: s.artist ?? '', artistId: s.artistId ?? null, album: s.album ?? '', albumId: s.albumId ?? null,
+  duration: s.duration ?? 0, coverArt: s.albumId ?? null, contentType: s.contentType, bitRate: s.bitRate,
+});
+
+const call = async (method, params) => {
+  if (!(await subsonic.available())) throw new Error('the OpenSubsonic API is not available');
+  return subsonic.call(method, params);
+};
+
+// ---- favourites ---------------------------------------------------------------------------------
+
+/** The starred ids of artists, albums and tracks, loaded once per session; 'change' on every toggle. */
+class Favourites extends EventTarget {
+  ids = new Set();
+  #loaded = null;
+  load() {
+    this.#loaded ??= call('getStarred2').then((r) => {
+      const s = r.starred2 ?? {};
+      this.ids = new Set([...(s.artist ?? []), ...(s.album ?? []), ...(s.song ?? [])].map((x) => x.id));
+      this.dispatchEvent(new Event('change'));
+      return s;
+    }).catch(() => { this.#loaded = null; return {}; });
+    return this.#loaded;
+  }
+  /** Fresh lists for the favourites page (and the set of ids refreshed with them). */
+  async list() { this.#loaded = null; return this.load(); }
+  has(id) { return this.ids.has(id); }
+  async toggle(id) {
+    const on = !this.ids.has(id);
+    await call(on ? 'star' : 'unstar', { id });
+    if (on) this.ids.add(id); else this.ids.delete(id);
+    this.dispatchEvent(new Event('change'));
+    return on;
+  }
+  reset() { this.ids = new Set(); this.#loaded = null; }
+}
+export const favourites = new Favourites();
+
+// ---- playlists ----------------------------------------------------------------------------------
+
+export const playlists = {
+  async all() { return (await call('getPlaylists')).playlists?.playlist ?? []; },
+  async get(id) { return (await call('getPlaylist', { id })).playlist; },
+  async create(name, songIds = []) { return (await call('createPlaylist', { name, songId: songIds })).playlist; },
+  rename: (id, name) => call('updatePlaylist', { playlistId: id, name }),
+  add: (id, songIds) => call('updatePlaylist', { playlistId: id, songIdToAdd: songIds }),
+  removeAt: (id, index) => call('updatePlaylist', { playlistId: id, songIndexToRemove: index }),
+  /** A new order (or any new content): createPlaylist with playlistId replaces the tracks. */
+  setTracks: (id, songIds) => call('createPlaylist', { playlistId: id, songId: songIds }),
+  remove: (id) => call('deletePlaylist', { id }),
+};
+
+/** Move one item of an array (a pure helper, unit-tested). */
+export function moved(array, from, to) {
+  const a = array.slice();
+  const [x] = a.splice(from, 1);
+  a.splice(to, 0, x);
+  return a;
+}
+
+// ---- the play queue, resumable on another device ------------------------------------------------
+
+/**
+ * Saves the queue (debounced) whenever it changes, and at start, when this browser's queue is empty,
+ * takes the one saved by another device. Returns a function that stops it.
+ */
+export function syncPlayQueue(player, { delay = 1500 } = {}) {
+  let timer = 0, shown = player.version, stopped = false;
+  const save = () => {
+    const q = player.queue;
+    const ids = q.items.map((e) => e.track.id);
+    const current = q.current?.id;
+    call('savePlayQueue', { id: ids, current, position: Math.floor(player.currentTime * 1000) }).catch(() => {});
+  };
+  const onChange = () => {
+    if (player.version === shown) return; // media events also say 'change'
+    shown = player.version;
+    clearTimeout(timer);
+    timer = setTimeout(save, delay);
+  };
+  player.addEventListener('change', onChange);
+  (async () => {
+    if (player.queue.length) return;
+    try {
+      const saved = (await call('getPlayQueue')).playQueue;
+      const entries = saved?.entry ?? [];
+      if (stopped || !entries.length || player.queue.length) return;
+      const start = Math.max(0, entries.findIndex((s) => s.id === saved.current));
+      player.restore(entries.map(songTrack), start, (saved.position ?? 0) / 1000);
+      shown = player.version;
+    } catch { /* no Subsonic API: the local queue is all there is */ }
+  })();
+  return () => { stopped = true; clearTimeout(timer); player.removeEventListener('change', onChange); };
+}
+
+// ---- plays --------------------------------------------------------------------------------------
+
+/** When a play counts: half the track or 4 minutes, whichever comes first (the Last.fm rule). */
+export const scrobblePoint = (duration) => Math.min(240, (duration || 0) / 2);
+
+/** "Now playing" when a track starts, a play once it has been heard long enough. */
+export function scrobbler(player) {
+  let key = null, sent = false, heard = 0, last = null;
+  const onTime = () => {
+    const track = player.track;
+    if (!track) return;
+    if (player.queue.currentKey !== key) {
+      key = player.queue.currentKey; sent = false; heard = 0; last = null;
+      call('scrobble', { id: track.id, submission: false }).catch(() => {});
+    }
+    const now = player.currentTime;
+    // Count time actually listened (seeking ahead does not count).
+    if (last !== null && now > last && now - last < 2) heard += now - last;
+    last = now;
+    if (!sent && heard >= scrobblePoint(player.duration || track.duration)) {
+      sent = true;
+      call('scrobble', { id: track.id, submission: true, time: Date.now() }).catch(() => {});
+    }
+  };
+  player.addEventListener('time', onTime);
+  return () => player.removeEventListener('time', onTime);
+}
