@@ -220,3 +220,41 @@ test('home: a track heard past its half is scrobbled, and fills recently played 
   await page.getByRole('region', { name: 'Favourite albums' }).getByRole('link', { name: 'Northern Lights' }).waitFor();
   await page.screenshot({ path: path.join(artifacts, 'home-mine-1280.png'), fullPage: true });
 });
+
+test('ratings: stars on an album and a track, by click and by keyboard, kept by the server', async () => {
+  await openAlbum(page, 'Northern Lights');
+  const albumStars = page.getByRole('radiogroup', { name: 'Rating of Northern Lights' });
+  await albumStars.getByRole('radio', { name: '4 stars' }).click();
+  const dawn = page.getByRole('radiogroup', { name: 'Rating of Dawn' });
+  // One tab stop: the first star while unrated; arrows move the rating and the focus.
+  await dawn.getByRole('radio', { name: '1 star' }).focus();
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
+  await waitFor(async () => (await dawn.getByRole('radio', { name: '3 stars' }).getAttribute('aria-checked')) === 'true', 'three stars');
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), '3 stars');
+  await page.waitForLoadState('networkidle');
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Northern Lights' }).waitFor();
+  const checked = (group) => group.locator('[aria-checked="true"]').getAttribute('aria-label');
+  assert.equal(await checked(page.getByRole('radiogroup', { name: 'Rating of Northern Lights' })), '4 stars');
+  assert.equal(await checked(page.getByRole('radiogroup', { name: 'Rating of Dawn' })), '3 stars');
+  assert.equal(await page.getByRole('radiogroup', { name: 'Rating of Noon' }).locator('[aria-checked="true"]').count(), 0);
+  // Clicking the current star clears it.
+  await page.getByRole('radiogroup', { name: 'Rating of Northern Lights' }).getByRole('radio', { name: '4 stars' }).click();
+  await page.waitForLoadState('networkidle');
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Northern Lights' }).waitFor();
+  assert.equal(await page.getByRole('radiogroup', { name: 'Rating of Northern Lights' }).locator('[aria-checked="true"]').count(), 0);
+});
+
+test('synced lyrics come from getLyricsBySongId and follow the music', async () => {
+  const asked = [];
+  page.on('request', (r) => { if (r.url().includes('/rest/getLyricsBySongId.view')) asked.push(r.url()); });
+  await openAlbum(page, 'Café du Port');
+  await page.getByRole('button', { name: 'Play: Matin' }).click();
+  await page.getByRole('button', { name: 'Lyrics' }).click();
+  await waitFor(async () => (await page.locator('.lyrics li[aria-current]').count()) > 0, 'a current lyric line');
+  await waitFor(async () => (await page.locator('.lyrics li[aria-current]').textContent()) === 'Second line', 'the second line at 1 s');
+  assert.ok(asked.length > 0, 'asked the OpenSubsonic API');
+  await page.getByRole('button', { name: 'Lyrics' }).click();
+  await page.evaluate(() => window.sillon.player.pause());
+});

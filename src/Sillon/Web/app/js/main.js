@@ -4,7 +4,7 @@ import { t, language } from './i18n.js';
 import { h, icon, cover, toast } from './ui.js';
 import { duration, fold, coverSize } from './format.js';
 import { Player, REPEAT } from './player.js';
-import { parseLrc, lineAt } from './lyrics.js';
+import { parseLrc, lineAt, fromStructured } from './lyrics.js';
 import * as views from './views.js';
 import { favourites, syncPlayQueue, scrobbler } from './userdata.js';
 
@@ -240,7 +240,7 @@ function playerBar() {
     syncLyrics();
   }
 
-  // Synced lyrics: from the track's tags (LRC in the lyrics field); OpenSubsonic's getLyricsBySongId later.
+  // Synced lyrics, scrolled with the music (lyrics.js does the timing).
   const lyricsPanel = h('section.lyrics', { hidden: true, 'aria-label': t('lyrics.title') });
   let lyricsOpen = false, lines = null, currentLine = -1;
   function toggleLyrics() {
@@ -253,13 +253,25 @@ function playerBar() {
     const tr = p.track;
     lines = null; currentLine = -1;
     if (!tr) { lyricsPanel.replaceChildren(h('p.muted', {}, t('lyrics.none'))); return; }
-    const full = await api.track(tr.id).catch(() => null);
+    const found = await fetchLyrics(tr.id);
     if (p.track?.id !== tr.id) return;
-    lines = parseLrc(full?.lyrics);
+    lines = found.lines;
     if (lines) lyricsPanel.replaceChildren(h('ol', {}, lines.map((l) => h('li', {}, l.text || '♪'))));
-    else if (full?.lyrics) lyricsPanel.replaceChildren(h('pre', {}, full.lyrics));
+    else if (found.text) lyricsPanel.replaceChildren(h('pre', {}, found.text));
     else lyricsPanel.replaceChildren(h('p.muted', {}, t('lyrics.none')));
     syncLyrics();
+  }
+  // OpenSubsonic getLyricsBySongId (structured, synced or not); the track's own tag as a fallback.
+  async function fetchLyrics(id) {
+    try {
+      if (await subsonic.available()) {
+        const found = fromStructured((await subsonic.call('getLyricsBySongId', { id })).lyricsList?.structuredLyrics);
+        if (found.lines || found.text) return found;
+      }
+    } catch { /* fall back to the REST API */ }
+    const full = await api.track(id).catch(() => null);
+    const synced = parseLrc(full?.lyrics);
+    return { lines: synced, text: synced ? null : full?.lyrics ?? null };
   }
   function syncLyrics() {
     if (!lyricsOpen || !lines) return;
@@ -296,8 +308,8 @@ document.addEventListener('keydown', (e) => {
   if (e.key === ' ' && !e.target.closest('button, a, [role="menuitem"]')) { e.preventDefault(); player.toggle(); }
   else if (e.key === 'ArrowLeft' && e.shiftKey) { e.preventDefault(); player.previous(); }
   else if (e.key === 'ArrowRight' && e.shiftKey) { e.preventDefault(); player.next(); }
-  else if (e.key === 'ArrowLeft' && !e.target.closest('.handle')) { e.preventDefault(); player.seekBy(-10); }
-  else if (e.key === 'ArrowRight' && !e.target.closest('.handle')) { e.preventDefault(); player.seekBy(10); }
+  else if (e.key === 'ArrowLeft' && !e.target.closest('.handle, .rating')) { e.preventDefault(); player.seekBy(-10); }
+  else if (e.key === 'ArrowRight' && !e.target.closest('.handle, .rating')) { e.preventDefault(); player.seekBy(10); }
   else if (e.key === '/') { e.preventDefault(); document.getElementById('search')?.focus(); }
   else if (e.key === '?') { e.preventDefault(); showHelp(); }
 });

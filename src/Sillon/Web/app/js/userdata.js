@@ -43,6 +43,19 @@ class Favourites extends EventTarget {
 }
 export const favourites = new Favourites();
 
+// ---- ratings ------------------------------------------------------------------------------------
+
+/** 0 (none) to 5 stars on a track, album or artist. */
+export const setRating = (id, rating) => call('setRating', { id, rating });
+
+/** The listener's ratings of an album and of its tracks (getAlbum), or null without the API. */
+export async function albumRatings(id) {
+  try {
+    const album = (await call('getAlbum', { id })).album;
+    return { album: album.userRating ?? 0, tracks: new Map((album.song ?? []).map((s) => [s.id, s.userRating ?? 0])) };
+  } catch { return null; }
+}
+
 // ---- playlists ----------------------------------------------------------------------------------
 
 export const playlists = {

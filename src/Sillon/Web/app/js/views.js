@@ -5,7 +5,7 @@ import { h, icon, cover, toast } from './ui.js';
 import { duration, coverSize, letterOf } from './format.js';
 import { VirtualList, PagedSource } from './vlist.js';
 import { QUALITIES } from './quality.js';
-import { favourites, playlists, songTrack, moved } from './userdata.js';
+import { favourites, playlists, songTrack, moved, setRating, albumRatings } from './userdata.js';
 
 const dpr = () => window.devicePixelRatio || 1;
 const coverUrl = (id, px) => api.coverUrl(id, coverSize(px, dpr()));
@@ -48,6 +48,45 @@ export function heart(id, name) {
   favourites.load().then(paint);
   favourites.addEventListener('change', () => { if (btn.isConnected) paint(); });
   return btn;
+}
+
+// ---- ratings --------------------------------------------------------------------------------------
+
+/**
+ * Five stars as one radio group (one tab stop; arrows change it, 0/Delete clears it; clicking the
+ * current star clears it too). Saved with setRating.
+ */
+export function rating(id, name, value = 0) {
+  let current = value;
+  const stars = [1, 2, 3, 4, 5].map((n) => h('button.star', { type: 'button', role: 'radio', 'aria-label': tn('rating.stars', n) }, icon('star')));
+  const group = h('span.rating', { role: 'radiogroup', 'aria-label': t('rating.label', { name }), dataset: { ratingId: id } }, stars);
+  const paint = () => stars.forEach((b, i) => {
+    const n = i + 1;
+    b.setAttribute('aria-checked', String(n === current));
+    b.classList.toggle('on', n <= current);
+    b.tabIndex = (current ? n === current : n === 1) ? 0 : -1;
+  });
+  const set = async (n, focus) => {
+    const before = current;
+    current = Math.max(0, Math.min(5, n));
+    paint();
+    if (focus) stars[Math.max(current, 1) - 1].focus();
+    try { await setRating(id, current); }
+    catch (err) { current = before; paint(); toast(t('error', { message: err.message })); }
+  };
+  stars.forEach((b, i) => {
+    b.addEventListener('click', () => set(current === i + 1 ? 0 : i + 1));
+    b.addEventListener('keydown', (ev) => {
+      const next = { ArrowRight: current + 1, ArrowUp: current + 1, ArrowLeft: current - 1, ArrowDown: current - 1, Home: 1, End: 5, 0: 0, Delete: 0, Backspace: 0 }[ev.key]
+        ?? (/^[1-5]$/.test(ev.key) ? Number(ev.key) : undefined);
+      if (next === undefined) return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      if (next !== current) set(next, true);
+    });
+  });
+  paint();
+  return group;
 }
 
 // ---- playlists: the "add to playlist" dialog -----------------------------------------------------
@@ -273,7 +312,7 @@ export async function artist(main, params, ctx) {
 }
 
 export async function album(main, params, ctx) {
-  const d = await api.album(params.get('id'));
+  const [d, rated] = await Promise.all([api.album(params.get('id')), albumRatings(params.get('id'))]);
   const al = d.album;
   const tracks = d.tracks.map(queueTrack);
   const total = d.tracks.reduce((s, tr) => s + tr.duration, 0);
@@ -298,7 +337,8 @@ export async function album(main, params, ctx) {
           tr.artist !== al.artist ? h('span.track-artist', {}, tr.artist) : null)),
       h('span.dur', {}, duration(tr.duration)),
       trackMenu(ctx, () => [tracks[i]], tr.title),
-      heart(tr.id, tr.title)));
+      heart(tr.id, tr.title),
+      rated ? rating(tr.id, tr.title, rated.tracks.get(tr.id)) : null));
   });
   main.replaceChildren(
     h('header.hero', {}, h('div.hero-art', {}, cover(coverUrl(al.coverArt, 240), t('album.by', { artist: al.artist }))),
@@ -308,7 +348,8 @@ export async function album(main, params, ctx) {
           h('button.btn.primary', { type: 'button', onclick: () => ctx.player.playNow(tracks) }, icon('play'), t('album.play')),
           h('button.btn', { type: 'button', onclick: () => { ctx.player.setShuffle(true); ctx.player.playNow(tracks); } }, icon('shuffle'), t('album.shuffle')),
           h('button.btn', { type: 'button', onclick: () => { ctx.player.add(tracks); toast(t('album.addToQueue')); } }, icon('queue'), t('album.addToQueue')),
-          heart(al.id, al.name)))),
+          heart(al.id, al.name)),
+        rated ? rating(al.id, al.name, rated.album) : null)),
     h('ol.tracks', { 'aria-label': al.name }, rows));
   const mark = () => {
     for (const li of main.querySelectorAll('li.track')) li.classList.toggle('current', li.dataset.trackId === ctx.player.track?.id);

@@ -180,4 +180,7 @@ export default {
   'playlist.deleted': "Playlist “{name}” deleted.",
   'playlist.dragHelp': "Drag the handle, or press the up and down arrow keys on it, to reorder.",
   'queue.save': "Save as playlist",
+  'rating.label': "Rating of {name}",
+  'rating.stars': "{n} stars",
+  'rating.stars.one': "{n} star",
 };

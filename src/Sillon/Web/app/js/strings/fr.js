@@ -180,4 +180,7 @@ export default {
   'playlist.deleted': "Playlist « {name} » supprimée.",
   'playlist.dragHelp': "Faites glisser la poignée, ou utilisez les flèches haut et bas dessus, pour réordonner.",
   'queue.save': "Enregistrer comme playlist",
+  'rating.label': "Note de {name}",
+  'rating.stars': "{n} étoiles",
+  'rating.stars.one': "{n} étoile",
 };
