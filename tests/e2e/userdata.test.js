@@ -258,3 +258,39 @@ test('synced lyrics come from getLyricsBySongId and follow the music', async () 
   await page.getByRole('button', { name: 'Lyrics' }).click();
   await page.evaluate(() => window.sillon.player.pause());
 });
+
+test('browse by genre, by decade and by folder; an artist page lists top tracks', async () => {
+  await page.goto(`${server.url}/#/albums`);
+  await page.getByRole('navigation', { name: 'Browse' }).getByRole('link', { name: 'Genres' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Genres' }).waitFor();
+  await page.getByRole('link', { name: 'Chanson' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Chanson' }).waitFor();
+  await page.getByRole('list', { name: 'Chanson' }).getByRole('link', { name: 'Café du Port' }).waitFor();
+  assert.equal(await page.getByRole('list', { name: 'Chanson' }).getByRole('link', { name: 'Northern Lights' }).count(), 0);
+
+  await page.getByRole('navigation', { name: 'Browse' }).getByRole('link', { name: 'Years' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Years' }).waitFor();
+  await page.getByRole('navigation', { name: 'Decades' }).getByRole('link', { name: '2010s' }).click();
+  await page.getByRole('list', { name: '2010s' }).getByRole('link', { name: 'Café du Port' }).waitFor();
+  assert.equal(await page.getByRole('list', { name: '2010s' }).getByRole('link', { name: 'Northern Lights' }).count(), 0);
+
+  await page.getByRole('navigation', { name: 'Browse' }).getByRole('link', { name: 'Folders' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Folders' }).waitFor();
+  await page.getByRole('link', { name: 'Aurora Quartet' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Aurora Quartet' }).waitFor();
+  await page.getByRole('link', { name: 'Northern Lights' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Northern Lights' }).waitFor();
+  await page.getByRole('button', { name: 'Play: Noon' }).click();
+  await waitFor(() => page.evaluate(() => window.sillon.player.track?.title === 'Noon'), 'Noon to play from its folder');
+  await page.evaluate(() => window.sillon.player.pause());
+
+  // Top tracks: the most played first (Soir was heard past its half earlier).
+  await page.goto(`${server.url}/#/albums`);
+  await page.getByRole('link', { name: 'Café du Port', exact: true }).click();
+  await page.locator('.hero').getByRole('link', { name: 'Éloïse Martin' }).click();
+  const top = page.getByRole('list', { name: 'Top tracks' });
+  await top.waitFor();
+  const titles = await top.locator('.track-title').allTextContents();
+  assert.equal(titles[0], 'Soir', titles.join());
+  assert.equal(titles.length, 3);
+});

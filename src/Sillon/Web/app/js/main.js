@@ -12,6 +12,7 @@ const ROUTES = {
   '': views.home, albums: views.albums, artists: views.artists, artist: views.artist, album: views.album,
   queue: views.queue, settings: views.settings, admin: views.admin,
   favourites: views.favouritesPage, playlists: views.playlistsPage, playlist: views.playlistPage,
+  genres: views.genres, genre: views.genre, years: views.years, folders: views.folders, folder: views.folders,
 };
 const NAV = [['', 'home', 'nav.home'], ['albums', 'album', 'nav.albums'], ['artists', 'artist', 'nav.artists'], ['favourites', 'heart', 'nav.favourites'], ['playlists', 'playlist', 'nav.playlists'], ['queue', 'queue', 'nav.queue'], ['settings', 'settings', 'nav.settings'], ['admin', 'admin', 'nav.admin']];
 

@@ -253,7 +253,7 @@ export async function albums(main, params, ctx) {
     ['name', 'newest', 'year', 'artist'].map((s) => h('option', { value: s, selected: s === sort }, t(`sort.${s}`))));
   const count = h('p.count', {}, tn('albums.count', source.total));
   const host = h('div.grid', { role: 'list', 'aria-label': t('albums.title') });
-  main.replaceChildren(heading(t('albums.title'), h('label.inline', {}, t('albums.sort'), ' ', select)), count, host);
+  main.replaceChildren(heading(t('albums.title'), h('label.inline', {}, t('albums.sort'), ' ', select)), browseLinks(), count, host);
   const list = new VirtualList(host, scroller(), {
     count: source.total, rowHeight: 236, minCellWidth: 150, gap: 16,
     create: () => emptyAlbumCard(ctx, 'div.card', { role: 'listitem' }),
@@ -309,6 +309,75 @@ export async function artist(main, params, ctx) {
         h('div.actions', {}, h('button.btn.primary', { type: 'button', onclick: playAll }, icon('play'), t('album.play')), heart(a.id, a.name)))),
     h('h2', {}, t('artist.albums')),
     h('div.grid-static', {}, a.albums.map((al) => albumCard(al, ctx))));
+  // Top tracks (getTopSongs: the listener's most played first), when the OpenSubsonic API answers.
+  const top = await subsonicList('getTopSongs', { artist: a.name, count: 10 }, (r) => r.topSongs?.song);
+  if (top.length && main.querySelector('h1')?.textContent === a.name)
+    main.querySelector('.hero').after(h('section', { 'aria-labelledby': 'artist-top' }, h('h2', { id: 'artist-top' }, t('artist.top')),
+      songRows(ctx, top, t('artist.top'))));
+}
+
+/** One list from the OpenSubsonic API, or [] when it is not there (or fails). */
+async function subsonicList(method, params, pick) {
+  try {
+    if (!(await subsonic.available())) return [];
+    return pick(await subsonic.call(method, params)) ?? [];
+  } catch { return []; }
+}
+
+/** Albums of a getAlbumList2 query as a static grid. */
+async function albumGrid(ctx, params, label) {
+  const items = await subsonicList('getAlbumList2', { size: 500, ...params }, (r) => r.albumList2?.album);
+  return items.length
+    ? h('div.grid-static', { role: 'list', 'aria-label': label }, items.map((a) => { const c = albumCard(subsonicAlbum(a), ctx); c.setAttribute('role', 'listitem'); return c; }))
+    : h('p.empty', {}, t('browse.none'));
+}
+
+/** Genres, years and folders: the other ways into the library (linked from the albums page). */
+const browseLinks = () => h('nav.browse', { 'aria-label': t('browse.label') },
+  [['genres', 'browse.genres'], ['years', 'browse.years'], ['folders', 'browse.folders']].map(([r, key]) => h('a.btn.ghost', { href: `#/${r}` }, t(key))));
+
+export async function genres(main) {
+  const list = await subsonicList('getGenres', {}, (r) => r.genres?.genre);
+  main.replaceChildren(heading(t('browse.genres')), browseLinks(),
+    list.length ? h('ul.rows.static', { 'aria-label': t('browse.genres') }, list.map((g) => h('li.row', {},
+      h('a.grow', { href: `#/genre/${encodeURIComponent(g.value)}` }, g.value), h('span.muted', {}, tn('albums.count', g.albumCount ?? 0)))))
+      : h('p.empty', {}, t('browse.none')));
+}
+
+export async function genre(main, params, ctx) {
+  const name = params.get('id');
+  main.replaceChildren(heading(name), browseLinks(), await albumGrid(ctx, { type: 'byGenre', genre: name }, name));
+}
+
+export async function years(main, params, ctx) {
+  const now = new Date().getFullYear();
+  const from = Number(params.get('from')) || Math.floor(now / 10) * 10;
+  const decades = Array.from({ length: 8 }, (_, i) => Math.floor(now / 10) * 10 - i * 10);
+  const label = t('browse.decade', { from });
+  main.replaceChildren(heading(t('browse.years')), browseLinks(),
+    h('nav.decades.actions', { 'aria-label': t('browse.decades') }, decades.map((d) =>
+      h('a.btn', { href: `#/years?from=${d}`, 'aria-current': d === from ? 'page' : null }, t('browse.decade', { from: d })))),
+    h('h2', {}, label),
+    await albumGrid(ctx, { type: 'byYear', fromYear: from, toYear: from + 9 }, label));
+}
+
+export async function folders(main, params, ctx) {
+  const id = params.get('id');
+  if (!id) {
+    const index = await subsonicList('getIndexes', {}, (r) => r.indexes?.index);
+    const artistsList = index.flatMap((i) => i.artist ?? []);
+    main.replaceChildren(heading(t('browse.folders')), browseLinks(),
+      artistsList.length ? h('ul.rows.static', { 'aria-label': t('browse.folders') }, artistsList.map((f) =>
+        h('li.row', {}, h('a.grow', { href: `#/folder/${encodeURIComponent(f.id)}` }, f.name)))) : h('p.empty', {}, t('browse.none')));
+    return;
+  }
+  const dir = (await subsonic.call('getMusicDirectory', { id })).directory;
+  const children = dir.child ?? [];
+  const sub = children.filter((c) => c.isDir), songs = children.filter((c) => !c.isDir);
+  main.replaceChildren(heading(dir.name), h('nav.actions', { 'aria-label': t('browse.folders') },
+    h('a.btn.ghost', { href: dir.parent ? `#/folder/${encodeURIComponent(dir.parent)}` : '#/folders' }, t('browse.up'))),
+    sub.length ? h('ul.rows.static', { 'aria-label': dir.name }, sub.map((f) => h('li.row', {}, h('a.grow', { href: `#/folder/${encodeURIComponent(f.id)}` }, f.title)))) : null,
+    songs.length ? songRows(ctx, songs, dir.name) : null);
 }
 
 export async function album(main, params, ctx) {

@@ -183,4 +183,13 @@ export default {
   'rating.label': "Rating of {name}",
   'rating.stars': "{n} stars",
   'rating.stars.one': "{n} star",
+  'artist.top': "Top tracks",
+  'browse.label': "Browse",
+  'browse.genres': "Genres",
+  'browse.years': "Years",
+  'browse.folders': "Folders",
+  'browse.decade': "{from}s",
+  'browse.decades': "Decades",
+  'browse.up': "Up one folder",
+  'browse.none': "Nothing here.",
 };

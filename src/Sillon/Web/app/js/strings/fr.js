@@ -183,4 +183,13 @@ export default {
   'rating.label': "Note de {name}",
   'rating.stars': "{n} étoiles",
   'rating.stars.one': "{n} étoile",
+  'artist.top': "Titres phares",
+  'browse.label': "Parcourir",
+  'browse.genres': "Genres",
+  'browse.years': "Années",
+  'browse.folders': "Dossiers",
+  'browse.decade': "Années {from}",
+  'browse.decades': "Décennies",
+  'browse.up': "Dossier parent",
+  'browse.none': "Rien ici.",
 };
