@@ -294,3 +294,29 @@ test('browse by genre, by decade and by folder; an artist page lists top tracks'
   assert.equal(titles[0], 'Soir', titles.join());
   assert.equal(titles.length, 3);
 });
+
+test('admin: create a user with a bitrate limit, change it, delete them', async () => {
+  await page.goto(`${server.url}/#/admin`);
+  const panel = page.getByRole('region', { name: 'Users' });
+  await panel.getByText('admin', { exact: true }).waitFor();
+  await page.fill('#new-user', 'guest');
+  await page.fill('#new-user-pass', 'guest-pass-1');
+  await page.selectOption('#new-user-rate', '128');
+  await panel.getByRole('button', { name: 'Create user' }).click();
+  await panel.getByText('User guest created.').waitFor();
+  const rate = panel.getByLabel('Maximum bitrate of guest');
+  await waitFor(async () => (await rate.inputValue()) === '128', 'the limit shown');
+  await rate.selectOption('320');
+  await panel.getByText('guest saved.').waitFor();
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Administration' }).waitFor();
+  await waitFor(async () => (await page.getByLabel('Maximum bitrate of guest').inputValue().catch(() => '')) === '320', 'the new limit kept');
+  // The guest can log in (their account exists) — checked through the REST API.
+  const login = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'guest', password: 'guest-pass-1' }) });
+  assert.equal(login.status, 200);
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('region', { name: 'Users' }).getByRole('button', { name: 'Delete guest' }).click();
+  await page.getByText('User guest deleted.').waitFor();
+  await waitFor(async () => (await page.getByRole('button', { name: 'Delete guest' }).count()) === 0, 'guest gone');
+  await page.screenshot({ path: path.join(artifacts, 'admin-users-1280.png'), fullPage: true });
+});

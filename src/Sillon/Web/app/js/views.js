@@ -717,7 +717,8 @@ export function admin(main, _params) {
   const full = h('button.btn', { type: 'button', onclick: () => start(true) }, t('admin.fullScan'));
   main.replaceChildren(heading(t('admin.title')),
     h('section.panel', { 'aria-labelledby': 'adm-lib' }, h('h2', { id: 'adm-lib' }, t('admin.library')), h('div.actions', {}, scan, full), bar, status, last),
-    h('section.panel', { 'aria-labelledby': 'adm-stats' }, h('h2', { id: 'adm-stats' }, t('admin.stats')), stats));
+    h('section.panel', { 'aria-labelledby': 'adm-stats' }, h('h2', { id: 'adm-stats' }, t('admin.stats')), stats),
+    usersPanel());
   let timer = 0, stopped = false;
   const stat = (k, v) => [h('dt', {}, k), h('dd', {}, String(v))];
   async function poll() {
@@ -758,6 +759,66 @@ export function admin(main, _params) {
   }
   poll();
   return () => { stopped = true; clearTimeout(timer); };
+}
+
+// Users (OpenSubsonic getUsers/createUser/updateUser/deleteUser): shown when the API answers.
+const BITRATES = [0, 96, 128, 192, 256, 320];
+function usersPanel() {
+  const panel = h('section.panel.form', { 'aria-labelledby': 'adm-users', hidden: true });
+  const list = h('ul.rows.static.users', { 'aria-label': t('users.title') });
+  const message = h('p', { role: 'status' });
+  const report = (text, error = false) => { message.classList.toggle('error', error); message.textContent = text; };
+  const call = async (method, params, done) => {
+    try { await subsonic.call(method, params); report(done); return true; }
+    catch (err) { report(t('error', { message: err.message }), true); return false; }
+  };
+  const bitrateSelect = (id, value, onchange) => h('select', { id, onchange },
+    BITRATES.map((b) => h('option', { value: b, selected: b === (value ?? 0) }, b ? t('users.kbps', { n: b }) : t('users.noLimit'))));
+  async function render() {
+    let users;
+    try {
+      if (!(await subsonic.available())) return;
+      users = (await subsonic.call('getUsers')).users?.user ?? [];
+    } catch { return; }
+    panel.hidden = false;
+    list.replaceChildren(...users.map((u, i) => {
+      const me = u.username.toLowerCase() === (session.user?.username ?? '').toLowerCase();
+      const rate = bitrateSelect(`user-rate-${i}`, u.maxBitRate, () =>
+        call('updateUser', { username: u.username, maxBitRate: rate.value }, t('users.saved', { name: u.username })));
+      const admin = h('input', { type: 'checkbox', id: `user-admin-${i}`, checked: !!u.adminRole, disabled: me, onchange: async () => {
+        if (!(await call('updateUser', { username: u.username, adminRole: admin.checked }, t('users.saved', { name: u.username })))) admin.checked = !admin.checked;
+      } });
+      return h('li.row.user-row', {}, h('span.grow', {}, u.username),
+        h('label.inline', { for: `user-admin-${i}` }, admin, ' ', t('users.admin')),
+        h('label.sr-only', { for: `user-rate-${i}` }, t('users.maxBitRateOf', { name: u.username })), rate,
+        me ? null : h('button.btn', { type: 'button', onclick: async () => {
+          if (!confirm(t('users.confirmDelete', { name: u.username }))) return;
+          if (await call('deleteUser', { username: u.username }, t('users.deleted', { name: u.username }))) render();
+        } }, t('users.delete', { name: u.username })));
+    }));
+  }
+  const name = h('input', { id: 'new-user', autocomplete: 'off', required: true, autocapitalize: 'none' });
+  const pass = h('input', { id: 'new-user-pass', type: 'password', autocomplete: 'new-password', required: true });
+  const admin = h('input', { id: 'new-user-admin', type: 'checkbox' });
+  const rate = bitrateSelect('new-user-rate', 0);
+  const form = h('form.user-form', {},
+    h('h3', {}, t('users.create')),
+    h('label', { for: 'new-user' }, t('login.username')), name,
+    h('label', { for: 'new-user-pass' }, t('login.password')), pass,
+    h('label', { for: 'new-user-rate' }, t('users.maxBitRate')), rate,
+    h('label.radio', {}, admin, t('users.admin')),
+    h('button.btn.primary', { type: 'submit' }, t('users.create')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const username = name.value.trim();
+    if (await call('createUser', { username, password: pass.value, adminRole: admin.checked, maxBitRate: rate.value, email: '' }, t('users.created', { name: username }))) {
+      form.reset();
+      render();
+    }
+  });
+  panel.append(h('h2', { id: 'adm-users' }, t('users.title')), list, message, form);
+  render();
+  return panel;
 }
 
 export { failure };
