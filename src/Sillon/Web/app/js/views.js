@@ -46,7 +46,12 @@ export function heart(id, name) {
   });
   paint();
   favourites.load().then(paint);
-  favourites.addEventListener('change', () => { if (btn.isConnected) paint(); });
+  // Hearts live as long as their page: the first change after the button left the page unhooks it.
+  let shown = false;
+  const onChange = () => {
+    if (btn.isConnected) { shown = true; paint(); } else if (shown) favourites.removeEventListener('change', onChange);
+  };
+  favourites.addEventListener('change', onChange);
   return btn;
 }
 
