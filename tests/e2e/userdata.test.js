@@ -193,8 +193,9 @@ test('the play queue resumes on another device', async () => {
     await waitFor(() => phone.evaluate(() => window.sillon.player.queue.length === 3), 'the queue from the other device');
     const state = await phone.evaluate(() => ({
       titles: window.sillon.player.queue.items.map((e) => e.track.title), current: window.sillon.player.track?.title, paused: window.sillon.player.audio.paused,
+      resumesAfterStart: window.sillon.player.currentTime >= 0.2, // where the first device paused
     }));
-    assert.deepEqual(state, { titles: ['Dawn', 'Noon', 'Dusk'], current: 'Dusk', paused: true });
+    assert.deepEqual(state, { titles: ['Dawn', 'Noon', 'Dusk'], current: 'Dusk', paused: true, resumesAfterStart: true });
     await phone.getByRole('region', { name: 'Player' }).getByText('Dusk').waitFor();
     // Play resumes it here.
     await phone.getByRole('region', { name: 'Player' }).getByRole('button', { name: 'Play', exact: true }).click();

@@ -84,5 +84,13 @@ test('play queue: taken from the server when the local one is empty, saved (debo
   assert.deepEqual(saves[0].form.getAll('id'), ['tr-1', 'tr-2']);
   assert.equal(saves[0].form.get('current'), 'tr-2');
   assert.equal(saves[0].form.get('position'), '1500');
+  // Pausing saves the position to resume from; other media events do not save.
+  p.playing = true; p.dispatchEvent(new Event('change'));
+  p.currentTime = 4.25; p.playing = false; p.dispatchEvent(new Event('change'));
+  p.dispatchEvent(new Event('change'));
+  await new Promise((r) => setTimeout(r, 30));
+  const after = calls.filter((c) => c.method === 'savePlayQueue');
+  assert.equal(after.length, 2);
+  assert.equal(after[1].form.get('position'), '4250');
   stop();
 });

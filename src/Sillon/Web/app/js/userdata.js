@@ -85,20 +85,34 @@ export function moved(array, from, to) {
  * takes the one saved by another device. Returns a function that stops it.
  */
 export function syncPlayQueue(player, { delay = 1500 } = {}) {
-  let timer = 0, shown = player.version, stopped = false;
-  const save = () => {
+  let timer = 0, shown = player.version, wasPlaying = !!player.playing, stopped = false;
+  const params = () => {
     const q = player.queue;
-    const ids = q.items.map((e) => e.track.id);
-    const current = q.current?.id;
-    call('savePlayQueue', { id: ids, current, position: Math.floor(player.currentTime * 1000) }).catch(() => {});
+    return { id: q.items.map((e) => e.track.id), current: q.current?.id, position: Math.floor(player.currentTime * 1000) };
   };
+  const save = () => { call('savePlayQueue', params()).catch(() => {}); };
   const onChange = () => {
-    if (player.version === shown) return; // media events also say 'change'
+    // Media events also say 'change': save when the queue changed, or when playback stopped (the
+    // position to resume from), not on every volume or buffering event.
+    const playing = !!player.playing;
+    const stoppedPlaying = wasPlaying && !playing;
+    wasPlaying = playing;
+    if (player.version === shown && !stoppedPlaying) return;
     shown = player.version;
     clearTimeout(timer);
     timer = setTimeout(save, delay);
   };
   player.addEventListener('change', onChange);
+  // Leaving the page while playing: one last save that outlives it (sendBeacon posts the same form).
+  const onHide = () => {
+    const key = subsonic.credential?.key;
+    if (!key || !player.queue.length || typeof navigator === 'undefined' || !navigator.sendBeacon) return;
+    const { id, current, position } = params();
+    const form = new URLSearchParams({ apiKey: key, c: 'sillon-web', v: '1.16.1', f: 'json', current, position });
+    for (const x of id) form.append('id', x);
+    navigator.sendBeacon('/rest/savePlayQueue.view', form);
+  };
+  if (typeof window !== 'undefined') window.addEventListener('pagehide', onHide);
   (async () => {
     if (player.queue.length) return;
     try {
@@ -110,7 +124,10 @@ export function syncPlayQueue(player, { delay = 1500 } = {}) {
       shown = player.version;
     } catch { /* no Subsonic API: the local queue is all there is */ }
   })();
-  return () => { stopped = true; clearTimeout(timer); player.removeEventListener('change', onChange); };
+  return () => {
+    stopped = true; clearTimeout(timer); player.removeEventListener('change', onChange);
+    if (typeof window !== 'undefined') window.removeEventListener('pagehide', onHide);
+  };
 }
 
 // ---- plays --------------------------------------------------------------------------------------
