@@ -279,7 +279,7 @@ test('layout at 360 px and 1280 px (screenshots)', async () => {
 });
 
 test('every control has an accessible name, on every page', async () => {
-  for (const route of ['#/', '#/albums', '#/artists', '#/album/al-1', '#/queue', '#/settings', '#/admin']) {
+  for (const route of ['#/', '#/albums', '#/artists', '#/album/al-1', '#/artist/ar-1', '#/favourites', '#/playlists', '#/genres', '#/years', '#/folders', '#/queue', '#/settings', '#/admin']) {
     await page.goto(`${server.url}/${route}`);
     await page.locator('#main h1').waitFor();
     const unnamed = await page.evaluate(() => [...document.querySelectorAll('button, a[href], input, select, [role="menuitem"]')]

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseLrc, lineAt } from '../../src/Sillon/Web/app/js/lyrics.js';
+import { parseLrc, lineAt, fromStructured } from '../../src/Sillon/Web/app/js/lyrics.js';
 import { streamParams } from '../../src/Sillon/Web/app/js/quality.js';
 import { duration, fold, letterOf, coverSize } from '../../src/Sillon/Web/app/js/format.js';
 import { pickLanguage, LANGUAGES, tn } from '../../src/Sillon/Web/app/js/i18n.js';
@@ -80,4 +80,13 @@ test('counted strings pick the singular for one', () => {
   assert.equal(tn('albums.count', 2), '2 albums');
   assert.equal(tn('albums.count', 0), '0 albums');
   assert.equal(tn('queue.count', 1, { time: '3:00' }), '1 track · 3:00');
+});
+
+test('OpenSubsonic structured lyrics: the synced version wins, its offset applies, plain ones stay text', () => {
+  const synced = { synced: true, offset: 500, line: [{ start: 2500, value: 'B' }, { start: 1000, value: 'A' }] };
+  const plain = { synced: false, line: [{ value: 'one' }, { value: 'two' }] };
+  assert.deepEqual(fromStructured([plain, synced]), { lines: [{ time: 0.5, text: 'A' }, { time: 2, text: 'B' }], text: null });
+  assert.deepEqual(fromStructured([plain]), { lines: null, text: 'one\ntwo' });
+  assert.deepEqual(fromStructured([]), { lines: null, text: null });
+  assert.deepEqual(fromStructured(undefined), { lines: null, text: null });
 });

@@ -150,11 +150,17 @@ export const subsonic = {
   async call(method, params = {}) {
     const key = this.credential?.key;
     if (!key) throw new ApiError(0, 'no Subsonic credentials');
-    const response = await fetch(`/rest/${method}.view${qs({ ...params, apiKey: key, c: 'sillon-web', v: '1.16.1', f: 'json' })}`);
+    // POST with a form body (OpenSubsonic formPost): the key stays out of URLs and logs, and long
+    // lists (a playlist's songId, a play queue's id) repeat a field instead of overflowing a URL.
+    const body = new URLSearchParams({ apiKey: key, c: 'sillon-web', v: '1.16.1', f: 'json' });
+    for (const [k, v] of Object.entries(params)) {
+      for (const x of Array.isArray(v) ? v : [v]) if (x !== undefined && x !== null && x !== '') body.append(k, String(x));
+    }
+    const response = await fetch(`/rest/${method}.view`, { method: 'POST', body });
     if (!response.ok) throw new ApiError(response.status, response.statusText);
-    const body = (await response.json())['subsonic-response'];
-    if (!body || body.status !== 'ok') throw new ApiError(body?.error?.code ?? 0, body?.error?.message ?? 'Subsonic error');
-    return body;
+    const answer = (await response.json())['subsonic-response'];
+    if (!answer || answer.status !== 'ok') throw new ApiError(answer?.error?.code ?? 0, answer?.error?.message ?? 'Subsonic error');
+    return answer;
   },
   /** At log-out: revoke this browser's key on the server and forget it. */
   async forget() {

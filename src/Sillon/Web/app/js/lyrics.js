@@ -34,3 +34,19 @@ export function lineAt(lines, time) {
   }
   return found;
 }
+
+/**
+ * OpenSubsonic getLyricsBySongId's structuredLyrics → synced lines for lineAt, or plain text.
+ * A synced version wins; its offset (ms, positive: lines show sooner) is applied like LRC's.
+ */
+export function fromStructured(list) {
+  if (!Array.isArray(list) || !list.length) return { lines: null, text: null };
+  const synced = list.find((l) => l.synced && l.line?.length);
+  if (synced) {
+    const offset = Number(synced.offset) || 0;
+    const lines = synced.line.map((l) => ({ time: Math.max(0, ((Number(l.start) || 0) - offset) / 1000), text: l.value ?? '' }));
+    return { lines: lines.sort((a, b) => a.time - b.time), text: null };
+  }
+  const text = (list[0].line ?? []).map((l) => l.value ?? '').join('\n');
+  return { lines: null, text: text.trim() ? text : null };
+}

@@ -4,19 +4,26 @@ import { t, language } from './i18n.js';
 import { h, icon, cover, toast } from './ui.js';
 import { duration, fold, coverSize } from './format.js';
 import { Player, REPEAT } from './player.js';
-import { parseLrc, lineAt } from './lyrics.js';
+import { parseLrc, lineAt, fromStructured } from './lyrics.js';
 import * as views from './views.js';
+import { favourites, syncPlayQueue, scrobbler } from './userdata.js';
 
 const ROUTES = {
   '': views.home, albums: views.albums, artists: views.artists, artist: views.artist, album: views.album,
   queue: views.queue, settings: views.settings, admin: views.admin,
+  favourites: views.favouritesPage, playlists: views.playlistsPage, playlist: views.playlistPage,
+  genres: views.genres, genre: views.genre, years: views.years, folders: views.folders, folder: views.folders,
 };
-const NAV = [['', 'home', 'nav.home'], ['albums', 'album', 'nav.albums'], ['artists', 'artist', 'nav.artists'], ['queue', 'queue', 'nav.queue'], ['settings', 'settings', 'nav.settings'], ['admin', 'admin', 'nav.admin']];
+const NAV = [['', 'home', 'nav.home'], ['albums', 'album', 'nav.albums'], ['artists', 'artist', 'nav.artists'], ['favourites', 'heart', 'nav.favourites'], ['playlists', 'playlist', 'nav.playlists'], ['queue', 'queue', 'nav.queue'], ['settings', 'settings', 'nav.settings'], ['admin', 'admin', 'nav.admin']];
 
 const app = document.getElementById('app');
 let player = null;
 let cleanup = null;
-const ctx = { get player() { return player; }, rerender: () => renderShell(), logout: async () => { player?.clear(); await api.logout(); } };
+let stopSync = null;
+const ctx = {
+  get player() { return player; }, rerender: () => renderShell(),
+  logout: async () => { stopSync?.(); stopSync = null; player?.clear(); favourites.reset(); await api.logout(); },
+};
 
 // ---- log in / first run -----------------------------------------------------------------------
 
@@ -57,7 +64,9 @@ function renderShell() {
   cleanup?.();
   cleanup = null;
   document.documentElement.lang = language();
-  player ??= new Player();
+  if (!player) { player = new Player(); scrobbler(player); }
+  // The queue follows the listener from device to device (saved on the server, taken at start when empty).
+  stopSync ??= syncPlayQueue(player);
   const nav = h('nav.sidebar', { 'aria-label': t('nav.main') },
     h('a.brand', { href: '#/' }, icon('album'), h('span', {}, t('app.name'))),
     h('ul', {}, NAV.filter(([r]) => r !== 'admin' || session.user?.isAdmin).map(([route, ic, key]) =>
@@ -232,7 +241,7 @@ function playerBar() {
     syncLyrics();
   }
 
-  // Synced lyrics: from the track's tags (LRC in the lyrics field); OpenSubsonic's getLyricsBySongId later.
+  // Synced lyrics, scrolled with the music (lyrics.js does the timing).
   const lyricsPanel = h('section.lyrics', { hidden: true, 'aria-label': t('lyrics.title') });
   let lyricsOpen = false, lines = null, currentLine = -1;
   function toggleLyrics() {
@@ -245,13 +254,25 @@ function playerBar() {
     const tr = p.track;
     lines = null; currentLine = -1;
     if (!tr) { lyricsPanel.replaceChildren(h('p.muted', {}, t('lyrics.none'))); return; }
-    const full = await api.track(tr.id).catch(() => null);
+    const found = await fetchLyrics(tr.id);
     if (p.track?.id !== tr.id) return;
-    lines = parseLrc(full?.lyrics);
+    lines = found.lines;
     if (lines) lyricsPanel.replaceChildren(h('ol', {}, lines.map((l) => h('li', {}, l.text || '♪'))));
-    else if (full?.lyrics) lyricsPanel.replaceChildren(h('pre', {}, full.lyrics));
+    else if (found.text) lyricsPanel.replaceChildren(h('pre', {}, found.text));
     else lyricsPanel.replaceChildren(h('p.muted', {}, t('lyrics.none')));
     syncLyrics();
+  }
+  // OpenSubsonic getLyricsBySongId (structured, synced or not); the track's own tag as a fallback.
+  async function fetchLyrics(id) {
+    try {
+      if (await subsonic.available()) {
+        const found = fromStructured((await subsonic.call('getLyricsBySongId', { id })).lyricsList?.structuredLyrics);
+        if (found.lines || found.text) return found;
+      }
+    } catch { /* fall back to the REST API */ }
+    const full = await api.track(id).catch(() => null);
+    const synced = parseLrc(full?.lyrics);
+    return { lines: synced, text: synced ? null : full?.lyrics ?? null };
   }
   function syncLyrics() {
     if (!lyricsOpen || !lines) return;
@@ -288,8 +309,8 @@ document.addEventListener('keydown', (e) => {
   if (e.key === ' ' && !e.target.closest('button, a, [role="menuitem"]')) { e.preventDefault(); player.toggle(); }
   else if (e.key === 'ArrowLeft' && e.shiftKey) { e.preventDefault(); player.previous(); }
   else if (e.key === 'ArrowRight' && e.shiftKey) { e.preventDefault(); player.next(); }
-  else if (e.key === 'ArrowLeft' && !e.target.closest('.handle')) { e.preventDefault(); player.seekBy(-10); }
-  else if (e.key === 'ArrowRight' && !e.target.closest('.handle')) { e.preventDefault(); player.seekBy(10); }
+  else if (e.key === 'ArrowLeft' && !e.target.closest('.handle, .rating')) { e.preventDefault(); player.seekBy(-10); }
+  else if (e.key === 'ArrowRight' && !e.target.closest('.handle, .rating')) { e.preventDefault(); player.seekBy(10); }
   else if (e.key === '/') { e.preventDefault(); document.getElementById('search')?.focus(); }
   else if (e.key === '?') { e.preventDefault(); showHelp(); }
 });

@@ -56,6 +56,13 @@ export class Player extends EventTarget {
     if (wasCurrent) this.#load(this.playing); else this.#changed();
   }
   clear() { this.queue.clear(); this.#stopAll(); this.#changed(); }
+  /** Take a queue saved elsewhere (another device) without starting it: play resumes at `position`. */
+  restore(tracks, start = 0, position = 0) {
+    this.#stopAll();
+    this.queue.playNow(tracks, start);
+    this.resumeAt = position;
+    this.#changed();
+  }
   jump(i) { if (this.queue.jump(i)) this.#load(true); }
   next() { if (this.queue.advance(false)) this.#load(true); }
   previous() {

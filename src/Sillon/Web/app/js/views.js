@@ -1,10 +1,11 @@
 // The pages. Each view renders into `main` and returns an optional cleanup function.
-import { api, session, ApiError } from './api.js';
+import { api, session, ApiError, subsonic } from './api.js';
 import { t, tn, language, setLanguage, LANGUAGES } from './i18n.js';
 import { h, icon, cover, toast } from './ui.js';
 import { duration, coverSize, letterOf } from './format.js';
 import { VirtualList, PagedSource } from './vlist.js';
 import { QUALITIES } from './quality.js';
+import { favourites, playlists, songTrack, moved, setRating, albumRatings } from './userdata.js';
 
 const dpr = () => window.devicePixelRatio || 1;
 const coverUrl = (id, px) => api.coverUrl(id, coverSize(px, dpr()));
@@ -24,6 +25,103 @@ function heading(text, ...extra) {
 function failure(main, e, retry) {
   main.replaceChildren(h('div.empty', { role: 'alert' }, t('error', { message: e.message }), ' ',
     h('button.btn', { onclick: retry }, t('retry'))));
+}
+
+// ---- favourites (hearts) -------------------------------------------------------------------------
+
+/** A toggle button that stars or unstars an artist, album or track; every heart for the id follows. */
+export function heart(id, name) {
+  const btn = h('button.icon-btn.heart', { type: 'button', 'aria-label': t('fav.toggle', { name }), title: t('fav.toggle', { name }), dataset: { favId: id } });
+  const paint = () => {
+    const on = favourites.has(id);
+    btn.setAttribute('aria-pressed', String(on));
+    btn.replaceChildren(icon(on ? 'heart' : 'heartOutline'));
+  };
+  btn.addEventListener('click', async (e) => {
+    e.stopPropagation();
+    btn.disabled = true;
+    try { toast(t(await favourites.toggle(id) ? 'fav.added' : 'fav.removed', { name })); }
+    catch (err) { toast(t('error', { message: err.message })); }
+    finally { btn.disabled = false; }
+  });
+  paint();
+  favourites.load().then(paint);
+  // Hearts live as long as their page: the first change after the button left the page unhooks it.
+  let shown = false;
+  const onChange = () => {
+    if (btn.isConnected) { shown = true; paint(); } else if (shown) favourites.removeEventListener('change', onChange);
+  };
+  favourites.addEventListener('change', onChange);
+  return btn;
+}
+
+// ---- ratings --------------------------------------------------------------------------------------
+
+/**
+ * Five stars as one radio group (one tab stop; arrows change it, 0/Delete clears it; clicking the
+ * current star clears it too). Saved with setRating.
+ */
+export function rating(id, name, value = 0) {
+  let current = value;
+  const stars = [1, 2, 3, 4, 5].map((n) => h('button.star', { type: 'button', role: 'radio', 'aria-label': tn('rating.stars', n) }, icon('star')));
+  const group = h('span.rating', { role: 'radiogroup', 'aria-label': t('rating.label', { name }), dataset: { ratingId: id } }, stars);
+  const paint = () => stars.forEach((b, i) => {
+    const n = i + 1;
+    b.setAttribute('aria-checked', String(n === current));
+    b.classList.toggle('on', n <= current);
+    b.tabIndex = (current ? n === current : n === 1) ? 0 : -1;
+  });
+  const set = async (n, focus) => {
+    const before = current;
+    current = Math.max(0, Math.min(5, n));
+    paint();
+    if (focus) stars[Math.max(current, 1) - 1].focus();
+    try { await setRating(id, current); }
+    catch (err) { current = before; paint(); toast(t('error', { message: err.message })); }
+  };
+  stars.forEach((b, i) => {
+    b.addEventListener('click', () => set(current === i + 1 ? 0 : i + 1));
+    b.addEventListener('keydown', (ev) => {
+      const next = { ArrowRight: current + 1, ArrowUp: current + 1, ArrowLeft: current - 1, ArrowDown: current - 1, Home: 1, End: 5, 0: 0, Delete: 0, Backspace: 0 }[ev.key]
+        ?? (/^[1-5]$/.test(ev.key) ? Number(ev.key) : undefined);
+      if (next === undefined) return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      if (next !== current) set(next, true);
+    });
+  });
+  paint();
+  return group;
+}
+
+// ---- playlists: the "add to playlist" dialog -----------------------------------------------------
+
+/** Asks which playlist (or a new one) gets these tracks. */
+export async function addToPlaylistDialog(tracks) {
+  const lists = await playlists.all().catch(() => []);
+  const name = h('input', { id: 'pick-new', maxLength: 500, autocomplete: 'off' });
+  const dialog = h('dialog.help.pick', { 'aria-labelledby': 'pick-title' });
+  const done = async (fn, label) => {
+    try { await fn(); toast(t('playlist.added', { n: tracks.length, name: label })); dialog.close(); }
+    catch (err) { toast(t('error', { message: err.message })); }
+  };
+  const ids = tracks.map((x) => x.id);
+  const form = h('form.form', {}, h('label', { for: 'pick-new' }, t('playlist.newName')), name,
+    h('button.btn.primary', { type: 'submit' }, t('playlist.createWith')));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const n = name.value.trim();
+    if (n) done(() => playlists.create(n, ids), n);
+  });
+  dialog.append(h('h2', { id: 'pick-title' }, t('playlist.addTo')),
+    lists.length ? h('ul.pick-list', {}, lists.filter((p) => !p.readonly).map((p) =>
+      h('li', {}, h('button.btn.ghost', { type: 'button', onclick: () => done(() => playlists.add(p.id, ids), p.name) }, p.name)))) : null,
+    form,
+    h('form', { method: 'dialog' }, h('button.btn', {}, t('help.close'))));
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  return dialog;
 }
 
 // ---- a popup menu of track actions --------------------------------------------------------------
@@ -49,6 +147,7 @@ function trackMenu(ctx, tracksFn, title) {
       ['track.playNow', act((ts) => ctx.player.playNow(ts))],
       ['track.playNext', act((ts) => ctx.player.playNext(ts))],
       ['track.addToEnd', act((ts) => ctx.player.add(ts))],
+      ['track.addToPlaylist', () => { const ts = tracksFn(); closeMenu(); addToPlaylistDialog(ts); }],
     ].map(([key, fn]) => h('button', { type: 'button', role: 'menuitem', tabIndex: -1, onclick: fn }, t(key)));
     const menu = h('div.menu', { role: 'menu', 'aria-label': t('track.actions', { title }) }, items);
     menu.addEventListener('keydown', (ev) => {
@@ -113,6 +212,9 @@ function fillAlbumCard(card, album, px = 180) {
   sub.textContent = [album.artist, album.year].filter(Boolean).join(' · ');
 }
 
+/** An album of the OpenSubsonic API as the cards show it (its cover is the album's own). */
+const subsonicAlbum = (a) => ({ id: a.id, name: a.name, artist: a.artist, year: a.year, coverArt: a.id });
+
 function shelf(title, albums, ctx, extra) {
   return h('section.shelf', { 'aria-label': title },
     h('div.shelf-head', {}, h('h2', {}, title), extra),
@@ -134,6 +236,19 @@ export async function home(main, _params, ctx) {
     randomShelf.querySelector('.shelf-row').replaceChildren(...more.items.map((a) => albumCard(a, ctx)));
   });
   main.replaceChildren(heading(t('home.title')), shelf(t('home.recent'), recent.items, ctx), randomShelf);
+  // Rows of the listener's own: plays (scrobbles) and favourites, from the OpenSubsonic API.
+  const lists = await Promise.all(['recent', 'frequent', 'starred'].map((type) => albumList2(type)));
+  if (!randomShelf.isConnected) return; // the listener has moved on
+  const mine = [['home.played', lists[0]], ['home.frequent', lists[1]], ['home.favourites', lists[2]]]
+    .filter(([, items]) => items.length).map(([key, items]) => shelf(t(key), items.map(subsonicAlbum), ctx));
+  main.querySelector('.shelf')?.after(...mine);
+}
+
+async function albumList2(type) {
+  try {
+    if (!(await subsonic.available())) return [];
+    return (await subsonic.call('getAlbumList2', { type, size: 12 })).albumList2?.album ?? [];
+  } catch { return []; }
 }
 
 export async function albums(main, params, ctx) {
@@ -143,7 +258,7 @@ export async function albums(main, params, ctx) {
     ['name', 'newest', 'year', 'artist'].map((s) => h('option', { value: s, selected: s === sort }, t(`sort.${s}`))));
   const count = h('p.count', {}, tn('albums.count', source.total));
   const host = h('div.grid', { role: 'list', 'aria-label': t('albums.title') });
-  main.replaceChildren(heading(t('albums.title'), h('label.inline', {}, t('albums.sort'), ' ', select)), count, host);
+  main.replaceChildren(heading(t('albums.title'), h('label.inline', {}, t('albums.sort'), ' ', select)), browseLinks(), count, host);
   const list = new VirtualList(host, scroller(), {
     count: source.total, rowHeight: 236, minCellWidth: 150, gap: 16,
     create: () => emptyAlbumCard(ctx, 'div.card', { role: 'listitem' }),
@@ -196,13 +311,82 @@ export async function artist(main, params, ctx) {
   main.replaceChildren(
     h('header.hero', {}, h('div.avatar.big', { 'aria-hidden': 'true' }, letterOf(a.name)),
       h('div', {}, h('h1', { tabIndex: -1 }, a.name), h('p.muted', {}, tn('albums.count', a.albums.length), ' · ', tn('artist.tracks', a.trackCount)),
-        h('div.actions', {}, h('button.btn.primary', { type: 'button', onclick: playAll }, icon('play'), t('album.play'))))),
+        h('div.actions', {}, h('button.btn.primary', { type: 'button', onclick: playAll }, icon('play'), t('album.play')), heart(a.id, a.name)))),
     h('h2', {}, t('artist.albums')),
     h('div.grid-static', {}, a.albums.map((al) => albumCard(al, ctx))));
+  // Top tracks (getTopSongs: the listener's most played first), when the OpenSubsonic API answers.
+  const top = await subsonicList('getTopSongs', { artist: a.name, count: 10 }, (r) => r.topSongs?.song);
+  if (top.length && main.querySelector('h1')?.textContent === a.name)
+    main.querySelector('.hero').after(h('section', { 'aria-labelledby': 'artist-top' }, h('h2', { id: 'artist-top' }, t('artist.top')),
+      songRows(ctx, top, t('artist.top'))));
+}
+
+/** One list from the OpenSubsonic API, or [] when it is not there (or fails). */
+async function subsonicList(method, params, pick) {
+  try {
+    if (!(await subsonic.available())) return [];
+    return pick(await subsonic.call(method, params)) ?? [];
+  } catch { return []; }
+}
+
+/** Albums of a getAlbumList2 query as a static grid. */
+async function albumGrid(ctx, params, label) {
+  const items = await subsonicList('getAlbumList2', { size: 500, ...params }, (r) => r.albumList2?.album);
+  return items.length
+    ? h('div.grid-static', { role: 'list', 'aria-label': label }, items.map((a) => { const c = albumCard(subsonicAlbum(a), ctx); c.setAttribute('role', 'listitem'); return c; }))
+    : h('p.empty', {}, t('browse.none'));
+}
+
+/** Genres, years and folders: the other ways into the library (linked from the albums page). */
+const browseLinks = () => h('nav.browse', { 'aria-label': t('browse.label') },
+  [['genres', 'browse.genres'], ['years', 'browse.years'], ['folders', 'browse.folders']].map(([r, key]) => h('a.btn.ghost', { href: `#/${r}` }, t(key))));
+
+export async function genres(main) {
+  const list = await subsonicList('getGenres', {}, (r) => r.genres?.genre);
+  main.replaceChildren(heading(t('browse.genres')), browseLinks(),
+    list.length ? h('ul.rows.static', { 'aria-label': t('browse.genres') }, list.map((g) => h('li.row', {},
+      h('a.grow', { href: `#/genre/${encodeURIComponent(g.value)}` }, g.value), h('span.muted', {}, tn('albums.count', g.albumCount ?? 0)))))
+      : h('p.empty', {}, t('browse.none')));
+}
+
+export async function genre(main, params, ctx) {
+  const name = params.get('id');
+  main.replaceChildren(heading(name), browseLinks(), await albumGrid(ctx, { type: 'byGenre', genre: name }, name));
+}
+
+export async function years(main, params, ctx) {
+  const now = new Date().getFullYear();
+  const from = Number(params.get('from')) || Math.floor(now / 10) * 10;
+  const decades = Array.from({ length: 8 }, (_, i) => Math.floor(now / 10) * 10 - i * 10);
+  const label = t('browse.decade', { from });
+  main.replaceChildren(heading(t('browse.years')), browseLinks(),
+    h('nav.decades.actions', { 'aria-label': t('browse.decades') }, decades.map((d) =>
+      h('a.btn', { href: `#/years?from=${d}`, 'aria-current': d === from ? 'page' : null }, t('browse.decade', { from: d })))),
+    h('h2', {}, label),
+    await albumGrid(ctx, { type: 'byYear', fromYear: from, toYear: from + 9 }, label));
+}
+
+export async function folders(main, params, ctx) {
+  const id = params.get('id');
+  if (!id) {
+    const index = await subsonicList('getIndexes', {}, (r) => r.indexes?.index);
+    const artistsList = index.flatMap((i) => i.artist ?? []);
+    main.replaceChildren(heading(t('browse.folders')), browseLinks(),
+      artistsList.length ? h('ul.rows.static', { 'aria-label': t('browse.folders') }, artistsList.map((f) =>
+        h('li.row', {}, h('a.grow', { href: `#/folder/${encodeURIComponent(f.id)}` }, f.name)))) : h('p.empty', {}, t('browse.none')));
+    return;
+  }
+  const dir = (await subsonic.call('getMusicDirectory', { id })).directory;
+  const children = dir.child ?? [];
+  const sub = children.filter((c) => c.isDir), songs = children.filter((c) => !c.isDir);
+  main.replaceChildren(heading(dir.name), h('nav.actions', { 'aria-label': t('browse.folders') },
+    h('a.btn.ghost', { href: dir.parent ? `#/folder/${encodeURIComponent(dir.parent)}` : '#/folders' }, t('browse.up'))),
+    sub.length ? h('ul.rows.static', { 'aria-label': dir.name }, sub.map((f) => h('li.row', {}, h('a.grow', { href: `#/folder/${encodeURIComponent(f.id)}` }, f.title)))) : null,
+    songs.length ? songRows(ctx, songs, dir.name) : null);
 }
 
 export async function album(main, params, ctx) {
-  const d = await api.album(params.get('id'));
+  const [d, rated] = await Promise.all([api.album(params.get('id')), albumRatings(params.get('id'))]);
   const al = d.album;
   const tracks = d.tracks.map(queueTrack);
   const total = d.tracks.reduce((s, tr) => s + tr.duration, 0);
@@ -226,7 +410,9 @@ export async function album(main, params, ctx) {
         h('span.track-text', {}, h('span.track-title', {}, tr.title),
           tr.artist !== al.artist ? h('span.track-artist', {}, tr.artist) : null)),
       h('span.dur', {}, duration(tr.duration)),
-      trackMenu(ctx, () => [tracks[i]], tr.title)));
+      trackMenu(ctx, () => [tracks[i]], tr.title),
+      heart(tr.id, tr.title),
+      rated ? rating(tr.id, tr.title, rated.tracks.get(tr.id)) : null));
   });
   main.replaceChildren(
     h('header.hero', {}, h('div.hero-art', {}, cover(coverUrl(al.coverArt, 240), t('album.by', { artist: al.artist }))),
@@ -235,7 +421,9 @@ export async function album(main, params, ctx) {
         h('div.actions', {},
           h('button.btn.primary', { type: 'button', onclick: () => ctx.player.playNow(tracks) }, icon('play'), t('album.play')),
           h('button.btn', { type: 'button', onclick: () => { ctx.player.setShuffle(true); ctx.player.playNow(tracks); } }, icon('shuffle'), t('album.shuffle')),
-          h('button.btn', { type: 'button', onclick: () => { ctx.player.add(tracks); toast(t('album.addToQueue')); } }, icon('queue'), t('album.addToQueue'))))),
+          h('button.btn', { type: 'button', onclick: () => { ctx.player.add(tracks); toast(t('album.addToQueue')); } }, icon('queue'), t('album.addToQueue')),
+          heart(al.id, al.name)),
+        rated ? rating(al.id, al.name, rated.album) : null)),
     h('ol.tracks', { 'aria-label': al.name }, rows));
   const mark = () => {
     for (const li of main.querySelectorAll('li.track')) li.classList.toggle('current', li.dataset.trackId === ctx.player.track?.id);
@@ -250,7 +438,8 @@ export function queue(main, _params, ctx) {
   const summary = h('p.count');
   const clear = h('button.btn', { type: 'button', onclick: () => p.clear() }, t('queue.clear'));
   const empty = h('p.empty', {}, t('queue.empty'));
-  main.replaceChildren(heading(t('queue.title'), clear), summary, empty, host);
+  const save = h('button.btn', { type: 'button', onclick: () => addToPlaylistDialog(p.queue.items.map((e) => e.track)) }, t('queue.save'));
+  main.replaceChildren(heading(t('queue.title'), h('div.actions', {}, save, clear)), summary, empty, host);
   const ROW = 56;
   let drag = null;
   const list = new VirtualList(host, scroller(), {
@@ -311,12 +500,149 @@ export function queue(main, _params, ctx) {
     const total = p.queue.items.reduce((s, e) => s + (e.track.duration || 0), 0);
     summary.textContent = tn('queue.count', p.queue.length, { time: duration(total) });
     empty.hidden = p.queue.length > 0;
-    clear.disabled = p.queue.length === 0;
+    clear.disabled = save.disabled = p.queue.length === 0;
     list.setCount(p.queue.length);
   };
   update();
   p.addEventListener('change', update);
   return () => { p.removeEventListener('change', update); list.destroy(); };
+}
+
+// ---- favourites and playlists (OpenSubsonic) ------------------------------------------------------
+
+/** A plain list of tracks (Subsonic songs): play from here, menu, heart; `extra(i)` adds controls. */
+function songRows(ctx, songs, label, extra) {
+  const tracks = songs.map(songTrack);
+  return h('ol.tracks', { 'aria-label': label }, songs.map((s, i) => h('li.track', { dataset: { trackId: s.id, index: i } },
+    extra?.handle?.(i) ?? null,
+    h('button.track-main', { type: 'button', onclick: () => ctx.player.playNow(tracks, i), 'aria-label': `${t('album.play')}: ${s.title}` },
+      h('span.num', { 'aria-hidden': 'true' }, i + 1),
+      h('span.track-text', {}, h('span.track-title', {}, s.title), h('span.track-artist', {}, [s.artist, s.album].filter(Boolean).join(' · ')))),
+    h('span.dur', {}, duration(s.duration ?? 0)),
+    extra?.buttons?.(i) ?? null,
+    trackMenu(ctx, () => [tracks[i]], s.title),
+    heart(s.id, s.title))));
+}
+
+export async function favouritesPage(main, _params, ctx) {
+  const s = await favourites.list();
+  const artistsList = s.artist ?? [], albumList = s.album ?? [], songs = s.song ?? [];
+  const parts = [heading(t('fav.title'))];
+  if (!artistsList.length && !albumList.length && !songs.length) parts.push(h('p.empty', {}, t('fav.empty')));
+  if (artistsList.length) parts.push(h('section', { 'aria-labelledby': 'fav-artists' }, h('h2', { id: 'fav-artists' }, t('search.artists')),
+    h('ul.rows.static', {}, artistsList.map((a) => h('li.row', {}, h('a.grow', { href: `#/artist/${a.id}` }, a.name), heart(a.id, a.name))))));
+  if (albumList.length) parts.push(shelf(t('search.albums'), albumList.map(subsonicAlbum), ctx));
+  if (songs.length) parts.push(h('section', { 'aria-labelledby': 'fav-tracks' }, h('h2', { id: 'fav-tracks' }, t('search.tracks')),
+    h('div.actions', {}, h('button.btn.primary', { type: 'button', onclick: () => ctx.player.playNow(songs.map(songTrack)) }, icon('play'), t('album.play'))),
+    songRows(ctx, songs, t('fav.tracks'))));
+  main.replaceChildren(...parts);
+}
+
+export async function playlistsPage(main) {
+  const lists = await playlists.all();
+  const name = h('input', { id: 'pl-new', maxLength: 500, autocomplete: 'off', required: true });
+  const form = h('form.panel.form.inline-form', { 'aria-labelledby': 'pl-create' }, h('h2', { id: 'pl-create' }, t('playlist.create')),
+    h('label', { for: 'pl-new' }, t('playlist.newName')), name, h('button.btn.primary', { type: 'submit' }, t('playlist.create')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try { const created = await playlists.create(name.value.trim()); location.hash = `#/playlist/${created.id}`; }
+    catch (err) { toast(t('error', { message: err.message })); }
+  });
+  main.replaceChildren(heading(t('playlists.title')),
+    lists.length ? h('ul.rows.static', { 'aria-label': t('playlists.title') }, lists.map((p) => h('li.row', {},
+      h('a.grow', { href: `#/playlist/${p.id}` }, p.name), h('span.muted', {}, tn('album.tracks', p.songCount ?? 0)))))
+      : h('p.empty', {}, t('playlists.empty')),
+    form);
+}
+
+export async function playlistPage(main, params, ctx) {
+  const id = params.get('id');
+  let pl = await playlists.get(id);
+  let songs = pl.entry ?? [];
+  const mine = !pl.readonly;
+  const title = h('h1', { tabIndex: -1 }, pl.name);
+  const summary = h('p.muted');
+  const listHost = h('div');
+  const status = h('p.sr-only', { role: 'status', 'aria-live': 'polite' });
+  const save = async (next, message) => {
+    const before = songs;
+    songs = next; render();
+    try { await playlists.setTracks(id, songs.map((s) => s.id)); status.textContent = message; }
+    catch (err) { songs = before; render(); toast(t('error', { message: err.message })); }
+  };
+  const move = (from, to) => {
+    if (to < 0 || to >= songs.length || from === to) return;
+    save(moved(songs, from, to), t('playlist.moved', { title: songs[from].title, n: to + 1 }));
+  };
+  const focusHandle = (i) => requestAnimationFrame(() => listHost.querySelector(`li[data-index="${i}"] .handle`)?.focus());
+  function render() {
+    summary.textContent = tn('album.tracks', songs.length) + ' · ' + duration(songs.reduce((x, s) => x + (s.duration ?? 0), 0));
+    if (!songs.length) { listHost.replaceChildren(h('p.empty', {}, t('playlist.empty'))); return; }
+    listHost.replaceChildren(songRows(ctx, songs, pl.name, mine ? {
+      handle: (i) => {
+        const handle = h('button.icon-btn.handle', { type: 'button', 'aria-label': t('queue.drag', { title: songs[i].title }), 'aria-describedby': 'pl-drag-help' }, icon('drag'));
+        handle.addEventListener('keydown', (ev) => {
+          if (ev.key === 'ArrowUp' && i > 0) { ev.preventDefault(); move(i, i - 1); focusHandle(i - 1); }
+          if (ev.key === 'ArrowDown' && i < songs.length - 1) { ev.preventDefault(); move(i, i + 1); focusHandle(i + 1); }
+        });
+        handle.addEventListener('pointerdown', (ev) => startDrag(ev, i, handle));
+        return handle;
+      },
+      buttons: (i) => h('button.icon-btn.remove', { type: 'button', 'aria-label': t('queue.remove', { title: songs[i].title }), onclick: async () => {
+        const before = songs;
+        songs = songs.filter((_, k) => k !== i); render();
+        try { await playlists.removeAt(id, i); status.textContent = t('playlist.removed', { title: before[i].title }); }
+        catch (err) { songs = before; render(); toast(t('error', { message: err.message })); }
+      } }, icon('close')),
+    } : undefined));
+  }
+  // Drag: the row under the pointer when it is released is where the track goes.
+  function startDrag(ev, from, handle) {
+    ev.preventDefault();
+    handle.setPointerCapture(ev.pointerId);
+    const row = handle.closest('li');
+    row.classList.add('dragging');
+    const startY = ev.clientY;
+    let to = from;
+    const rows = [...listHost.querySelectorAll('li.track')];
+    const onMove = (m) => {
+      row.style.transform = `translate(0, ${m.clientY - startY}px)`;
+      const k = rows.findIndex((r) => { const b = r.getBoundingClientRect(); return m.clientY >= b.top && m.clientY < b.bottom; });
+      if (k >= 0) to = k;
+    };
+    const up = () => {
+      handle.removeEventListener('pointermove', onMove);
+      row.classList.remove('dragging');
+      row.style.transform = '';
+      if (to !== from) move(from, to); else render();
+    };
+    handle.addEventListener('pointermove', onMove);
+    handle.addEventListener('pointerup', up, { once: true });
+    handle.addEventListener('pointercancel', up, { once: true });
+  }
+  const rename = h('form.inline-form', { hidden: true }, h('label', { for: 'pl-rename' }, t('playlist.name')),
+    h('input', { id: 'pl-rename', maxLength: 500, required: true, autocomplete: 'off' }), h('button.btn.primary', { type: 'submit' }, t('playlist.save')));
+  rename.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const value = rename.querySelector('input').value.trim();
+    if (!value) return;
+    try { await playlists.rename(id, value); pl = { ...pl, name: value }; title.textContent = value; rename.hidden = true; title.focus(); }
+    catch (err) { toast(t('error', { message: err.message })); }
+  });
+  const actions = [
+    h('button.btn.primary', { type: 'button', onclick: () => songs.length && ctx.player.playNow(songs.map(songTrack)) }, icon('play'), t('album.play')),
+    h('button.btn', { type: 'button', onclick: () => songs.length && ctx.player.add(songs.map(songTrack)) }, icon('queue'), t('album.addToQueue')),
+  ];
+  if (mine) actions.push(
+    h('button.btn', { type: 'button', onclick: () => { rename.hidden = false; const input = rename.querySelector('input'); input.value = pl.name; input.focus(); } }, t('playlist.rename')),
+    h('button.btn', { type: 'button', onclick: async () => {
+      if (!confirm(t('playlist.confirmDelete', { name: pl.name }))) return;
+      try { await playlists.remove(id); toast(t('playlist.deleted', { name: pl.name })); location.hash = '#/playlists'; }
+      catch (err) { toast(t('error', { message: err.message })); }
+    } }, t('playlist.delete')));
+  main.replaceChildren(h('header.page-head', {}, title), summary, h('div.actions', {}, actions), rename,
+    h('p.sr-only', { id: 'pl-drag-help' }, t('playlist.dragHelp')), status, listHost);
+  render();
 }
 
 export function settings(main, _params, ctx) {
@@ -396,7 +722,8 @@ export function admin(main, _params) {
   const full = h('button.btn', { type: 'button', onclick: () => start(true) }, t('admin.fullScan'));
   main.replaceChildren(heading(t('admin.title')),
     h('section.panel', { 'aria-labelledby': 'adm-lib' }, h('h2', { id: 'adm-lib' }, t('admin.library')), h('div.actions', {}, scan, full), bar, status, last),
-    h('section.panel', { 'aria-labelledby': 'adm-stats' }, h('h2', { id: 'adm-stats' }, t('admin.stats')), stats));
+    h('section.panel', { 'aria-labelledby': 'adm-stats' }, h('h2', { id: 'adm-stats' }, t('admin.stats')), stats),
+    usersPanel());
   let timer = 0, stopped = false;
   const stat = (k, v) => [h('dt', {}, k), h('dd', {}, String(v))];
   async function poll() {
@@ -437,6 +764,66 @@ export function admin(main, _params) {
   }
   poll();
   return () => { stopped = true; clearTimeout(timer); };
+}
+
+// Users (OpenSubsonic getUsers/createUser/updateUser/deleteUser): shown when the API answers.
+const BITRATES = [0, 96, 128, 192, 256, 320];
+function usersPanel() {
+  const panel = h('section.panel.form', { 'aria-labelledby': 'adm-users', hidden: true });
+  const list = h('ul.rows.static.users', { 'aria-label': t('users.title') });
+  const message = h('p', { role: 'status' });
+  const report = (text, error = false) => { message.classList.toggle('error', error); message.textContent = text; };
+  const call = async (method, params, done) => {
+    try { await subsonic.call(method, params); report(done); return true; }
+    catch (err) { report(t('error', { message: err.message }), true); return false; }
+  };
+  const bitrateSelect = (id, value, onchange) => h('select', { id, onchange },
+    BITRATES.map((b) => h('option', { value: b, selected: b === (value ?? 0) }, b ? t('users.kbps', { n: b }) : t('users.noLimit'))));
+  async function render() {
+    let users;
+    try {
+      if (!(await subsonic.available())) return;
+      users = (await subsonic.call('getUsers')).users?.user ?? [];
+    } catch { return; }
+    panel.hidden = false;
+    list.replaceChildren(...users.map((u, i) => {
+      const me = u.username.toLowerCase() === (session.user?.username ?? '').toLowerCase();
+      const rate = bitrateSelect(`user-rate-${i}`, u.maxBitRate, () =>
+        call('updateUser', { username: u.username, maxBitRate: rate.value }, t('users.saved', { name: u.username })));
+      const admin = h('input', { type: 'checkbox', id: `user-admin-${i}`, checked: !!u.adminRole, disabled: me, onchange: async () => {
+        if (!(await call('updateUser', { username: u.username, adminRole: admin.checked }, t('users.saved', { name: u.username })))) admin.checked = !admin.checked;
+      } });
+      return h('li.row.user-row', {}, h('span.grow', {}, u.username),
+        h('label.inline', { for: `user-admin-${i}` }, admin, ' ', t('users.admin')),
+        h('label.sr-only', { for: `user-rate-${i}` }, t('users.maxBitRateOf', { name: u.username })), rate,
+        me ? null : h('button.btn', { type: 'button', onclick: async () => {
+          if (!confirm(t('users.confirmDelete', { name: u.username }))) return;
+          if (await call('deleteUser', { username: u.username }, t('users.deleted', { name: u.username }))) render();
+        } }, t('users.delete', { name: u.username })));
+    }));
+  }
+  const name = h('input', { id: 'new-user', autocomplete: 'off', required: true, autocapitalize: 'none' });
+  const pass = h('input', { id: 'new-user-pass', type: 'password', autocomplete: 'new-password', required: true });
+  const admin = h('input', { id: 'new-user-admin', type: 'checkbox' });
+  const rate = bitrateSelect('new-user-rate', 0);
+  const form = h('form.user-form', {},
+    h('h3', {}, t('users.create')),
+    h('label', { for: 'new-user' }, t('login.username')), name,
+    h('label', { for: 'new-user-pass' }, t('login.password')), pass,
+    h('label', { for: 'new-user-rate' }, t('users.maxBitRate')), rate,
+    h('label.radio', {}, admin, t('users.admin')),
+    h('button.btn.primary', { type: 'submit' }, t('users.create')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const username = name.value.trim();
+    if (await call('createUser', { username, password: pass.value, adminRole: admin.checked, maxBitRate: rate.value, email: '' }, t('users.created', { name: username }))) {
+      form.reset();
+      render();
+    }
+  });
+  panel.append(h('h2', { id: 'adm-users' }, t('users.title')), list, message, form);
+  render();
+  return panel;
 }
 
 export { failure };

@@ -1,0 +1,159 @@
+// What a listener makes, kept on the server through the OpenSubsonic API (the `subsonic` seam):
+// favourites (star/unstar, getStarred2), playlists, the play queue shared between devices
+// (savePlayQueue/getPlayQueue) and plays (scrobble).
+import { subsonic } from './api.js';
+
+/** A Subsonic song as the queue keeps it (the same shape as views.queueTrack). */
+export const songTrack = (s) => ({
+  id: s.id, title: s.title, artist: s.artist ?? '', artistId: s.artistId ?? null, album: s.album ?? '', albumId: s.albumId ?? null,
+  duration: s.duration ?? 0, coverArt: s.albumId ?? null, contentType: s.contentType, bitRate: s.bitRate,
+});
+
+const call = async (method, params) => {
+  if (!(await subsonic.available())) throw new Error('the OpenSubsonic API is not available');
+  return subsonic.call(method, params);
+};
+
+// ---- favourites ---------------------------------------------------------------------------------
+
+/** The starred ids of artists, albums and tracks, loaded once per session; 'change' on every toggle. */
+class Favourites extends EventTarget {
+  ids = new Set();
+  #loaded = null;
+  load() {
+    this.#loaded ??= call('getStarred2').then((r) => {
+      const s = r.starred2 ?? {};
+      this.ids = new Set([...(s.artist ?? []), ...(s.album ?? []), ...(s.song ?? [])].map((x) => x.id));
+      this.dispatchEvent(new Event('change'));
+      return s;
+    }).catch(() => { this.#loaded = null; return {}; });
+    return this.#loaded;
+  }
+  /** Fresh lists for the favourites page (and the set of ids refreshed with them). */
+  async list() { this.#loaded = null; return this.load(); }
+  has(id) { return this.ids.has(id); }
+  async toggle(id) {
+    const on = !this.ids.has(id);
+    await call(on ? 'star' : 'unstar', { id });
+    if (on) this.ids.add(id); else this.ids.delete(id);
+    this.dispatchEvent(new Event('change'));
+    return on;
+  }
+  reset() { this.ids = new Set(); this.#loaded = null; }
+}
+export const favourites = new Favourites();
+
+// ---- ratings ------------------------------------------------------------------------------------
+
+/** 0 (none) to 5 stars on a track, album or artist. */
+export const setRating = (id, rating) => call('setRating', { id, rating });
+
+/** The listener's ratings of an album and of its tracks (getAlbum), or null without the API. */
+export async function albumRatings(id) {
+  try {
+    const album = (await call('getAlbum', { id })).album;
+    return { album: album.userRating ?? 0, tracks: new Map((album.song ?? []).map((s) => [s.id, s.userRating ?? 0])) };
+  } catch { return null; }
+}
+
+// ---- playlists ----------------------------------------------------------------------------------
+
+export const playlists = {
+  async all() { return (await call('getPlaylists')).playlists?.playlist ?? []; },
+  async get(id) { return (await call('getPlaylist', { id })).playlist; },
+  async create(name, songIds = []) { return (await call('createPlaylist', { name, songId: songIds })).playlist; },
+  rename: (id, name) => call('updatePlaylist', { playlistId: id, name }),
+  add: (id, songIds) => call('updatePlaylist', { playlistId: id, songIdToAdd: songIds }),
+  removeAt: (id, index) => call('updatePlaylist', { playlistId: id, songIndexToRemove: index }),
+  /** A new order (or any new content): createPlaylist with playlistId replaces the tracks. */
+  setTracks: (id, songIds) => call('createPlaylist', { playlistId: id, songId: songIds }),
+  remove: (id) => call('deletePlaylist', { id }),
+};
+
+/** Move one item of an array (a pure helper, unit-tested). */
+export function moved(array, from, to) {
+  const a = array.slice();
+  const [x] = a.splice(from, 1);
+  a.splice(to, 0, x);
+  return a;
+}
+
+// ---- the play queue, resumable on another device ------------------------------------------------
+
+/**
+ * Saves the queue (debounced) whenever it changes, and at start, when this browser's queue is empty,
+ * takes the one saved by another device. Returns a function that stops it.
+ */
+export function syncPlayQueue(player, { delay = 1500 } = {}) {
+  let timer = 0, shown = player.version, wasPlaying = !!player.playing, stopped = false;
+  const params = () => {
+    const q = player.queue;
+    return { id: q.items.map((e) => e.track.id), current: q.current?.id, position: Math.floor(player.currentTime * 1000) };
+  };
+  const save = () => { call('savePlayQueue', params()).catch(() => {}); };
+  const onChange = () => {
+    // Media events also say 'change': save when the queue changed, or when playback stopped (the
+    // position to resume from), not on every volume or buffering event.
+    const playing = !!player.playing;
+    const stoppedPlaying = wasPlaying && !playing;
+    wasPlaying = playing;
+    if (player.version === shown && !stoppedPlaying) return;
+    shown = player.version;
+    clearTimeout(timer);
+    timer = setTimeout(save, delay);
+  };
+  player.addEventListener('change', onChange);
+  // Leaving the page while playing: one last save that outlives it (sendBeacon posts the same form).
+  const onHide = () => {
+    const key = subsonic.credential?.key;
+    if (!key || !player.queue.length || typeof navigator === 'undefined' || !navigator.sendBeacon) return;
+    const { id, current, position } = params();
+    const form = new URLSearchParams({ apiKey: key, c: 'sillon-web', v: '1.16.1', f: 'json', current, position });
+    for (const x of id) form.append('id', x);
+    navigator.sendBeacon('/rest/savePlayQueue.view', form);
+  };
+  if (typeof window !== 'undefined') window.addEventListener('pagehide', onHide);
+  (async () => {
+    if (player.queue.length) return;
+    try {
+      const saved = (await call('getPlayQueue')).playQueue;
+      const entries = saved?.entry ?? [];
+      if (stopped || !entries.length || player.queue.length) return;
+      const start = Math.max(0, entries.findIndex((s) => s.id === saved.current));
+      player.restore(entries.map(songTrack), start, (saved.position ?? 0) / 1000);
+      shown = player.version;
+    } catch { /* no Subsonic API: the local queue is all there is */ }
+  })();
+  return () => {
+    stopped = true; clearTimeout(timer); player.removeEventListener('change', onChange);
+    if (typeof window !== 'undefined') window.removeEventListener('pagehide', onHide);
+  };
+}
+
+// ---- plays --------------------------------------------------------------------------------------
+
+/** When a play counts: half the track or 4 minutes, whichever comes first (the Last.fm rule). */
+export const scrobblePoint = (duration) => Math.min(240, (duration || 0) / 2);
+
+/** "Now playing" when a track starts, a play once it has been heard long enough. */
+export function scrobbler(player) {
+  let key = null, sent = false, heard = 0, last = null;
+  const onTime = () => {
+    const track = player.track;
+    if (!track) return;
+    if (player.queue.currentKey !== key) {
+      key = player.queue.currentKey; sent = false; heard = 0; last = null;
+      call('scrobble', { id: track.id, submission: false }).catch(() => {});
+    }
+    const now = player.currentTime;
+    // Count time actually listened (seeking ahead does not count).
+    if (last !== null && now > last && now - last < 2) heard += now - last;
+    last = now;
+    if (!sent && heard >= scrobblePoint(player.duration || track.duration)) {
+      sent = true;
+      call('scrobble', { id: track.id, submission: true, time: Date.now() }).catch(() => {});
+    }
+  };
+  player.addEventListener('time', onTime);
+  return () => player.removeEventListener('time', onTime);
+}

@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+// api.js reads localStorage when loaded and the seam calls fetch: both are stubbed here, and the
+// stub records every OpenSubsonic call (method and form fields).
+const store = new Map([['sillon.token', 't'], ['sillon.apiKey', JSON.stringify({ id: 1, key: 'k' })]]);
+globalThis.localStorage = { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => store.set(k, String(v)), removeItem: (k) => store.delete(k) };
+const calls = [];
+let savedQueue = null;
+globalThis.fetch = async (url, init) => {
+  const method = String(url).match(/\/rest\/(\w+)\.view/)?.[1];
+  const form = new URLSearchParams(init?.body ?? '');
+  calls.push({ method, form });
+  const body = { status: 'ok' };
+  if (method === 'getPlayQueue') body.playQueue = savedQueue ?? {};
+  return { ok: true, status: 200, json: async () => ({ 'subsonic-response': body }) };
+};
+const { moved, scrobblePoint, songTrack, scrobbler, syncPlayQueue } = await import('../../src/Sillon/Web/app/js/userdata.js');
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+test('moved: one item to a new place, the array itself untouched', () => {
+  const a = ['a', 'b', 'c', 'd'];
+  assert.deepEqual(moved(a, 3, 1), ['a', 'd', 'b', 'c']);
+  assert.deepEqual(moved(a, 0, 3), ['b', 'c', 'd', 'a']);
+  assert.deepEqual(a, ['a', 'b', 'c', 'd']);
+});
+
+test('a play counts at half the track, or at 4 minutes for long ones', () => {
+  assert.equal(scrobblePoint(100), 50);
+  assert.equal(scrobblePoint(3600), 240);
+  assert.equal(scrobblePoint(0), 0);
+});
+
+test('a Subsonic song becomes a queue track (the album id is the cover)', () => {
+  assert.deepEqual(songTrack({ id: 'tr-1', title: 'T', artist: 'A', artistId: 'ar-1', album: 'B', albumId: 'al-2', duration: 3, contentType: 'audio/mpeg', bitRate: 128 }),
+    { id: 'tr-1', title: 'T', artist: 'A', artistId: 'ar-1', album: 'B', albumId: 'al-2', duration: 3, coverArt: 'al-2', contentType: 'audio/mpeg', bitRate: 128 });
+});
+
+/** The part of Player that the scrobbler and the queue sync use. */
+class FakePlayer extends EventTarget {
+  constructor(items = []) {
+    super();
+    this.version = 0;
+    this.currentTime = 0;
+    this.duration = 10;
+    this.queue = { items, index: items.length ? 0 : -1, get current() { return this.items[this.index]?.track ?? null; }, get currentKey() { return this.items[this.index]?.key ?? null; }, get length() { return this.items.length; } };
+  }
+  get track() { return this.queue.current; }
+  restore(tracks, start, position) { this.queue.items = tracks.map((track, i) => ({ key: i + 1, track })); this.queue.index = start; this.currentTime = position; this.version++; }
+  time(t) { this.currentTime = t; this.dispatchEvent(new Event('time')); }
+}
+
+test('scrobble: "now playing" at the start, one play once half of it has been heard, none for a seek ahead', async () => {
+  calls.length = 0;
+  const p = new FakePlayer([{ key: 1, track: { id: 'tr-1', duration: 10 } }, { key: 2, track: { id: 'tr-2', duration: 10 } }]);
+  const stop = scrobbler(p);
+  for (let t = 0; t <= 6; t += 0.5) p.time(t);
+  await tick(); await tick();
+  const scrobbles = () => calls.filter((c) => c.method === 'scrobble').map((c) => `${c.form.get('id')}:${c.form.get('submission')}`);
+  assert.deepEqual(scrobbles(), ['tr-1:false', 'tr-1:true']);
+  // The next track, skipped through by seeking: "now playing" only.
+  p.queue.index = 1;
+  p.time(0); p.time(9);
+  await tick(); await tick();
+  assert.deepEqual(scrobbles(), ['tr-1:false', 'tr-1:true', 'tr-2:false']);
+  stop();
+});
+
+test('play queue: taken from the server when the local one is empty, saved (debounced) on change', async () => {
+  calls.length = 0;
+  savedQueue = { current: 'tr-2', position: 1500, entry: [{ id: 'tr-1', title: 'One', albumId: 'al-1' }, { id: 'tr-2', title: 'Two', albumId: 'al-1' }] };
+  const p = new FakePlayer();
+  const stop = syncPlayQueue(p, { delay: 5 });
+  for (let i = 0; i < 5; i++) await tick();
+  assert.deepEqual(p.queue.items.map((e) => e.track.title), ['One', 'Two']);
+  assert.equal(p.track.id, 'tr-2');
+  assert.equal(p.currentTime, 1.5);
+  assert.equal(calls.filter((c) => c.method === 'savePlayQueue').length, 0, 'taking the saved queue does not save it back');
+  p.version++; p.dispatchEvent(new Event('change'));
+  p.version++; p.dispatchEvent(new Event('change'));
+  await new Promise((r) => setTimeout(r, 30));
+  const saves = calls.filter((c) => c.method === 'savePlayQueue');
+  assert.equal(saves.length, 1);
+  assert.deepEqual(saves[0].form.getAll('id'), ['tr-1', 'tr-2']);
+  assert.equal(saves[0].form.get('current'), 'tr-2');
+  assert.equal(saves[0].form.get('position'), '1500');
+  // Pausing saves the position to resume from; other media events do not save.
+  p.playing = true; p.dispatchEvent(new Event('change'));
+  p.currentTime = 4.25; p.playing = false; p.dispatchEvent(new Event('change'));
+  p.dispatchEvent(new Event('change'));
+  await new Promise((r) => setTimeout(r, 30));
+  const after = calls.filter((c) => c.method === 'savePlayQueue');
+  assert.equal(after.length, 2);
+  assert.equal(after[1].form.get('position'), '4250');
+  stop();
+});
