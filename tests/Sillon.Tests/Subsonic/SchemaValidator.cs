@@ -4,7 +4,7 @@ using Json.Schema;
 namespace Sillon.Tests.Subsonic;
 
 /// <summary>
-/// Validates a response against the OpenSubsonic schemas in ../shared/opensubsonic/openapi (found by
+/// Validates a response against the OpenSubsonic schemas in opensubsonic-spec/ (a vendored copy; found by
 /// walking up from the test binaries, or SILLON_OPENSUBSONIC_SPEC). Schemas reference each other by
 /// relative file path; each file is registered under its file:// URI so those references resolve.
 /// </summary>
@@ -16,10 +16,11 @@ public static class SchemaValidator
     {
         var env = Environment.GetEnvironmentVariable("SILLON_OPENSUBSONIC_SPEC");
         if (env is not null && Directory.Exists(env)) return env;
+        // The copy kept in this repository (tests/Sillon.Tests/Subsonic/opensubsonic-spec), found from the test binaries.
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "shared", "opensubsonic", "openapi");
-            if (Directory.Exists(candidate)) return candidate;
+            var candidate = Path.Combine(dir.FullName, "tests", "Sillon.Tests", "Subsonic", "opensubsonic-spec");
+            if (File.Exists(Path.Combine(candidate, "openapi.json"))) return candidate;
         }
         return null;
     }
