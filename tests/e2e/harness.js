@@ -103,3 +103,19 @@ export function launch() {
 }
 
 export function freshDir(prefix) { return mkdtempSync(path.join(tmpdir(), prefix)); }
+
+/**
+ * What every browser test file starts with: a generated library, the real server over it, and one
+ * page of a fresh headless chromium (page errors echoed to the test output).
+ */
+export async function openSession(contextOptions = {}) {
+  mkdirSync(artifacts, { recursive: true });
+  const music = freshDir('sillon-e2e-music-');
+  makeLibrary(music);
+  const server = await startServer(music);
+  const browser = await launch();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...contextOptions });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  return { music, server, browser, context, page };
+}

@@ -2,22 +2,15 @@
 // playlists and the play queue shared between devices. Its own server and browser; tests run in order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { makeLibrary, startServer, launch, freshDir, artifacts, waitForScan } from './harness.js';
+import { openSession, artifacts, waitForScan } from './harness.js';
 
 let server, browser, context, page, music;
 const USER = 'admin', PASSWORD = 'admin-pass-1';
 
 before(async () => {
-  mkdirSync(artifacts, { recursive: true });
-  music = freshDir('sillon-e2e-music-');
-  makeLibrary(music);
-  server = await startServer(music);
-  browser = await launch();
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  ({ music, server, browser, context, page } = await openSession());
   await page.goto(server.url);
   await page.getByRole('heading', { name: 'Welcome to Sillon' }).waitFor();
   await page.fill('#login-user', USER);

@@ -124,13 +124,17 @@ public sealed class CatalogQueries(Database db)
     private static async Task<List<AlbumSummary>> WithArtistsAsync(DbConnection c, List<AlbumRow> rows, CancellationToken ct)
     {
         if (rows.Count == 0) return [];
-        var links = (await c.QueryAsync<(long AlbumId, long Id, string Name)>(new CommandDefinition($"""
-            SELECT aa.album_id, ar.id, ar.name FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id
-            WHERE aa.album_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY aa.album_id, aa.position
-            """, new { ids = SqliteDialect.Ids(rows.Select(r => r.Id)) }, cancellationToken: ct)))
-            .ToLookup(l => l.AlbumId, l => new NamedRef(CatalogIds.Format(CatalogIds.Artist, l.Id), l.Name));
+        var links = await AlbumArtistsAsync(c, rows.Select(r => r.Id), ct);
         return rows.Select(r => r.ToSummary(links[r.Id].ToList())).ToList();
     }
+
+    /// <summary>The album artists of a set of albums, in tag order, in one query. The REST and Subsonic shapes are both built from it.</summary>
+    public static async Task<ILookup<long, NamedRef>> AlbumArtistsAsync(DbConnection c, IEnumerable<long> albumIds, CancellationToken ct) =>
+        (await c.QueryAsync<(long AlbumId, long Id, string Name)>(new CommandDefinition($"""
+            SELECT aa.album_id, ar.id, ar.name FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id
+            WHERE aa.album_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY aa.album_id, aa.position
+            """, new { ids = SqliteDialect.Ids(albumIds.Distinct()) }, cancellationToken: ct)))
+            .ToLookup(l => l.AlbumId, l => new NamedRef(CatalogIds.Format(CatalogIds.Artist, l.Id), l.Name));
 
     private static async Task<List<TrackInfo>> TrackRowsAsync(DbConnection c, string tail, object args, CancellationToken ct)
     {

@@ -92,12 +92,8 @@ public sealed class SubsonicQueries(Database db)
         parameters.Add("userId", userId);
         var rows = (await c.QueryAsync<AlbumRow>(new CommandDefinition($"{AlbumSelect} {tail}", parameters, cancellationToken: ct))).ToList();
         if (rows.Count == 0) return [];
-        var artists = (await c.QueryAsync<(long AlbumId, long Id, string Name)>(new CommandDefinition($"""
-            SELECT aa.album_id, ar.id, ar.name FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id
-            WHERE aa.album_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY aa.album_id, aa.position
-            """, new { ids = SqliteDialect.Ids(rows.Select(r => r.Id).Distinct()) }, cancellationToken: ct)))
-            .ToLookup(a => a.AlbumId, a => new ArtistRef(CatalogIds.Format(CatalogIds.Artist, a.Id), a.Name));
-        return rows.Select(r => r.ToAlbum(artists[r.Id].ToList())).ToList();
+        var artists = await CatalogQueries.AlbumArtistsAsync(c, rows.Select(r => r.Id), ct);
+        return rows.Select(r => r.ToAlbum(artists[r.Id].Select(a => new ArtistRef(a.Id, a.Name)).ToList())).ToList();
     }
 
     public async Task<List<ArtistID3>> ArtistsAsync(long userId, string tail, object? args, CancellationToken ct)
