@@ -96,11 +96,14 @@ async function route() {
   views.closeMenu?.();
   main.replaceChildren(h('p.loading', { role: 'status' }, t('loading')));
   main.scrollTop = 0;
+  const focusBefore = document.activeElement;
   try {
     cleanup = (await view(main, params, ctx)) ?? null;
     document.title = `${main.querySelector('h1')?.textContent ?? ''} · ${t('app.name')}`;
-    // Move focus to the new page's heading for screen-reader and keyboard users (not on first load).
-    if (route.done) main.querySelector('h1')?.focus({ preventScroll: true });
+    // Move focus to the new page's heading for screen-reader and keyboard users (not on first load),
+    // unless the listener moved it while the page loaded (pressed '/' and started typing a search).
+    const moved = document.activeElement !== focusBefore && document.activeElement !== document.body;
+    if (route.done && !moved) main.querySelector('h1')?.focus({ preventScroll: true });
     route.done = true;
   } catch (e) {
     if (e.status === 401) return;
