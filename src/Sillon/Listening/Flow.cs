@@ -159,7 +159,7 @@ public sealed class Flow(Database db, TimeProvider time)
             // The era is that of the genre's strongest seed: a listener of 60s jazz and 2020s pop wants neither 90s jazz nor 60s pop.
             int? era = info.Years.TryGetValue(g.Best, out var y) ? y : null;
             var name = mixName ?? info.Titles.GetValueOrDefault(g.Best);
-            foreach (var id in await GenreTracksAsync(c, g.Genre.Id, era, seed, ct))
+            foreach (var id in await GenreTracksAsync(c, g.Genre.Id, era, new Random(seed ^ (int)g.Genre.Id), ct))
                 Candidate(id).Add(0.25 + 0.25 * g.Weight / genreWeights[0].Weight, new FlowReason("genre", name, g.Genre.Name, false));
         }
 
@@ -264,11 +264,14 @@ public sealed class Flow(Database db, TimeProvider time)
         DbConnection c, long userId, Dictionary<long, double> seedArtists, CancellationToken ct)
     {
         if (seedArtists.Count == 0) return [];
-        var listeners = (await c.QueryAsync<(long User, long Artist, long Plays)>(new CommandDefinition($"""
-            SELECT user_id, item_id, play_count FROM annotations
-            WHERE item_kind = 'artist' AND item_id IN ({SqliteDialect.IdList("@ids")}) AND user_id <> @userId AND play_count > 0
-            ORDER BY play_count DESC, user_id LIMIT {CoListeners}
-            """, new { ids = SqliteDialect.Ids(seedArtists.Keys), userId }, cancellationToken: ct))).ToList();
+        // Per artist, its heaviest listeners straight off the (item_kind, item_id, play_count) index: no sort of all its listeners.
+        var listeners = new List<(long User, long Artist, long Plays)>();
+        foreach (var artist in seedArtists.Keys.Order())
+            listeners.AddRange(await c.QueryAsync<(long User, long Artist, long Plays)>(new CommandDefinition($"""
+                SELECT user_id, item_id, play_count FROM annotations
+                WHERE item_kind = 'artist' AND item_id = @artist AND play_count > 0 AND user_id <> @userId
+                ORDER BY play_count DESC, user_id LIMIT {CoListeners / seedArtists.Count + 1}
+                """, new { artist, userId }, cancellationToken: ct)));
         if (listeners.Count == 0) return [];
         var users = listeners.Select(l => l.User).Distinct().ToList();
         var plays = (await c.QueryAsync<(long User, long Artist, long Plays)>(new CommandDefinition($"""
@@ -291,18 +294,34 @@ public sealed class Flow(Database db, TimeProvider time)
             .OrderByDescending(v => v.Weight).ThenBy(v => v.Key).Take(CoArtists).ToList();
     }
 
-    /// <summary>A seeded sample of a genre's tracks within three years of the era (any year when the seeds have none).</summary>
-    private static async Task<IEnumerable<long>> GenreTracksAsync(DbConnection c, long genreId, int? era, int seed, CancellationToken ct) =>
-        await c.QueryAsync<long>(new CommandDefinition($"""
+    /// <summary>
+    /// A seeded sample of a genre's tracks within three years of the era (any year when the seeds
+    /// have none): the tracks from a seeded place in the genre's id range onwards, wrapping around.
+    /// A range of the (genre_id, track_id) index, never a sort of the whole genre.
+    /// </summary>
+    private static async Task<List<long>> GenreTracksAsync(DbConnection c, long genreId, int? era, Random random, CancellationToken ct)
+    {
+        var range = await c.QuerySingleAsync<(long? Min, long? Max)>(new CommandDefinition("""
+            SELECT (SELECT MIN(track_id) FROM track_genres WHERE genre_id = @genreId), (SELECT MAX(track_id) FROM track_genres WHERE genre_id = @genreId)
+            """, new { genreId }, cancellationToken: ct));
+        if (range.Min is null || range.Max is null) return [];
+        var pivot = range.Min.Value + (long)(random.NextDouble() * (range.Max.Value - range.Min.Value + 1));
+        string Sql(string op) => $"""
             SELECT tg.track_id FROM track_genres tg JOIN tracks t ON t.id = tg.track_id
-            WHERE tg.genre_id = @genreId {(era is null ? "" : "AND t.year BETWEEN @from AND @to")}
-            ORDER BY (tg.track_id * 2654435761 + @salt) % 1000003, tg.track_id LIMIT {PerGenre}
-            """, new { genreId, from = era - 3, to = era + 3, salt = (long)(seed & 0x7fffffff) }, cancellationToken: ct));
+            WHERE tg.genre_id = @genreId AND tg.track_id {op} @pivot {(era is null ? "" : "AND t.year BETWEEN @from AND @to")}
+            ORDER BY tg.track_id LIMIT @n
+            """;
+        var args = new { genreId, pivot, from = era - 3, to = era + 3, n = PerGenre };
+        var ids = (await c.QueryAsync<long>(new CommandDefinition(Sql(">="), args, cancellationToken: ct))).ToList();
+        if (ids.Count < PerGenre)
+            ids.AddRange(await c.QueryAsync<long>(new CommandDefinition(Sql("<"), args with { n = PerGenre - ids.Count }, cancellationToken: ct)));
+        return ids;
+    }
 
     /// <summary>200 consecutive ids from a seeded place in the catalog, wrapping around: cheap (one index range), different per seed.</summary>
     private static async Task<List<long>> DiscoveryAsync(DbConnection c, Random random, CancellationToken ct)
     {
-        var (min, max) = await c.QuerySingleAsync<(long? Min, long? Max)>(new CommandDefinition("SELECT MIN(id), MAX(id) FROM tracks", cancellationToken: ct));
+        var (min, max) = await c.QuerySingleAsync<(long? Min, long? Max)>(new CommandDefinition("SELECT (SELECT MIN(id) FROM tracks), (SELECT MAX(id) FROM tracks)", cancellationToken: ct));
         if (min is null || max is null) return [];
         var pivot = min.Value + (long)(random.NextDouble() * (max.Value - min.Value + 1));
         var ids = (await c.QueryAsync<long>(new CommandDefinition("SELECT id FROM tracks WHERE id >= @pivot ORDER BY id LIMIT 200", new { pivot }, cancellationToken: ct))).ToList();

@@ -25,3 +25,4 @@ CREATE INDEX flow_suggestions_user ON flow_suggestions(user_id, id);
 
 CREATE INDEX tracks_mbz_artist ON tracks(mbz_artist_id) WHERE mbz_artist_id IS NOT NULL;
 CREATE INDEX tracks_year ON tracks(year);
+CREATE INDEX track_genres_genre_track ON track_genres(genre_id, track_id);
