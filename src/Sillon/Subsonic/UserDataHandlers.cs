@@ -126,6 +126,7 @@ public static class UserDataHandlers
             var duration = await c.ExecuteScalarAsync<double>(new CommandDefinition("SELECT duration FROM tracks WHERE id = @id", new { id = ids[^1] }, cancellationToken: call.Ct));
             call.Service<NowPlayingBoard>().Set(new NowPlayingBoard.Entry(call.User.Id, call.User.Name, call.Client, playerId, ids[^1], clock,
                 clock + TimeSpan.FromSeconds(duration) + TimeSpan.FromMinutes(1)));
+            call.Service<Scrobbling.Scrobbler>().NowPlaying(call.User.Id, ids[^1]); // scrobbling: best-effort, not queued
             return SubsonicResult.Empty;
         }
         await using var tx = await c.BeginTransactionAsync(call.Ct);
@@ -146,8 +147,10 @@ public static class UserDataHandlers
                 INSERT INTO annotations (user_id, item_kind, item_id, play_count, played_at) SELECT @userId, 'album', album_id, 1, @at FROM tracks WHERE id = @id
                     ON CONFLICT (user_id, item_kind, item_id) DO UPDATE SET play_count = play_count + 1, played_at = MAX(COALESCE(played_at, ''), excluded.played_at);
                 """, args, tx, cancellationToken: call.Ct));
+            await call.Service<Scrobbling.Scrobbler>().EnqueueAsync(c, tx, call.User.Id, ids[i], at, heardMs: null, call.Ct); // scrobbling: same transaction
         }
         await tx.CommitAsync(call.Ct);
+        call.Service<Scrobbling.Scrobbler>().Wake(); // scrobbling: send what was just committed
         return SubsonicResult.Empty;
     }
 
