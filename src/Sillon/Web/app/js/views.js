@@ -6,6 +6,7 @@ import { duration, coverSize, letterOf } from './format.js';
 import { VirtualList, PagedSource } from './vlist.js';
 import { QUALITIES } from './quality.js';
 import { favourites, playlists, songTrack, moved, setRating, albumRatings } from './userdata.js';
+import { scrobblingPanel } from './scrobbling.js';
 
 const dpr = () => window.devicePixelRatio || 1;
 const coverUrl = (id, px) => api.coverUrl(id, coverSize(px, dpr()));
@@ -657,6 +658,7 @@ export function settings(main, _params, ctx) {
       quality),
     passwordPanel(),
     apiKeysPanel(),
+    scrobblingPanel(),
     h('section.panel.form', { 'aria-labelledby': 'set-account' }, h('h2', { id: 'set-account' }, t('settings.account', { name: session.user?.username ?? '' })),
       h('button.btn', { type: 'button', onclick: () => ctx.logout() }, t('logout'))));
 }
