@@ -7,6 +7,7 @@ using Sillon.Accounts;
 using Sillon.Catalog;
 using Sillon.Data;
 using Sillon.Library;
+using Sillon.Lyrics;
 using Sillon.Observability;
 using Sillon.Scrobbling;
 using Sillon.Streaming;
@@ -70,6 +71,7 @@ public static partial class SillonApp
         services.AddSubsonic();
         services.AddSingleton<SubsonicQueries>();
         services.AddScrobbling();
+        services.AddSingleton<LyricsReader>();
         services.AddSillonHealth();
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -108,6 +110,7 @@ public static partial class SillonApp
         api.MapCatalogEndpoints();
         api.MapStreamEndpoints();
         api.MapScrobbleEndpoints();
+        api.MapLyricsEndpoints();
         app.MapSubsonicEndpoints();
         return app;
     }
