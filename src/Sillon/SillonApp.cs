@@ -9,6 +9,7 @@ using Sillon.Data;
 using Sillon.Library;
 using Sillon.Lyrics;
 using Sillon.Observability;
+using Sillon.Podcasts;
 using Sillon.Scrobbling;
 using Sillon.Streaming;
 using Sillon.Streaming.Transcoding;
@@ -72,6 +73,7 @@ public static partial class SillonApp
         services.AddSingleton<SubsonicQueries>();
         services.AddScrobbling();
         services.AddSingleton<LyricsReader>();
+        services.AddPodcasts();
         services.AddSillonHealth();
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -111,6 +113,7 @@ public static partial class SillonApp
         api.MapStreamEndpoints();
         api.MapScrobbleEndpoints();
         api.MapLyricsEndpoints();
+        api.MapPodcastEndpoints();
         app.MapSubsonicEndpoints();
         return app;
     }

@@ -27,6 +27,7 @@ public static partial class MediaHandlers
     /// </summary>
     private static async Task<SubsonicResult> Stream(SubsonicCall call)
     {
+        if (PodcastHandlers.IsEpisodeId(call.Params.Get("id"))) return await PodcastHandlers.SendEpisodeAsync(call);
         var id = BrowsingHandlers.RequireId(call, CatalogIds.Track, "Song");
         var request = new Streaming.Transcoding.StreamRequest(call.Params.Get("format"), call.Params.Int("maxBitRate"), Seconds(call, "timeOffset"),
             call.Params.Bool("estimateContentLength") ?? false, call.Client);
@@ -59,6 +60,7 @@ public static partial class MediaHandlers
 
     private static async Task<SubsonicResult> Download(SubsonicCall call)
     {
+        if (PodcastHandlers.IsEpisodeId(call.Params.Get("id"))) return await PodcastHandlers.SendEpisodeAsync(call);
         var track = await TrackFileAsync(call);
         var disposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment");
         disposition.SetHttpFileName(Path.GetFileName(track.Path));

@@ -45,3 +45,58 @@ CREATE TABLE scrobble_outbox (
 );
 CREATE INDEX scrobble_outbox_due ON scrobble_outbox(state, next_attempt_at);
 CREATE INDEX scrobble_outbox_user ON scrobble_outbox(user_id, state);
+
+-- Podcasts: channels are server-wide (administrators subscribe), episodes are downloaded into
+-- data/podcasts/<channel id>/<episode id>.<suffix>, never under a name taken from the feed.
+CREATE TABLE podcast_channels (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    url             TEXT NOT NULL UNIQUE,
+    title           TEXT,
+    description     TEXT,
+    author          TEXT,
+    site_url        TEXT,
+    image_url       TEXT,
+    -- new, completed (last refresh worked) or error (error says why)
+    status          TEXT NOT NULL,
+    error           TEXT,
+    -- how many downloaded episodes to keep; NULL means Podcasts:KeepEpisodes
+    keep_episodes   INTEGER,
+    created_at      TEXT NOT NULL,
+    refreshed_at    TEXT
+);
+
+CREATE TABLE podcast_episodes (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel_id      INTEGER NOT NULL REFERENCES podcast_channels(id) ON DELETE CASCADE,
+    -- the feed's guid (RSS) or id (Atom), else the enclosure URL
+    guid            TEXT NOT NULL,
+    title           TEXT NOT NULL,
+    description     TEXT,
+    published_at    TEXT,
+    enclosure_url   TEXT NOT NULL,
+    enclosure_type  TEXT,
+    enclosure_length INTEGER,
+    -- OpenSubsonic PodcastStatus: new, downloading, completed, error, deleted, skipped
+    status          TEXT NOT NULL,
+    error           TEXT,
+    -- relative to the data folder; set only while status = 'completed'
+    path            TEXT,
+    size            INTEGER,
+    suffix          TEXT,
+    content_type    TEXT,
+    duration        REAL,
+    bitrate         INTEGER,
+    downloaded_at   TEXT,
+    created_at      TEXT NOT NULL,
+    UNIQUE (channel_id, guid)
+);
+CREATE INDEX podcast_episodes_published ON podcast_episodes(published_at);
+
+-- Where each listener stopped in each episode.
+CREATE TABLE podcast_positions (
+    user_id         INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    episode_id      INTEGER NOT NULL REFERENCES podcast_episodes(id) ON DELETE CASCADE,
+    position_ms     INTEGER NOT NULL,
+    updated_at      TEXT NOT NULL,
+    PRIMARY KEY (user_id, episode_id)
+);
