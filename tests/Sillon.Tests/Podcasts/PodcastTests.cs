@@ -191,6 +191,14 @@ public sealed class PodcastTests(PodcastFixture fx) : IClassFixture<PodcastFixtu
         Assert.Equal(HttpStatusCode.OK, rest.StatusCode);
         Assert.Equal(new FileInfo(file).Length, (await rest.Content.ReadAsByteArrayAsync()).Length);
 
+        // An <audio> element cannot send a header: the token may ride in the URL here, and only for reading.
+        var token = fx.Listener.DefaultRequestHeaders.Authorization!.Parameter;
+        using var anonymous = fx.Server.Client();
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync($"/api/v1/podcasts/episodes/{episodeId}/stream?access_token={token}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized,
+            (await anonymous.PutAsJsonAsync($"/api/v1/podcasts/episodes/{episodeId}/position?access_token={token}", new { positionMs = 1 })).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/api/v1/podcasts/{channelId}?access_token={token}")).StatusCode);
+
         // Not downloaded: nothing to stream.
         var other = (await fx.EpisodesAsync(channelId))[2].GetProperty("id").GetString()!;
         Assert.Equal(70, (await fx.SubsonicAsync("stream", $"id={other}")).GetProperty("error").GetProperty("code").GetInt32());

@@ -340,7 +340,7 @@ async function albumGrid(ctx, params, label) {
 
 /** Genres, years and folders: the other ways into the library (linked from the albums page). */
 const browseLinks = () => h('nav.browse', { 'aria-label': t('browse.label') },
-  [['genres', 'browse.genres'], ['years', 'browse.years'], ['folders', 'browse.folders']].map(([r, key]) => h('a.btn.ghost', { href: `#/${r}` }, t(key))));
+  [['genres', 'browse.genres'], ['years', 'browse.years'], ['folders', 'browse.folders'], ['podcasts', 'browse.podcasts']].map(([r, key]) => h('a.btn.ghost', { href: `#/${r}` }, t(key))));
 
 export async function genres(main) {
   const list = await subsonicList('getGenres', {}, (r) => r.genres?.genre);
