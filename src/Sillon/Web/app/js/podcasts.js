@@ -71,17 +71,17 @@ export async function podcastPage(main, params, ctx) {
       h('h2', {}, e.title),
       h('p.muted', {}, [e.publishedAt?.slice(0, 10), e.duration ? duration(e.duration) : null].filter(Boolean).join(' · ')),
       e.description ? h('p', {}, e.description) : null,
-      h('span.muted', {}, t(`podcasts.status.${e.status}`, { error: e.error ?? '' })), ...controls);
+      h('div.actions', {}, h('span.muted', {}, t(`podcasts.status.${e.status}`, { error: e.error ?? '' })), ...controls));
   }
 
   function draw(channel, episodes) {
     const actions = admin() ? h('div.actions', {},
       h('button.btn', { type: 'button', onclick: act(() => api.refreshPodcast(id)) }, t('podcasts.refresh')),
       h('button.btn', { type: 'button', onclick: async () => { await api.deletePodcast(id); location.hash = '#/podcasts'; } }, t('podcasts.unsubscribe'))) : null;
-    main.replaceChildren(heading(channel.title ?? channel.url, actions),
+    main.replaceChildren(...[heading(channel.title ?? channel.url, actions),
       channel.description ? h('p', {}, channel.description) : null,
       channel.status === 'error' ? h('p.error', { role: 'alert' }, t('podcasts.status.error', { error: channel.error ?? '' })) : null,
-      h('ul.episodes', {}, episodes.map(row)));
+      h('ul.episodes', {}, episodes.map(row))].filter(Boolean));
   }
 
   await render();

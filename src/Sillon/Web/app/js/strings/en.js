@@ -120,7 +120,7 @@ export default {
   'password.done': 'Password changed. Other devices have been logged out.',
   'password.wrong': 'The current password is wrong.',
   'scrobble.title': 'Scrobbling',
-  'scrobble.intro': 'Send what you listen to to ListenBrainz or Last.fm. A track counts once you have heard half of it or 4 minutes; tracks under 30 seconds never count.',
+  'scrobble.intro': 'Share what you listen to with ListenBrainz or Last.fm. A track counts once you have heard half of it or 4 minutes; tracks under 30 seconds never count.',
   'scrobble.lbToken': 'ListenBrainz user token (from listenbrainz.org/settings)',
   'scrobble.lbLink': 'Link ListenBrainz',
   'scrobble.linkedAs': '{service}: linked as {user}',
