@@ -115,6 +115,15 @@ public sealed class ScrobbleOutbox(Database db, TimeProvider time, IOptions<Scro
             """, new { trackId }, cancellationToken: ct));
     }
 
+    /// <summary>Forgets finished listens (sent or given up) older than the cutoff: the outbox is a queue, not a history.</summary>
+    public async Task<int> PruneAsync(TimeSpan olderThan, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM scrobble_outbox WHERE state IN ('sent', 'failed') AND finished_at < @cutoff",
+            new { cutoff = Iso(time.GetUtcNow() - olderThan) }, cancellationToken: ct));
+    }
+
     /// <summary>When the next pending row falls due, if any.</summary>
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken ct)
     {

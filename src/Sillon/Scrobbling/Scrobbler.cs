@@ -36,6 +36,10 @@ public sealed class Scrobbler(ScrobbleOutbox outbox)
 public sealed partial class ScrobbleSender(Scrobbler scrobbler, ScrobbleOutbox outbox, ScrobbleAccounts accounts, ListenBrainzClient listenBrainz,
     LastFmClient lastFm, IOptions<ScrobbleOptions> options, TimeProvider time, ILogger<ScrobbleSender> log) : BackgroundService
 {
+    // Finished listens are kept a month (the settings page shows the last failures), then forgotten.
+    private static readonly TimeSpan KeepFinished = TimeSpan.FromDays(30);
+    private DateTimeOffset _pruned = DateTimeOffset.MinValue;
+
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
         var nowPlaying = NowPlayingLoopAsync(stop);
@@ -43,6 +47,11 @@ public sealed partial class ScrobbleSender(Scrobbler scrobbler, ScrobbleOutbox o
         {
             try
             {
+                if (time.GetUtcNow() - _pruned > TimeSpan.FromHours(1))
+                {
+                    await outbox.PruneAsync(KeepFinished, stop);
+                    _pruned = time.GetUtcNow();
+                }
                 var claimed = await SendDueAsync(stop);
                 if (claimed == options.Value.BatchSize) continue;
                 await WaitAsync(stop);

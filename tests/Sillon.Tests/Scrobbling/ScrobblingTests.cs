@@ -212,6 +212,13 @@ public sealed class ScrobblingTests
         Assert.Contains("Invalid authorization token", failed.GetProperty("error").GetString());
         await Task.Delay(1000);
         Assert.Equal(1, (await s.OutboxAsync())[0].Attempts);
+
+        // Finished rows are forgotten after a while, never before.
+        var outbox = s.Server.Services.GetRequiredService<ScrobbleOutbox>();
+        Assert.Equal(0, await outbox.PruneAsync(TimeSpan.FromDays(30), default));
+        await Task.Delay(10);
+        Assert.Equal(1, await outbox.PruneAsync(TimeSpan.Zero, default));
+        Assert.Empty(await s.OutboxAsync());
     }
 
     [Fact]
