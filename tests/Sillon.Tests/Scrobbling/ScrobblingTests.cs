@@ -309,6 +309,30 @@ public sealed class ScrobblingTests
         Assert.Equal(ids.Count, ids.Distinct().Count());
     }
 
+    [Fact]
+    public async Task A_claim_left_by_a_dead_sender_is_taken_over_once_its_lease_runs_out()
+    {
+        await using var s = await Setup.StartAsync();
+        await s.LinkListenBrainzAsync();
+        var userId = await Sql.ScalarAsync<long>(s.Library.Data, "SELECT id FROM users WHERE name = 'alice'");
+        var leaseEnds = DateTimeOffset.UtcNow.AddSeconds(3);
+        await using (var c = await new Sillon.Data.Database(s.Library.Data).OpenAsync())
+        {
+            // A sender claimed this listen and died (perhaps after sending it): in the database it is 'sending' until its lease ends.
+            await using var tx = await c.BeginTransactionAsync();
+            await s.Server.Services.GetRequiredService<ScrobbleOutbox>().EnqueueAsync(c, tx, userId, s.LongTrack, DateTimeOffset.FromUnixTimeSeconds(1_790_000_000), null, default);
+            await Dapper.SqlMapper.ExecuteAsync(c, "UPDATE scrobble_outbox SET state = 'sending', claim = 'dead-sender', claimed_until = @until",
+                new { until = leaseEnds.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'") }, tx);
+            await tx.CommitAsync();
+        }
+        await Task.Delay(1500);
+        Assert.Empty(s.Fake.Listens); // nobody touches a claim before its lease ends
+        await EventuallyAsync(async () => (await s.OutboxAsync()) is [("sent", _, _)], "the takeover");
+        Assert.True(DateTimeOffset.UtcNow >= leaseEnds, "taken over before the lease ended");
+        var listen = Assert.Single(s.Fake.Listens);
+        Assert.Equal(1_790_000_000, listen.GetProperty("listened_at").GetInt64()); // the same timestamp, which the service deduplicates
+    }
+
     [Theory]
     [InlineData(29.9, null, false)]
     [InlineData(30, null, true)]
