@@ -111,3 +111,18 @@ test('a podcast is subscribed, an episode downloaded, played, and its position k
   await again.evaluate((a) => { a.preload = 'metadata'; a.load(); });
   await page.waitForFunction(() => document.querySelector('li.episode audio')?.currentTime >= 1, null, { timeout: 10000 });
 });
+
+test('every control of these pages has an accessible name', async () => {
+  const channels = await api('/api/v1/podcasts');
+  for (const route of ['#/settings', '#/podcasts', `#/podcast/${channels[0].id}`]) {
+    await page.goto(`${server.url}/${route}`);
+    await page.locator('#main h1').waitFor();
+    await page.waitForTimeout(300); // the scrobbling panel fills in after its request
+    const unnamed = await page.evaluate(() => [...document.querySelectorAll('button, a[href], input, select, audio')]
+      .filter((el) => !el.closest('[hidden]') && el.offsetParent !== null)
+      .filter((el) => !(el.getAttribute('aria-label') || el.getAttribute('title') || el.textContent.trim()
+        || (el.id && document.querySelector(`label[for="${el.id}"]`)?.textContent.trim()) || el.closest('label')?.textContent.trim()))
+      .map((el) => el.outerHTML.slice(0, 120)));
+    assert.deepEqual(unnamed, [], `unnamed controls on ${route}`);
+  }
+});
