@@ -8,6 +8,7 @@ using Sillon.Catalog;
 using Sillon.Data;
 using Sillon.Library;
 using Sillon.Observability;
+using Sillon.Playlists;
 using Sillon.Streaming;
 using Sillon.Streaming.Transcoding;
 using Sillon.Subsonic;
@@ -68,6 +69,7 @@ public static partial class SillonApp
         services.AddSingleton<StreamService>();
         services.AddSubsonic();
         services.AddSingleton<SubsonicQueries>();
+        services.AddPlaylists();
         services.AddSillonHealth();
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -105,6 +107,7 @@ public static partial class SillonApp
         api.MapScanEndpoints();
         api.MapCatalogEndpoints();
         api.MapStreamEndpoints();
+        api.MapPlaylistEndpoints();
         app.MapSubsonicEndpoints();
         return app;
     }
