@@ -39,7 +39,8 @@ public sealed class SmartRuleException(string at, string message) : Exception(me
 public enum FieldType { Text, Number, Date, Boolean }
 
 /// <summary>A field rules may name: its type, the SQL it reads (never from the request), and whether it is the owner's.</summary>
-public sealed record SmartField(string Name, FieldType Type, string Sql, bool PerUser = false)
+/// <param name="Bare">For a per-user number: the column alone, NULL when the owner has no annotation for the track (Sql reads it as 0).</param>
+public sealed record SmartField(string Name, FieldType Type, string Sql, bool PerUser = false, string? Bare = null)
 {
     public IReadOnlyList<string> Operators => SmartRules.OperatorsFor(Type);
 }
@@ -80,8 +81,8 @@ public static class SmartRules
         new("bitrate", FieldType.Number, "t.bitrate"),
         new("tracknumber", FieldType.Number, "t.track_number"),
         new("discnumber", FieldType.Number, "t.disc_number"),
-        new("playcount", FieldType.Number, "COALESCE(an.play_count, 0)", PerUser: true),
-        new("rating", FieldType.Number, "COALESCE(an.rating, 0)", PerUser: true),
+        new("playcount", FieldType.Number, "COALESCE(an.play_count, 0)", PerUser: true, Bare: "an.play_count"),
+        new("rating", FieldType.Number, "COALESCE(an.rating, 0)", PerUser: true, Bare: "an.rating"),
         new("starred", FieldType.Boolean, "an.starred_at", PerUser: true),
         new("added", FieldType.Date, "t.created_at"),
         new("lastplayed", FieldType.Date, "an.played_at", PerUser: true),
@@ -125,9 +126,12 @@ public static class SmartRules
         var order = OrderBy(set.Sort);
         compiler.Parameters.Add("owner", ownerId);
         compiler.Parameters.Add("limit", set.Limit ?? MaxLimit);
+        // Joins only what the rules and the order read: each costs one lookup per candidate track.
+        var joins = (compiler.UsesAlbum || order.Contains("a.", StringComparison.Ordinal) ? " JOIN albums a ON a.id = t.album_id" : "")
+            + (compiler.UsesAnnotations || order.Contains("an.", StringComparison.Ordinal)
+                ? " LEFT JOIN annotations an ON an.user_id = @owner AND an.item_kind = 'track' AND an.item_id = t.id" : "");
         var sql = $"""
-            SELECT t.id FROM tracks t JOIN albums a ON a.id = t.album_id
-            LEFT JOIN annotations an ON an.user_id = @owner AND an.item_kind = 'track' AND an.item_id = t.id
+            SELECT t.id FROM tracks t{joins}
             WHERE {where}
             ORDER BY {order}
             LIMIT @limit
@@ -157,6 +161,7 @@ public static class SmartRules
     {
         public DynamicParameters Parameters { get; } = new();
         public int RuleCount;
+        public bool UsesAlbum, UsesAnnotations;
         private int _next;
 
         private string Bind(object? value)
@@ -205,6 +210,8 @@ public static class SmartRules
             var known = ops.FirstOrDefault(o => string.Equals(o, op, StringComparison.OrdinalIgnoreCase))
                 ?? throw new SmartRuleException(Path(at, "operator"), $"operator '{op}' does not apply to {field.Name} ({field.Type.ToString().ToLowerInvariant()}); use one of: {string.Join(", ", ops)}");
             var valueAt = Path(at, "value");
+            UsesAlbum |= field.Sql.StartsWith("a.", StringComparison.Ordinal);
+            UsesAnnotations |= field.PerUser;
             return field.Type switch
             {
                 FieldType.Text => Text(field, known, TextValue(rule.Value, valueAt)),
@@ -229,8 +236,10 @@ public static class SmartRules
             if (field.Name == "genre")
             {
                 // A track has several genres: "is Rock" means one of them is; "is not Rock" means none is.
-                var exists = $"EXISTS (SELECT 1 FROM track_genres tg JOIN genres g ON g.id = tg.genre_id WHERE tg.track_id = t.id AND {positive})";
-                return negative ? "NOT " + exists : exists;
+                // IN (not a correlated EXISTS): the few matching genres lead to their tracks through
+                // track_genres_genre, instead of probing every track's genres.
+                var tracks = $"t.id {(negative ? "NOT IN" : "IN")} (SELECT tg.track_id FROM track_genres tg JOIN genres g ON g.id = tg.genre_id WHERE {positive})";
+                return tracks;
             }
             // A missing value (no composer) is "not X" and contains nothing.
             return negative ? $"({field.Sql} IS NULL OR NOT ({positive}))" : $"({field.Sql} IS NOT NULL AND {positive})";
@@ -258,17 +267,32 @@ public static class SmartRules
             {
                 var (low, high) = Pair(value, at, NumberValue);
                 if (low > high) throw new SmartRuleException(at, "between needs [low, high] with low ≤ high");
-                return $"{field.Sql} BETWEEN {Bind(low)} AND {Bind(high)}";
+                var column = field.Bare is not null && low > 0 ? field.Bare : field.Sql;
+                return $"{column} BETWEEN {Bind(low)} AND {Bind(high)}";
             }
             var n = NumberValue(value, at);
+            var sql = field.Sql;
+            // A track the owner never played or rated has no annotation row and counts as 0. When 0
+            // cannot match anyway ("play count > 5"), read the column bare: the condition then rejects
+            // the missing row, and the database can start from the owner's annotations instead of
+            // probing every track.
+            if (field.Bare is not null && !Matches(op, 0, n)) sql = field.Bare;
             return op switch
             {
-                "is" => $"{field.Sql} = {Bind(n)}",
-                "isNot" => $"({field.Sql} IS NULL OR {field.Sql} <> {Bind(n)})",
-                "gt" => $"{field.Sql} > {Bind(n)}",
-                _ => $"{field.Sql} < {Bind(n)}",
+                "is" => $"{sql} = {Bind(n)}",
+                "isNot" => $"({sql} IS NULL OR {sql} <> {Bind(n)})",
+                "gt" => $"{sql} > {Bind(n)}",
+                _ => $"{sql} < {Bind(n)}",
             };
         }
+
+        private static bool Matches(string op, double x, double n) => op switch
+        {
+            "is" => x == n,
+            "isNot" => x != n,
+            "gt" => x > n,
+            _ => x < n,
+        };
 
         private static double NumberValue(JsonElement? value, string at)
         {

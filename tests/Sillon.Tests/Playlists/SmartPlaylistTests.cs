@@ -155,6 +155,34 @@ public sealed class SmartPlaylistTests(SmartLibraryFixture f) : IClassFixture<Sm
     }
 
     [Fact]
+    public async Task Tracks_never_played_or_rated_count_as_zero()
+    {
+        var (user, http) = await f.UserAsync();
+        await f.SubsonicAsync(user, "setRating", $"id={await f.TrackIdAsync("Shine")}&rating=2");
+        var unrated = await CreateAsync(http, new { rules = new[] { new { field = "rating", @operator = "lt", value = 1 } } });
+        var rated = await CreateAsync(http, new { rules = new[] { new { field = "rating", @operator = "between", value = new[] { 1, 5 } } } });
+        var unplayed = await CreateAsync(http, new { rules = new[] { new { field = "playcount", @operator = "is", value = 0 } } });
+
+        Assert.Equal(5, (await TitlesAsync(user, unrated)).Count);
+        Assert.Equal(["Shine"], await TitlesAsync(user, rated));
+        Assert.Equal(6, (await TitlesAsync(user, unplayed)).Count);
+    }
+
+    [Fact]
+    public void Compiled_sql_holds_no_value_from_the_rules()
+    {
+        var rules = Sillon.Playlists.SmartRules.Parse("""
+            {"match":"any","rules":[{"field":"title","operator":"contains","value":"zz'--"},{"field":"genre","operator":"isNot","value":"Rock"},
+            {"field":"year","operator":"between","value":[1990,1999]},{"field":"lastplayed","operator":"inTheLast","value":7}],"sort":{"field":"random"},"limit":25}
+            """);
+        var query = Sillon.Playlists.SmartRules.Compile(rules, 42, DateTimeOffset.Parse("2026-01-31T00:00:00Z"));
+
+        foreach (var value in new[] { "zz", "Rock", "rock", "1990", "1999", "2026", "42", "25" }) Assert.DoesNotContain(value, query.Sql);
+        Assert.Equal("%zz'--%", query.Parameters.Get<string>("p0"));
+        Assert.Equal("2026-01-24T00:00:00.000Z", query.Parameters.Get<string>("p4"));
+    }
+
+    [Fact]
     public async Task A_smart_playlist_follows_the_owners_plays_stars_and_ratings()
     {
         var (user, http) = await f.UserAsync();

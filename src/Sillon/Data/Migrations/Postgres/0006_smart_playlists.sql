@@ -9,6 +9,8 @@ ALTER TABLE playlists ADD COLUMN source_size BIGINT;
 ALTER TABLE playlists ADD COLUMN source_mtime BIGINT;
 ALTER TABLE playlists ADD COLUMN missing TEXT;
 CREATE UNIQUE INDEX playlists_source ON playlists(source_path);
+-- "added in the last N days" rules, and the newest tracks first.
+CREATE INDEX tracks_created ON tracks(created_at);
 
 CREATE TABLE listening_changes (
     user_id     BIGINT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,

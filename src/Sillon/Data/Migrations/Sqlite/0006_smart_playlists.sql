@@ -14,6 +14,8 @@ ALTER TABLE playlists ADD COLUMN source_size INTEGER;
 ALTER TABLE playlists ADD COLUMN source_mtime INTEGER;
 ALTER TABLE playlists ADD COLUMN missing TEXT;
 CREATE UNIQUE INDEX playlists_source ON playlists(source_path);
+-- "added in the last N days" rules, and the newest tracks first.
+CREATE INDEX tracks_created ON tracks(created_at);
 
 -- A counter per user that moves whenever one of their track annotations (star, rating, play)
 -- changes, whichever process or endpoint made the change: smart playlists compare it to decide
