@@ -6,6 +6,7 @@ import { duration, fold, coverSize } from './format.js';
 import { Player, REPEAT } from './player.js';
 import { parseLrc, lineAt, fromStructured } from './lyrics.js';
 import * as views from './views.js';
+import { smartEditor } from './smart.js';
 import { favourites, syncPlayQueue, scrobbler } from './userdata.js';
 
 const ROUTES = {
@@ -13,6 +14,7 @@ const ROUTES = {
   queue: views.queue, settings: views.settings, admin: views.admin,
   favourites: views.favouritesPage, playlists: views.playlistsPage, playlist: views.playlistPage,
   genres: views.genres, genre: views.genre, years: views.years, folders: views.folders, folder: views.folders,
+  smart: smartEditor,
 };
 const NAV = [['', 'home', 'nav.home'], ['albums', 'album', 'nav.albums'], ['artists', 'artist', 'nav.artists'], ['favourites', 'heart', 'nav.favourites'], ['playlists', 'playlist', 'nav.playlists'], ['queue', 'queue', 'nav.queue'], ['settings', 'settings', 'nav.settings'], ['admin', 'admin', 'nav.admin']];
 
