@@ -43,6 +43,12 @@ public static partial class PlaylistImport
             LogRemoved(log, gone.SourcePath);
         }
 
+        // A folder scan walks only what changed; playlists elsewhere that wait for a track may find
+        // it in this scan, so they are resolved again too.
+        var waiting = known.Values.Where(k => k.Missing is not null && !seen.Contains(k.SourcePath) && !inScope(k.SourcePath))
+            .Select(k => new FileInfo(k.SourcePath)).Where(f => f.Exists)
+            .Select(f => new WalkedPlaylist(f.FullName, f.Length, new DateTimeOffset(f.LastWriteTimeUtc).ToUnixTimeMilliseconds()));
+        files = [.. files, .. waiting];
         if (files.Count == 0) return new Outcome(0, 0, removed);
         var owner = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
             "SELECT id FROM users WHERE is_admin = 1 ORDER BY id LIMIT 1", cancellationToken: ct));

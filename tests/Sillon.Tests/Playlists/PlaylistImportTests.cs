@@ -116,6 +116,21 @@ public sealed class PlaylistImportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_folder_scan_elsewhere_completes_a_playlist_waiting_for_its_track()
+    {
+        Write("Lists/later.m3u", "../C/Three/01 - New.mp3\n../A/One/01 - First.mp3\n");
+        await _lib.ScanAsync();
+        Assert.Equal(["First"], await TitlesAsync("later"));
+
+        await _lib.AddAsync("C/Three/01 - New.mp3", "mp3", new TagSet { Title = "New", Artists = ["C"], Album = "Three", Track = 1 });
+        await using var harness = await _lib.ScannerAsync();
+        await harness.Scanner.ScanAsync(false, default, [_lib.PathOf("C")]);
+
+        Assert.Equal(["New", "First"], await TitlesAsync("later"));
+        Assert.Equal(1L, await Sql.ScalarAsync<long>(_lib.Data, "SELECT COUNT(*) FROM playlists"));
+    }
+
+    [Fact]
     public async Task Entries_outside_the_music_folders_are_never_resolved()
     {
         // /etc/passwd exists on disk; the importer must not treat it as a track nor even look at it.
