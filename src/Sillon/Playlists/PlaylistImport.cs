@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using Sillon.Data;
 using Sillon.Library;
 
 namespace Sillon.Playlists;
@@ -124,8 +125,9 @@ public static partial class PlaylistImport
                     """, new { owner, name, file.Path, file.Size, file.MtimeMs, missingJson, nowText }, tx, cancellationToken: ct));
                 imported++;
             }
-            await c.ExecuteAsync(new CommandDefinition("INSERT INTO playlist_tracks (playlist_id, position, track_id) VALUES (@playlistId, @position, @track)",
-                tracks.Select((track, position) => new { playlistId, position, track }), tx, cancellationToken: ct));
+            await c.ExecuteAsync(new CommandDefinition($"""
+                INSERT INTO playlist_tracks (playlist_id, position, track_id) SELECT @playlistId, l.position, l.id FROM ({SqliteDialect.IdListWithPosition("@ids")}) l
+                """, new { playlistId, ids = SqliteDialect.Ids(tracks) }, tx, cancellationToken: ct));
             await tx.CommitAsync(ct);
 
         }

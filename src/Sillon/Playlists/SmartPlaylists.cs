@@ -115,8 +115,9 @@ public sealed partial class SmartPlaylists(Database db, TimeProvider time, ILogg
         if (!old.SequenceEqual(ids))
         {
             await c.ExecuteAsync(new CommandDefinition("DELETE FROM playlist_tracks WHERE playlist_id = @Id", new { row.Id }, tx, cancellationToken: ct));
-            await c.ExecuteAsync(new CommandDefinition("INSERT INTO playlist_tracks (playlist_id, position, track_id) VALUES (@id, @position, @track)",
-                ids.Select((track, position) => new { id = row.Id, position, track }), tx, cancellationToken: ct));
+            await c.ExecuteAsync(new CommandDefinition($"""
+                INSERT INTO playlist_tracks (playlist_id, position, track_id) SELECT @Id, l.position, l.id FROM ({SqliteDialect.IdListWithPosition("@ids")}) l
+                """, new { row.Id, ids = SqliteDialect.Ids(ids) }, tx, cancellationToken: ct));
             await c.ExecuteAsync(new CommandDefinition("UPDATE playlists SET updated_at = @nowText WHERE id = @Id", new { nowText, row.Id }, tx, cancellationToken: ct));
         }
         await c.ExecuteAsync(new CommandDefinition("UPDATE playlists SET evaluated_key = @key, evaluated_at = @nowText WHERE id = @Id",

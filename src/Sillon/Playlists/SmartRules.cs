@@ -127,8 +127,9 @@ public static class SmartRules
         compiler.Parameters.Add("owner", ownerId);
         compiler.Parameters.Add("limit", set.Limit ?? MaxLimit);
         // Joins only what the rules and the order read: each costs one lookup per candidate track.
+        // (Per-user rules read the owner's annotations in subqueries; the join is for ordering.)
         var joins = (compiler.UsesAlbum || order.Contains("a.", StringComparison.Ordinal) ? " JOIN albums a ON a.id = t.album_id" : "")
-            + (compiler.UsesAnnotations || order.Contains("an.", StringComparison.Ordinal)
+            + (order.Contains("an.", StringComparison.Ordinal)
                 ? " LEFT JOIN annotations an ON an.user_id = @owner AND an.item_kind = 'track' AND an.item_id = t.id" : "");
         var sql = $"""
             SELECT t.id FROM tracks t{joins}
@@ -161,7 +162,7 @@ public static class SmartRules
     {
         public DynamicParameters Parameters { get; } = new();
         public int RuleCount;
-        public bool UsesAlbum, UsesAnnotations;
+        public bool UsesAlbum;
         private int _next;
 
         private string Bind(object? value)
@@ -211,15 +212,35 @@ public static class SmartRules
                 ?? throw new SmartRuleException(Path(at, "operator"), $"operator '{op}' does not apply to {field.Name} ({field.Type.ToString().ToLowerInvariant()}); use one of: {string.Join(", ", ops)}");
             var valueAt = Path(at, "value");
             UsesAlbum |= field.Sql.StartsWith("a.", StringComparison.Ordinal);
-            UsesAnnotations |= field.PerUser;
-            return field.Type switch
+            var condition = field.Type switch
             {
                 FieldType.Text => Text(field, known, TextValue(rule.Value, valueAt)),
                 FieldType.Number => Number(field, known, rule.Value, valueAt),
                 FieldType.Date => Date(field, known, rule.Value, valueAt),
                 _ => known == "isTrue" ? $"{field.Sql} IS NOT NULL" : $"{field.Sql} IS NULL",
             };
+            return field.PerUser ? OwnerCondition(condition, MatchesMissing(field, known, rule.Value)) : condition;
         }
+
+        // A per-user condition becomes a set of the owner's annotated tracks rather than a join: a
+        // condition a track without annotations cannot meet ("rating > 3") is "one of the owner's
+        // tracks that meet it", read through the annotations' key; one that such a track meets
+        // ("not played in 30 days") is "none of the owner's tracks that fail it". Either way the
+        // database can combine it with other rules by index (an OR with "added in the last 30 days"
+        // reads two short lists instead of every track). Inside, "an" is the subquery's own alias.
+        // The negated conditions never evaluate to NULL (COALESCE, IS NULL), so NOT IN is exact.
+        private static string OwnerCondition(string condition, bool matchesMissing) => matchesMissing
+            ? $"t.id NOT IN (SELECT an.item_id FROM annotations an WHERE an.user_id = @owner AND an.item_kind = 'track' AND NOT ({condition}))"
+            : $"t.id IN (SELECT an.item_id FROM annotations an WHERE an.user_id = @owner AND an.item_kind = 'track' AND {condition})";
+
+        /// <summary>Whether a track the owner never played, rated or starred (no annotation: 0, NULL) meets the condition.</summary>
+        private static bool MatchesMissing(SmartField field, string op, JsonElement? value) => field.Type switch
+        {
+            FieldType.Number when op == "between" => Pair(value, "", NumberValue) is var (low, high) && low <= 0 && 0 <= high,
+            FieldType.Number => Matches(op, 0, NumberValue(value, "")),
+            FieldType.Date => op == "notInTheLast",
+            _ => op == "isFalse",
+        };
 
         private string Text(SmartField field, string op, string value)
         {
@@ -236,10 +257,10 @@ public static class SmartRules
             if (field.Name == "genre")
             {
                 // A track has several genres: "is Rock" means one of them is; "is not Rock" means none is.
-                // IN (not a correlated EXISTS): the few matching genres lead to their tracks through
-                // track_genres_genre, instead of probing every track's genres.
-                var tracks = $"t.id {(negative ? "NOT IN" : "IN")} (SELECT tg.track_id FROM track_genres tg JOIN genres g ON g.id = tg.genre_id WHERE {positive})";
-                return tracks;
+                // Nested INs, not a correlated EXISTS nor a join: the few matching genres lead to their
+                // tracks through track_genres_genre. (With a join, SQLite without statistics scans all
+                // of track_genres; with EXISTS it probes every track's genres.)
+                return $"t.id {(negative ? "NOT IN" : "IN")} (SELECT tg.track_id FROM track_genres tg WHERE tg.genre_id IN (SELECT g.id FROM genres g WHERE {positive}))";
             }
             // A missing value (no composer) is "not X" and contains nothing.
             return negative ? $"({field.Sql} IS NULL OR NOT ({positive}))" : $"({field.Sql} IS NOT NULL AND {positive})";
