@@ -117,36 +117,35 @@ public static class SmartRules
     /// The query for <paramref name="set"/> evaluated for <paramref name="ownerId"/> at <paramref name="now"/>
     /// (relative dates are computed here, in C#, and bound as parameters).
     /// </summary>
-    public static SmartQuery Compile(SmartRuleSet set, long ownerId, DateTimeOffset now, bool countOnly = false)
+    public static SmartQuery Compile(SmartRuleSet set, long ownerId, DateTimeOffset now)
     {
         var compiler = new Compiler(now);
         var where = compiler.Group(set.Match, set.Rules, "", depth: 1);
         if (compiler.RuleCount > MaxRules) throw new SmartRuleException("rules", $"at most {MaxRules} rules");
         if (set.Limit is { } l && (l < 1 || l > MaxLimit)) throw new SmartRuleException("limit", $"limit must be between 1 and {MaxLimit}");
-        var order = OrderBy(set.Sort);
+        var (order, sortsByAlbum, sortsByOwner) = OrderBy(set.Sort);
         compiler.Parameters.Add("owner", ownerId);
         compiler.Parameters.Add("limit", set.Limit ?? MaxLimit);
         // Joins only what the rules and the order read: each costs one lookup per candidate track.
         // (Per-user rules read the owner's annotations in subqueries; the join is for ordering.)
-        var joins = (compiler.UsesAlbum || order.Contains("a.", StringComparison.Ordinal) ? " JOIN albums a ON a.id = t.album_id" : "")
-            + (order.Contains("an.", StringComparison.Ordinal)
-                ? " LEFT JOIN annotations an ON an.user_id = @owner AND an.item_kind = 'track' AND an.item_id = t.id" : "");
+        var joins = (compiler.UsesAlbum || sortsByAlbum ? " JOIN albums a ON a.id = t.album_id" : "")
+            + (sortsByOwner ? " LEFT JOIN annotations an ON an.user_id = @owner AND an.item_kind = 'track' AND an.item_id = t.id" : "");
         var sql = $"""
             SELECT t.id FROM tracks t{joins}
             WHERE {where}
             ORDER BY {order}
             LIMIT @limit
             """;
-        if (countOnly) sql = $"SELECT COUNT(*) FROM ({sql}) matched";
         return new SmartQuery(sql, compiler.Parameters);
     }
 
-    private static string OrderBy(SmartSort? sort)
+    /// <summary>The ORDER BY, and whether it reads albums or the owner's annotations (to join them).</summary>
+    private static (string Sql, bool Album, bool Owner) OrderBy(SmartSort? sort)
     {
-        if (sort?.Field is null) return "t.display_album_artist, a.name, t.disc_number, t.track_number, t.id";
+        if (sort?.Field is null) return ("t.display_album_artist, a.name, t.disc_number, t.track_number, t.id", true, false);
         var name = sort.Field.ToLowerInvariant();
         if (!IsSortField(name)) throw new SmartRuleException("sort.field", $"cannot sort by '{sort.Field}'; use random or one of: {string.Join(", ", Fields.Where(f => f.Name != "genre").Select(f => f.Name))}");
-        if (name == "random") return "RANDOM()";
+        if (name == "random") return ("RANDOM()", false, false);
         var direction = sort.Direction?.ToLowerInvariant() switch
         {
             null or "asc" => "ASC",
@@ -155,7 +154,8 @@ public static class SmartRules
         };
         var field = ByName[name];
         // Empty values last in both directions and on both databases (they disagree on NULL order).
-        return $"CASE WHEN {field.Sql} IS NULL THEN 1 ELSE 0 END, {field.Sql} {direction}, t.id";
+        return ($"CASE WHEN {field.Sql} IS NULL THEN 1 ELSE 0 END, {field.Sql} {direction}, t.id",
+            field.Sql.StartsWith("a.", StringComparison.Ordinal), field.PerUser);
     }
 
     private sealed class Compiler(DateTimeOffset now)
