@@ -212,3 +212,52 @@ public sealed class PlaylistFilesTests
     public void Too_many_entries_are_refused() =>
         Assert.Throws<PlaylistFileException>(() => PlaylistFiles.Parse(Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("a.mp3\n", PlaylistFiles.MaxEntries + 1))), "x.m3u"));
 }
+
+public sealed class ImportedPlaylistApiTests : IAsyncLifetime
+{
+    private readonly TestLibrary _lib = new();
+    private SillonServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _lib.AddAsync("A/One/01 - First.mp3", "mp3", new TagSet { Title = "First", Artists = ["A"], Album = "One", Track = 1 });
+        _lib.WriteBytes("A/road.m3u", Encoding.UTF8.GetBytes("One/01 - First.mp3\nOne/02 - Lost.mp3\n"));
+        _server = await SillonServer.StartAsync(_lib);
+        await _server.WaitForScanAsync(TimeSpan.FromSeconds(60));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        await _lib.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Playlist_files_wait_for_an_administrator_then_show_their_missing_entries_and_refuse_edits()
+    {
+        var first = _server.Services.GetRequiredService<ScanState>().Last!;
+        Assert.Contains(first.Errors, e => e.Reason.Contains("no administrator account exists"));
+        using var admin = await _server.LoginAsync("admin", admin: true);
+        (await admin.PostAsync("/api/v1/scan", null)).EnsureSuccessStatusCode();
+        await Task.Delay(200);
+        await _server.WaitForScanAsync();
+
+        var list = System.Text.Json.JsonDocument.Parse(await admin.GetStringAsync("/api/v1/playlists")).RootElement;
+        var road = list.EnumerateArray().Single();
+        Assert.True(road.GetProperty("imported").GetBoolean());
+        Assert.True(road.GetProperty("public").GetBoolean());
+        var id = road.GetProperty("id").GetString();
+        var detail = System.Text.Json.JsonDocument.Parse(await admin.GetStringAsync($"/api/v1/playlists/{id}")).RootElement;
+        Assert.Equal(["One/02 - Lost.mp3"], detail.GetProperty("missing").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal(_lib.PathOf("A/road.m3u"), detail.GetProperty("source").GetString());
+
+        using var listener = await _server.LoginAsync("listener", admin: false);
+        var seen = System.Text.Json.JsonDocument.Parse(await listener.GetStringAsync($"/api/v1/playlists/{id}")).RootElement;
+        Assert.Equal("road.m3u", seen.GetProperty("source").GetString()); // the server's layout is an administrator's business
+
+        using var http = _server.Client();
+        var track = await Sql.ScalarAsync<long>(_lib.Data, "SELECT id FROM tracks");
+        var body = await http.GetStringAsync($"/rest/updatePlaylist?u=admin&p=s3cret-pass&v=1.16.1&c=t&f=json&playlistId={id}&songIdToAdd=tr-{track}");
+        Assert.Contains("\"code\":50", body);
+    }
+}
