@@ -1,0 +1,47 @@
+-- What a catalog of millions needs beside a scanned library.
+-- media_path: the file that holds a track's audio when it is not the catalog path itself (a
+-- generated catalog points millions of tracks at a handful of real files; a label delivery may
+-- name an object key). NULL means "path".
+ALTER TABLE tracks ADD COLUMN media_path TEXT;
+-- popularity: a precomputed score (a label's chart rank, or plays across the server) that orders
+-- search results after exact matches and lets a broad query stop early.
+ALTER TABLE tracks ADD COLUMN popularity INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE albums ADD COLUMN popularity INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE artists ADD COLUMN popularity INTEGER NOT NULL DEFAULT 0;
+
+-- The link tables become WITHOUT ROWID: their primary key is the row, so each link is stored once
+-- (not a rowid row plus a key index). At 13 million tracks that is tens of millions of rows saved,
+-- and writing a link touches one B-tree instead of two.
+CREATE TABLE track_artists_new (
+    track_id    INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+    artist_id   INTEGER NOT NULL REFERENCES artists(id) ON DELETE CASCADE,
+    role        TEXT NOT NULL CHECK (role IN ('artist', 'albumartist', 'composer')),
+    position    INTEGER NOT NULL,
+    PRIMARY KEY (track_id, role, position)
+) WITHOUT ROWID;
+INSERT INTO track_artists_new SELECT track_id, artist_id, role, position FROM track_artists;
+DROP TABLE track_artists;
+ALTER TABLE track_artists_new RENAME TO track_artists;
+CREATE INDEX track_artists_artist ON track_artists(artist_id, role);
+
+CREATE TABLE track_genres_new (
+    track_id    INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+    genre_id    INTEGER NOT NULL REFERENCES genres(id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    PRIMARY KEY (track_id, position)
+) WITHOUT ROWID;
+INSERT INTO track_genres_new SELECT track_id, genre_id, position FROM track_genres;
+DROP TABLE track_genres;
+ALTER TABLE track_genres_new RENAME TO track_genres;
+CREATE INDEX track_genres_genre ON track_genres(genre_id);
+
+CREATE TABLE album_artists_new (
+    album_id    INTEGER NOT NULL REFERENCES albums(id) ON DELETE CASCADE,
+    artist_id   INTEGER NOT NULL REFERENCES artists(id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    PRIMARY KEY (album_id, position)
+) WITHOUT ROWID;
+INSERT INTO album_artists_new SELECT album_id, artist_id, position FROM album_artists;
+DROP TABLE album_artists;
+ALTER TABLE album_artists_new RENAME TO album_artists;
+CREATE INDEX album_artists_artist ON album_artists(artist_id);
