@@ -45,3 +45,28 @@ INSERT INTO album_artists_new SELECT album_id, artist_id, position FROM album_ar
 DROP TABLE album_artists;
 ALTER TABLE album_artists_new RENAME TO album_artists;
 CREATE INDEX album_artists_artist ON album_artists(artist_id);
+
+-- Exact-name lookups (the first tier of search) read the most popular first, straight from the index.
+DROP INDEX tracks_sort;
+CREATE INDEX tracks_sort ON tracks(sort_title, popularity);
+DROP INDEX albums_sort;
+CREATE INDEX albums_sort ON albums(sort_name, popularity);
+DROP INDEX artists_sort;
+CREATE INDEX artists_sort ON artists(sort_name, popularity);
+
+-- The search tables again, for catalogs of millions:
+-- * prefix = '2 3': two- and three-letter prefixes get posting lists of their own, so "lo" is one
+--   lookup walked lazily in id order, not a merge of every word that starts with "lo" (seconds at
+--   13 million tracks); longer prefixes are rarer words and merge quickly.
+-- * detail = column: which column matched is kept (name before context), word positions are not
+--   (phrase queries are not offered): about half the size.
+DROP TABLE search_tracks;
+DROP TABLE search_albums;
+DROP TABLE search_artists;
+CREATE VIRTUAL TABLE search_tracks USING fts5(name, context, content = '', contentless_delete = 1, detail = column, prefix = '2 3', tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE search_albums USING fts5(name, context, content = '', contentless_delete = 1, detail = column, prefix = '2 3', tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE search_artists USING fts5(name, context, content = '', contentless_delete = 1, detail = column, prefix = '2 3', tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO search_artists (rowid, name, context) SELECT id, name, '' FROM artists;
+INSERT INTO search_albums (rowid, name, context) SELECT id, name, display_artist FROM albums;
+INSERT INTO search_tracks (rowid, name, context)
+    SELECT t.id, t.title, t.display_artist || ' ' || a.name FROM tracks t JOIN albums a ON a.id = t.album_id;
