@@ -68,6 +68,7 @@ public static partial class SillonApp
         services.AddSingleton<StreamService>();
         services.AddSubsonic();
         services.AddSingleton<SubsonicQueries>();
+        services.AddSingleton<Sillon.Catalog.KeysetPages>();
         services.AddSillonHealth();
         services.AddProblemDetails();
         services.AddOpenApi();

@@ -8,3 +8,7 @@ ALTER TABLE tracks ADD COLUMN media_path TEXT;
 ALTER TABLE tracks ADD COLUMN popularity INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE albums ADD COLUMN popularity INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE artists ADD COLUMN popularity INTEGER NOT NULL DEFAULT 0;
+
+CREATE INDEX albums_by_artist ON albums(lower(display_artist), COALESCE(year, 0), sort_name);
+CREATE INDEX albums_year ON albums(year, sort_name);
+CREATE INDEX albums_genre ON albums(lower(genre), sort_name);

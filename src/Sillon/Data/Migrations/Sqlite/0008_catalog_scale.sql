@@ -70,3 +70,8 @@ INSERT INTO search_artists (rowid, name, context) SELECT id, name, '' FROM artis
 INSERT INTO search_albums (rowid, name, context) SELECT id, name, display_artist FROM albums;
 INSERT INTO search_tracks (rowid, name, context)
     SELECT t.id, t.title, t.display_artist || ' ' || a.name FROM tracks t JOIN albums a ON a.id = t.album_id;
+
+-- One index per album list order (getAlbumList2), so that any page is an index range.
+CREATE INDEX albums_by_artist ON albums(lower(display_artist), COALESCE(year, 0), sort_name);
+CREATE INDEX albums_year ON albums(year, sort_name);
+CREATE INDEX albums_genre ON albums(lower(genre), sort_name);
