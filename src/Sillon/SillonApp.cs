@@ -8,6 +8,7 @@ using Sillon.Catalog;
 using Sillon.Data;
 using Sillon.Library;
 using Sillon.Observability;
+using Sillon.Search;
 using Sillon.Streaming;
 using Sillon.Streaming.Transcoding;
 using Sillon.Subsonic;
@@ -69,6 +70,7 @@ public static partial class SillonApp
         services.AddSubsonic();
         services.AddSingleton<SubsonicQueries>();
         services.AddSingleton<Sillon.Catalog.KeysetPages>();
+        services.AddSingleton<ArtistShelf>();
         services.AddSillonHealth();
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -105,6 +107,7 @@ public static partial class SillonApp
         api.MapAccountEndpoints();
         api.MapScanEndpoints();
         api.MapCatalogEndpoints();
+        api.MapSearchEndpoints();
         api.MapStreamEndpoints();
         app.MapSubsonicEndpoints();
         return app;

@@ -75,3 +75,5 @@ INSERT INTO search_tracks (rowid, name, context)
 CREATE INDEX albums_by_artist ON albums(lower(display_artist), COALESCE(year, 0), sort_name);
 CREATE INDEX albums_year ON albums(year, sort_name);
 CREATE INDEX albums_genre ON albums(lower(genre), sort_name);
+-- The artist shelf of a huge catalog (getArtists) takes the most popular artists.
+CREATE INDEX artists_popularity ON artists(popularity);
