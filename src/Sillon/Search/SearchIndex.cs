@@ -18,6 +18,8 @@ public static class SearchIndex
     /// <summary>Up to this many matches are ranked by bm25; a broader query (a short prefix) is paged in cheap tiers instead.</summary>
     public const int RankedLimit = 2000;
 
+    public const int MaxOffset = 100_000;
+
     /// <summary>
     /// Brings the index in step with what one scan changed: the tracks written and removed, the
     /// albums touched. Artists are few: their index is rebuilt whole. The cost follows the change,
@@ -93,7 +95,8 @@ public static class SearchIndex
     /// </summary>
     public static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, string query, int count, int offset, CancellationToken ct)
     {
-        if (count <= 0) return [];
+        // Nobody reads a search past its 100,000th hit; an offset beyond is a crawler or an attack.
+        if (count <= 0 || offset > MaxOffset) return [];
         var (table, source, sortColumn) = kind switch
         {
             Kind.Track => ("search_tracks", "tracks", "sort_title"),
@@ -138,7 +141,7 @@ public static class SearchIndex
             $"SELECT rowid FROM {table} WHERE {table} MATCH @contextOnly ORDER BY rowid LIMIT @limit",
         ];
         var seen = new HashSet<long>();
-        var ordered = new List<long>(window);
+        var ordered = new List<long>(Math.Min(window, 1024));
         foreach (var sql in tiers)
         {
             var limit = window + seen.Count;

@@ -89,6 +89,8 @@ public static class SqliteBulkLoad
                         .Bind(21, t.Duration).Bind(22, t.Bitrate).Bind(23, t.SampleRate).Bind(24, t.BitDepth).Bind(25, t.Channels).Bind(26, t.Codec)
                         .Bind(27, t.Suffix).Bind(28, t.ContentType).Bind(29, t.Popularity).Bind(30, t.CreatedAt).Bind(31, t.CreatedAt).Run();
                     trackArtist.Bind(1, t.Id).Bind(2, t.ArtistId).Bind(3, "artist").Run();
+                    // As the scanner writes it: a full rescan recomputes album artists from these links.
+                    trackArtist.Bind(1, t.Id).Bind(2, t.AlbumArtistId).Bind(3, "albumartist").Run();
                     trackGenre.Bind(1, t.Id).Bind(2, t.GenreId).Bind(3, 0).Run();
                     if (t.SecondGenreId is { } second) trackGenre.Bind(1, t.Id).Bind(2, second).Bind(3, 1).Run();
                     tracks++;
