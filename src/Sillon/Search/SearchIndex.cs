@@ -15,8 +15,8 @@ public static class SearchIndex
 {
     public enum Kind { Track, Album, Artist }
 
-    /// <summary>Up to this many matches are ranked by bm25; a broader query (a short prefix) is paged in cheap tiers instead.</summary>
-    public const int RankedLimit = 2000;
+    /// <summary>Up to this many matches are ranked whole (each match read for its name and popularity); a broader query is paged in lazy tiers instead.</summary>
+    public const int RankedLimit = 300;
 
     public const int MaxOffset = 100_000;
 
