@@ -33,6 +33,7 @@ public static class Commands
         root.Subcommands.Add(Serve());
         root.Subcommands.Add(Scan());
         root.Subcommands.Add(User());
+        root.Subcommands.Add(CatalogCommands.Catalog());
         return root;
     }
 
