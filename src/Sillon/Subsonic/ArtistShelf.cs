@@ -13,7 +13,16 @@ namespace Sillon.Subsonic;
 /// </summary>
 public sealed class ArtistShelf(Database db, TimeProvider time, IConfiguration configuration)
 {
-    private sealed record Row(long Id, string Name, string SortName, string? Mbz, long AlbumCount);
+    // Settable properties, not a positional record: SQLite reports no type for a computed column of an
+    // empty result, which Dapper's constructor matching needs.
+    private sealed record Row
+    {
+        public long Id { get; init; }
+        public string Name { get; init; } = "";
+        public string SortName { get; init; } = "";
+        public string? Mbz { get; init; }
+        public long AlbumCount { get; init; }
+    }
     private sealed record Shelf(string Version, DateTimeOffset Until, List<Row> Rows);
 
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(1);
