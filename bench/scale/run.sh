@@ -4,7 +4,8 @@
 # last run. The catalog is generated once per size into $SILLON_SCALE_WORK (default
 # bench/.work/scale) and reused; delete it to measure generation again.
 #
-# usage: bench/scale/run.sh [TRACKS] [SECONDS_PER_RUN]
+# usage: bench/scale/run.sh [TRACKS] [SECONDS_PER_RUN]   (LIKE_TERMS=N: terms for the LIKE baseline, default 30;
+#        a ranked LIKE reads every row, about 20 s per term at 13 M)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tracks=${1:-13000000}
@@ -89,4 +90,4 @@ print(f"Client sync by search3 pages of 500: {total:,} songs in {time.monotonic(
 PY
 echo
 echo "Baseline, same terms, one query at a time on the same database file (python3 sqlite3):"
-python3 bench/scale/like.py "$data/sillon.db" "$work/terms.txt" 30
+python3 bench/scale/like.py "$data/sillon.db" "$work/terms.txt" "${LIKE_TERMS:-30}"

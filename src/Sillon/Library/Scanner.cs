@@ -75,6 +75,7 @@ public sealed partial class Scanner(
     {
         var errors = new List<ScanError>();
         await using var connection = (SqliteConnection)await db.OpenAsync(ct);
+        await connection.ExecuteAsync(SqliteDialect.ScannerCacheSize);
         var startedText = progress.StartedAt.ToString("O", CultureInfo.InvariantCulture);
 
         // A run still marked 'running' means the process died mid-scan: its batches are committed

@@ -11,6 +11,10 @@ ALTER TABLE artists ADD COLUMN popularity INTEGER NOT NULL DEFAULT 0;
 
 CREATE INDEX albums_by_artist ON albums(lower(display_artist), COALESCE(year, 0), sort_name);
 CREATE INDEX albums_year ON albums(year, sort_name);
+-- byYear from a later year to an earlier one: the years descend, the names within a year still ascend.
+CREATE INDEX albums_year_desc ON albums(year DESC, sort_name);
+-- alphabeticalByName in (name, id) order, without sorting the albums that share a name.
+CREATE INDEX albums_alpha ON albums(sort_name);
 CREATE INDEX albums_genre ON albums(lower(genre), sort_name);
 -- The artist shelf of a huge catalog (getArtists) takes the most popular artists.
 CREATE INDEX artists_popularity ON artists(popularity);
