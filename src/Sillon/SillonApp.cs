@@ -25,7 +25,7 @@ public static partial class SillonApp
         services.TryAddSingleton<IConfiguration>(configuration);
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new Database(options.Data));
+        services.AddSingleton(Database.For(options));
         services.AddOptions<LibraryOptions>().BindConfiguration("Library").Validate(o => o.BatchSize > 0 && o.ReadThreads >= 0, "Library:BatchSize must be positive").ValidateOnStart();
         services.AddMetrics();
         services.AddSingleton<SillonMetrics>();

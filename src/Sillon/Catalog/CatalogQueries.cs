@@ -132,8 +132,8 @@ public sealed class CatalogQueries(Database db)
     public static async Task<ILookup<long, NamedRef>> AlbumArtistsAsync(DbConnection c, IEnumerable<long> albumIds, CancellationToken ct) =>
         (await c.QueryAsync<(long AlbumId, long Id, string Name)>(new CommandDefinition($"""
             SELECT aa.album_id, ar.id, ar.name FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id
-            WHERE aa.album_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY aa.album_id, aa.position
-            """, new { ids = SqliteDialect.Ids(albumIds.Distinct()) }, cancellationToken: ct)))
+            WHERE aa.album_id IN ({c.Dialect().IdList("@ids")}) ORDER BY aa.album_id, aa.position
+            """, new { ids = c.Dialect().Ids(albumIds.Distinct()) }, cancellationToken: ct)))
             .ToLookup(l => l.AlbumId, l => new NamedRef(CatalogIds.Format(CatalogIds.Artist, l.Id), l.Name));
 
     private static async Task<List<TrackInfo>> TrackRowsAsync(DbConnection c, string tail, object args, CancellationToken ct)
@@ -154,14 +154,14 @@ public sealed class CatalogQueries(Database db)
     public static async Task<(ILookup<(long TrackId, string Role), NamedRef> Artists, ILookup<long, string> Genres)> TrackLinksAsync(
         DbConnection c, IEnumerable<long> trackIds, CancellationToken ct)
     {
-        var ids = SqliteDialect.Ids(trackIds.Distinct());
+        var ids = c.Dialect().Ids(trackIds.Distinct());
         var artists = (await c.QueryAsync<(long TrackId, string Role, long Id, string Name)>(new CommandDefinition($"""
             SELECT ta.track_id, ta.role, ar.id, ar.name FROM track_artists ta JOIN artists ar ON ar.id = ta.artist_id
-            WHERE ta.track_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY ta.track_id, ta.role, ta.position
+            WHERE ta.track_id IN ({c.Dialect().IdList("@ids")}) ORDER BY ta.track_id, ta.role, ta.position
             """, new { ids }, cancellationToken: ct))).ToLookup(a => (a.TrackId, a.Role), a => new NamedRef(CatalogIds.Format(CatalogIds.Artist, a.Id), a.Name));
         var genres = (await c.QueryAsync<(long TrackId, string Name)>(new CommandDefinition($"""
             SELECT tg.track_id, g.name FROM track_genres tg JOIN genres g ON g.id = tg.genre_id
-            WHERE tg.track_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY tg.track_id, tg.position
+            WHERE tg.track_id IN ({c.Dialect().IdList("@ids")}) ORDER BY tg.track_id, tg.position
             """, new { ids }, cancellationToken: ct))).ToLookup(g => g.TrackId, g => g.Name);
         return (artists, genres);
     }

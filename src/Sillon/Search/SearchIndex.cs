@@ -6,7 +6,7 @@ using Sillon.Data;
 namespace Sillon.Search;
 
 /// <summary>
-/// The full-text indexes (SQLite FTS5 tables search_tracks, search_albums, search_artists; unicode61
+/// The full-text indexes (PostgreSQL: <see cref="PostgresSearch"/>; SQLite: FTS5 tables search_tracks, search_albums, search_artists; unicode61
 /// with remove_diacritics 2; rowid = the item's id): case- and accent-insensitive word-prefix
 /// matching. "beyonce crazy" matches "Crazy in Love" by Beyoncé, "sigur ros" matches Sigur Rós.
 /// Kept in step by each scan: the tracks and albums it touched (UpdateAsync), or everything after a full or interrupted scan.
@@ -26,15 +26,21 @@ public static class SearchIndex
     public static async Task UpdateAsync(DbConnection connection, IReadOnlyCollection<long> tracks, IReadOnlyCollection<long> removedTracks,
         IReadOnlyCollection<long> albums, CancellationToken ct)
     {
+        if (connection.Dialect() is PostgresDialect)
+        {
+            await PostgresSearch.UpdateAsync(connection, [.. tracks], [.. removedTracks], [.. albums], ct);
+            return;
+        }
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var args = new { tracks = SqliteDialect.Ids(tracks), gone = SqliteDialect.Ids(removedTracks), albums = SqliteDialect.Ids(albums) };
+        var sqlite = SqliteDialect.Instance;
+        var args = new { tracks = sqlite.Ids(tracks), gone = sqlite.Ids(removedTracks), albums = sqlite.Ids(albums) };
         await connection.ExecuteAsync(new CommandDefinition($"""
-            DELETE FROM search_tracks WHERE rowid IN ({SqliteDialect.IdList("@tracks")}) OR rowid IN ({SqliteDialect.IdList("@gone")});
+            DELETE FROM search_tracks WHERE rowid IN ({sqlite.IdList("@tracks")}) OR rowid IN ({sqlite.IdList("@gone")});
             INSERT INTO search_tracks (rowid, name, context)
                 SELECT t.id, t.title, t.display_artist || ' ' || a.name FROM tracks t JOIN albums a ON a.id = t.album_id
-                WHERE t.id IN ({SqliteDialect.IdList("@tracks")});
-            DELETE FROM search_albums WHERE rowid IN ({SqliteDialect.IdList("@albums")});
-            INSERT INTO search_albums (rowid, name, context) SELECT id, name, display_artist FROM albums WHERE id IN ({SqliteDialect.IdList("@albums")});
+                WHERE t.id IN ({sqlite.IdList("@tracks")});
+            DELETE FROM search_albums WHERE rowid IN ({sqlite.IdList("@albums")});
+            INSERT INTO search_albums (rowid, name, context) SELECT id, name, display_artist FROM albums WHERE id IN ({sqlite.IdList("@albums")});
             INSERT INTO search_artists (search_artists) VALUES ('delete-all');
             INSERT INTO search_artists (rowid, name, context) SELECT id, name, '' FROM artists;
             """, args, tx, cancellationToken: ct));
@@ -43,6 +49,11 @@ public static class SearchIndex
 
     public static async Task RebuildAsync(DbConnection connection, CancellationToken ct)
     {
+        if (connection.Dialect() is PostgresDialect)
+        {
+            await PostgresSearch.RebuildAsync(connection, ct);
+            return;
+        }
         await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO search_artists (search_artists) VALUES ('delete-all');
@@ -92,6 +103,7 @@ public static class SearchIndex
             Kind.Album => ("search_albums", "albums", "name"),
             _ => ("search_artists", "artists", "name"),
         };
+        if (c.Dialect() is PostgresDialect) return await PostgresSearch.PageAsync(c, table, source, nameColumn, match, exact, count, offset, ct);
         var args = new { match, exact, count, offset, nameMatch = $"name : ({match})", contextOnly = $"({match}) NOT (name : ({match}))" };
         var total = await c.ExecuteScalarAsync<long>(new CommandDefinition(
             $"SELECT COUNT(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH @match LIMIT {RankedLimit + 1})", args, cancellationToken: ct));
@@ -108,5 +120,6 @@ public static class SearchIndex
         return (await c.QueryAsync<long>(new CommandDefinition(sql, args, cancellationToken: ct))).ToList();
     }
 
-    public static string IdList(IEnumerable<long> ids) => SqliteDialect.Ids(ids);
+    /// <summary>The parameter value for <c>IN ({dialect.IdList("@ids")})</c> on this connection's database.</summary>
+    public static object IdList(DbConnection c, IEnumerable<long> ids) => c.Dialect().Ids(ids);
 }

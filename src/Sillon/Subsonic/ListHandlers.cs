@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Sillon.Catalog;
+using Sillon.Data;
 using Sillon.Search;
 
 namespace Sillon.Subsonic;
@@ -175,14 +176,14 @@ public static class ListHandlers
             var artistIds = await SearchIndex.PageAsync(c, SearchIndex.Kind.Artist, match, raw, artistCount, artistOffset, call.Ct);
             var albumIds = await SearchIndex.PageAsync(c, SearchIndex.Kind.Album, match, raw, albumCount, albumOffset, call.Ct);
             var songIds = await SearchIndex.PageAsync(c, SearchIndex.Kind.Track, match, raw, songCount, songOffset, call.Ct);
-            var idList = Data.SqliteDialect.IdList("@ids");
+            var idList = c.Dialect().IdList("@ids");
             artists = artistIds.Count == 0 ? [] : InOrder(artistIds, CatalogIds.Artist, await q.ArtistsAsync(userId,
-                $"WHERE ar.id IN ({idList})", new { ids = SearchIndex.IdList(artistIds) }, call.Ct), a => a.Id);
+                $"WHERE ar.id IN ({idList})", new { ids = SearchIndex.IdList(c, artistIds) }, call.Ct), a => a.Id);
             albums = albumIds.Count == 0 ? [] : InOrder(albumIds, CatalogIds.Album, await SubsonicQueries.AlbumsAsync(c, userId,
                 $"WHERE a.id IN ({idList}) {(folder is null ? "" : "AND EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = a.id AND ft.root_id = @folder)")}",
-                new { ids = SearchIndex.IdList(albumIds), folder }, call.Ct), a => a.Id);
+                new { ids = SearchIndex.IdList(c, albumIds), folder }, call.Ct), a => a.Id);
             songs = songIds.Count == 0 ? [] : InOrder(songIds, CatalogIds.Track, await SubsonicQueries.SongsAsync(c, userId,
-                $"WHERE t.id IN ({idList}) {(folder is null ? "" : "AND t.root_id = @folder")}", new { ids = SearchIndex.IdList(songIds), folder }, call.Ct), s => s.Id);
+                $"WHERE t.id IN ({idList}) {(folder is null ? "" : "AND t.root_id = @folder")}", new { ids = SearchIndex.IdList(c, songIds), folder }, call.Ct), s => s.Id);
         }
         return id3
             ? SubsonicResult.Of("searchResult3", new SearchResult3(artists, albums, songs))
