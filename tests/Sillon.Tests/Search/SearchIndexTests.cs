@@ -38,7 +38,7 @@ public sealed class SearchIndexTests
 
     private static async Task<List<long>> FindAsync(TestLibrary lib, string query)
     {
-        await using var c = await new Sillon.Data.Database(lib.Data).OpenAsync();
+        await using var c = await lib.Database().OpenAsync();
         return await SearchIndex.PageAsync(c, SearchIndex.Kind.Track, SearchIndex.MatchExpression(query)!, query, 50, 0, CancellationToken.None);
     }
 
