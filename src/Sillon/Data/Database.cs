@@ -23,7 +23,13 @@ public sealed class Database
     // Booleans are stored as 0/1 integers on both databases (SQLite has no other kind), so a C#
     // bool parameter is sent as 1 or 0, and a PostgreSQL boolean expression (x IS NOT NULL) reads
     // back into a bool like SQLite's 0/1 does.
-    static Database() => Dapper.SqlMapper.AddTypeHandler(new BoolAsInteger());
+    // (Dapper consults its built-in type map before handlers, so bool has to leave that map first.)
+    static Database()
+    {
+        Dapper.SqlMapper.RemoveTypeMap(typeof(bool));
+        Dapper.SqlMapper.RemoveTypeMap(typeof(bool?));
+        Dapper.SqlMapper.AddTypeHandler(new BoolAsInteger());
+    }
 
     public Database(string dataDir, string? database = null)
     {
