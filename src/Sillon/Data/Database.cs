@@ -23,12 +23,17 @@ public sealed class Database
     // Booleans are stored as 0/1 integers on both databases (SQLite has no other kind), so a C#
     // bool parameter is sent as 1 or 0, and a PostgreSQL boolean expression (x IS NOT NULL) reads
     // back into a bool like SQLite's 0/1 does.
-    // (Dapper consults its built-in type map before handlers, so bool has to leave that map first.)
+    // Numbers the same way: SQLite hands every integer back as 64 bits, PostgreSQL as the type of
+    // the expression (a literal 0 is int4, SUM of bigints numeric), and Dapper maps a row to a record
+    // only when each column's type is exactly the constructor parameter's, unless a handler converts.
+    // (Dapper consults its built-in type map before handlers, so these types leave that map first.)
     static Database()
     {
-        Dapper.SqlMapper.RemoveTypeMap(typeof(bool));
-        Dapper.SqlMapper.RemoveTypeMap(typeof(bool?));
+        foreach (var type in new[] { typeof(bool), typeof(bool?), typeof(long), typeof(long?), typeof(int), typeof(int?) })
+            Dapper.SqlMapper.RemoveTypeMap(type);
         Dapper.SqlMapper.AddTypeHandler(new BoolAsInteger());
+        Dapper.SqlMapper.AddTypeHandler(new Number<long>(System.Data.DbType.Int64));
+        Dapper.SqlMapper.AddTypeHandler(new Number<int>(System.Data.DbType.Int32));
     }
 
     public Database(string dataDir, string? database = null)
@@ -83,6 +88,17 @@ public sealed class Database
 
     /// <summary>Any error of either database's driver (connection refused, bad credentials, corrupt file…).</summary>
     public static bool IsDatabaseError(Exception e) => e is SqliteException or NpgsqlException;
+}
+
+internal sealed class Number<T>(System.Data.DbType type) : Dapper.SqlMapper.TypeHandler<T> where T : struct, IConvertible
+{
+    public override void SetValue(System.Data.IDbDataParameter parameter, T value)
+    {
+        parameter.DbType = type;
+        parameter.Value = value;
+    }
+
+    public override T Parse(object value) => value is T t ? t : (T)Convert.ChangeType(value, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
 }
 
 internal sealed class BoolAsInteger : Dapper.SqlMapper.TypeHandler<bool>

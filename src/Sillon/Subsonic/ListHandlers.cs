@@ -59,11 +59,11 @@ public static class ListHandlers
         {
             from = p.Int("fromYear") ?? throw SubsonicErrors.Missing("fromYear");
             to = p.Int("toYear") ?? throw SubsonicErrors.Missing("toYear");
-            return Where(where, "a.year BETWEEN MIN(@from, @to) AND MAX(@from, @to)", from <= to ? "a.year, a.sort_name, a.id" : "a.year DESC, a.sort_name, a.id");
+            return Where(where, "a.year BETWEEN @fromYear AND @toYear", from <= to ? "a.year, a.sort_name, a.id" : "a.year DESC, a.sort_name, a.id");
         }
 
         var tail = $"{(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY {order} LIMIT @size OFFSET @offset";
-        var albums = await call.Service<SubsonicQueries>().AlbumsAsync(call.User.Id, tail, new { size, offset, folder, genre, from, to }, call.Ct);
+        var albums = await call.Service<SubsonicQueries>().AlbumsAsync(call.User.Id, tail, new { size, offset, folder, genre, fromYear = Math.Min(from, to), toYear = Math.Max(from, to) }, call.Ct);
         return id3 ? SubsonicResult.Of("albumList2", new AlbumList2(albums)) : SubsonicResult.Of("albumList", new AlbumList(albums.Select(SubsonicQueries.AlbumChild).ToList()));
     }
 

@@ -53,7 +53,7 @@ public sealed class SubsonicQueries(Database db)
 
     private static readonly string ArtistSelect = $"""
         SELECT ar.id AS Id, ar.name AS Name, ar.sort_name AS SortName, ar.mbz_id AS Mbz,
-            (SELECT COUNT(*) FROM ({ArtistAlbumIds("ar.id")})) AS AlbumCount,
+            (SELECT COUNT(*) FROM ({ArtistAlbumIds("ar.id")}) artist_albums) AS AlbumCount,
             an.starred_at AS StarredAt, an.rating AS Rating
         FROM artists ar LEFT JOIN annotations an ON an.user_id = @userId AND an.item_kind = 'artist' AND an.item_id = ar.id
         """;

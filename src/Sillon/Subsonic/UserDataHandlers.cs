@@ -143,9 +143,11 @@ public static class UserDataHandlers
             await c.ExecuteAsync(new CommandDefinition("""
                 INSERT INTO play_events (user_id, track_id, played_at, client) VALUES (@userId, @id, @at, @client);
                 INSERT INTO annotations (user_id, item_kind, item_id, play_count, played_at) VALUES (@userId, 'track', @id, 1, @at)
-                    ON CONFLICT (user_id, item_kind, item_id) DO UPDATE SET play_count = play_count + 1, played_at = MAX(COALESCE(played_at, ''), excluded.played_at);
+                    ON CONFLICT (user_id, item_kind, item_id) DO UPDATE SET play_count = annotations.play_count + 1,
+                        played_at = CASE WHEN annotations.played_at > excluded.played_at THEN annotations.played_at ELSE excluded.played_at END;
                 INSERT INTO annotations (user_id, item_kind, item_id, play_count, played_at) SELECT @userId, 'album', album_id, 1, @at FROM tracks WHERE id = @id
-                    ON CONFLICT (user_id, item_kind, item_id) DO UPDATE SET play_count = play_count + 1, played_at = MAX(COALESCE(played_at, ''), excluded.played_at);
+                    ON CONFLICT (user_id, item_kind, item_id) DO UPDATE SET play_count = annotations.play_count + 1,
+                        played_at = CASE WHEN annotations.played_at > excluded.played_at THEN annotations.played_at ELSE excluded.played_at END;
                 """, args, tx, cancellationToken: call.Ct));
         }
         await tx.CommitAsync(call.Ct);
