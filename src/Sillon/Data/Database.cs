@@ -26,11 +26,13 @@ public sealed class Database
     // Numbers the same way: SQLite hands every integer back as 64 bits, PostgreSQL as the type of
     // the expression (a literal 0 is int4, SUM of bigints numeric), and Dapper maps a row to a record
     // only when each column's type is exactly the constructor parameter's, unless a handler converts.
-    // (Dapper consults its built-in type map before handlers, so these types leave that map first.)
+    // Dapper consults its built-in type map before handlers: bool leaves it, so parameters go through
+    // the handler; long and int stay, so parameters (nulls included) keep their type and only
+    // reading goes through the handler.
     static Database()
     {
-        foreach (var type in new[] { typeof(bool), typeof(bool?), typeof(long), typeof(long?), typeof(int), typeof(int?) })
-            Dapper.SqlMapper.RemoveTypeMap(type);
+        Dapper.SqlMapper.RemoveTypeMap(typeof(bool));
+        Dapper.SqlMapper.RemoveTypeMap(typeof(bool?));
         Dapper.SqlMapper.AddTypeHandler(new BoolAsInteger());
         Dapper.SqlMapper.AddTypeHandler(new Number<long>(System.Data.DbType.Int64));
         Dapper.SqlMapper.AddTypeHandler(new Number<int>(System.Data.DbType.Int32));

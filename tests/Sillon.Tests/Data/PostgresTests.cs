@@ -88,11 +88,12 @@ public sealed class PostgresTests
     {
         await using var lib = new TestLibrary();
         await lib.AddAsync("A/Album/01 - One.mp3", "mp3", new TagSet { Title = "One", Artists = ["A"], Album = "Album", Track = 1 });
-        await using var first = await SillonServer.StartAsync(lib);
+        // No file watching: the scans of this test are the ones it starts.
+        await using var first = await SillonServer.StartAsync(lib, new Dictionary<string, string?> { ["Library:Watch"] = "false" });
         await first.WaitForScanAsync(TimeSpan.FromSeconds(60));
         // The second server has a data folder of its own (another machine): only the database is shared.
         var otherData = Path.Combine(lib.Root, "data-2");
-        await using var second = await SillonServer.StartAsync(lib, new Dictionary<string, string?> { ["Data"] = otherData });
+        await using var second = await SillonServer.StartAsync(lib, new Dictionary<string, string?> { ["Data"] = otherData, ["Library:Watch"] = "false" });
         await second.WaitForScanAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(lib.DatabaseUrl is null ? null : PostgresDialect.ConnectionString(lib.DatabaseUrl),
             second.Services.GetRequiredService<Database>().ConnectionString);
