@@ -130,8 +130,9 @@ public static partial class SillonApp
     public static async Task PrepareAsync(WebApplication app, ILogger log, CancellationToken ct)
     {
         var time = app.Services.GetRequiredService<TimeProvider>();
-        var version = await app.Services.GetRequiredService<Database>().MigrateAsync(time, ct);
-        LogMigrated(log, version);
+        var db = app.Services.GetRequiredService<Database>();
+        var version = await db.MigrateAsync(time, ct);
+        LogMigrated(log, db.Describe(), version);
         var users = app.Services.GetRequiredService<Users>();
         if (await users.CountAsync(ct) > 0) return;
         var name = app.Configuration["ADMIN_USER"];
@@ -147,8 +148,8 @@ public static partial class SillonApp
         LogNoUser(log, data);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Database at schema version {Version}")]
-    private static partial void LogMigrated(ILogger log, int version);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database {Database} at schema version {Version}")]
+    private static partial void LogMigrated(ILogger log, string database, int version);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sillon {Version} listening on {Urls}, data in {Data}")]
     private static partial void LogListening(ILogger log, string version, string urls, string data);

@@ -56,8 +56,11 @@ public static class Commands
         command.SetAction(async (result, ct) =>
         {
             var configuration = SillonConfiguration.Build(result.GetValue(data), result.GetValue(music) ?? [], result.GetValue(urls), DatabaseSetting(result.GetValue(database)));
-            await using var app = SillonApp.Build(configuration);
-            return await SillonApp.ServeAsync(app, ct);
+            return await DatabaseGuard(async () =>
+            {
+                await using var app = SillonApp.Build(configuration);
+                return await SillonApp.ServeAsync(app, ct);
+            });
         });
         return command;
     }
@@ -73,10 +76,10 @@ public static class Commands
         command.SetAction(async (result, ct) =>
         {
             var configuration = SillonConfiguration.Build(result.GetValue(data), result.GetValue(music) ?? [], null, DatabaseSetting(result.GetValue(database)));
-            await using var services = Services(configuration);
             var asJson = result.GetValue(json);
             try
             {
+                await using var services = Services(configuration);
                 await services.GetRequiredService<Database>().MigrateAsync(TimeProvider.System, ct);
                 var scanner = services.GetRequiredService<Scanner>();
                 var state = services.GetRequiredService<ScanState>();
@@ -117,14 +120,14 @@ public static class Commands
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from standard input" };
 
         var add = new Command("add", "Create an account.") { name, admin, password, passwordStdin, data, database };
-        add.SetAction(async (result, ct) =>
+        add.SetAction((result, ct) => DatabaseGuard(async () =>
         {
             var secret = ReadPassword(result.GetValue(password), result.GetValue(passwordStdin));
             if (secret is null) return ExitCodes.Usage;
             await using var services = await MigratedServices(result.GetValue(data), result.GetValue(database), ct);
             var (outcome, user) = await services.GetRequiredService<Users>().AddAsync(result.GetValue(name)!, secret, result.GetValue(admin), ct);
             return Report(outcome, outcome == UserResult.Ok ? $"Created {(user!.IsAdmin ? "administrator" : "user")} '{user.Name}'." : null, result.GetValue(name)!);
-        });
+        }));
 
         var list = new Command("list", "List accounts.") { data, database };
         list.SetAction(async (result, ct) =>
@@ -158,6 +161,17 @@ public static class Commands
         command.Subcommands.Add(passwd);
         command.Subcommands.Add(remove);
         return command;
+    }
+
+    /// <summary>A database that cannot be reached or used (a wrong URL, a server down, bad credentials) is a message and exit code 4, not a stack trace.</summary>
+    private static async Task<int> DatabaseGuard(Func<Task<int>> action)
+    {
+        try { return await action(); }
+        catch (Exception e) when (Database.IsDatabaseError(e))
+        {
+            Console.Error.WriteLine($"sillon: cannot use the database: {e.Message}");
+            return ExitCodes.Storage;
+        }
     }
 
     private static int Report(UserResult outcome, string? success, string name)

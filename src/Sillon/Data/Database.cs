@@ -64,6 +64,11 @@ public sealed class Database
 
     public static Database For(SillonOptions options) => new(options.Data, options.Database);
 
+    /// <summary>Where the catalog is, for a log line: the SQLite file, or PostgreSQL's host/database (never the password).</summary>
+    public string Describe() => IsPostgres
+        ? new NpgsqlConnectionStringBuilder(ConnectionString) is var b ? $"PostgreSQL {b.Host}:{b.Port}/{b.Database}" : ""
+        : $"SQLite {FilePath}";
+
     public async Task<DbConnection> OpenAsync(CancellationToken ct = default)
     {
         var connection = Dialect.NewConnection(ConnectionString);
@@ -89,7 +94,7 @@ public sealed class Database
         SqliteDialect.Instance.IsDiskFull(e) || PostgresDialect.Instance.IsDiskFull(e);
 
     /// <summary>Any error of either database's driver (connection refused, bad credentials, corrupt file…).</summary>
-    public static bool IsDatabaseError(Exception e) => e is SqliteException or NpgsqlException;
+    public static bool IsDatabaseError(Exception e) => e is SqliteException or NpgsqlException or DatabaseUrlException;
 }
 
 internal sealed class Number<T>(System.Data.DbType type) : Dapper.SqlMapper.TypeHandler<T> where T : struct, IConvertible

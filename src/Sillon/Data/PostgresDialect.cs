@@ -4,6 +4,9 @@ using Npgsql;
 
 namespace Sillon.Data;
 
+/// <summary>A --database value that names no PostgreSQL database we can use.</summary>
+public sealed class DatabaseUrlException(string message) : ArgumentException(message);
+
 /// <summary>The SQL that is particular to PostgreSQL (through Npgsql).</summary>
 public sealed class PostgresDialect : ISqlDialect
 {
@@ -59,17 +62,18 @@ public sealed class PostgresDialect : ISqlDialect
     {
         if (!database.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) && !database.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
         {
-            if (!database.Contains('=')) throw new ArgumentException($"--database: expected postgres://user:password@host:port/database, got '{database}'");
+            if (!database.Contains('=')) throw new DatabaseUrlException($"--database: expected postgres://user:password@host:port/database, got '{database}'");
             return new NpgsqlConnectionStringBuilder(database).ConnectionString;
         }
         if (!Uri.TryCreate(database, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
-            throw new ArgumentException("--database: expected postgres://user:password@host:port/database");
+            throw new DatabaseUrlException("--database: expected postgres://user:password@host:port/database");
         var b = new NpgsqlConnectionStringBuilder
         {
             Host = uri.Host.Trim('[', ']'),
             Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
             Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')) is { Length: > 0 } name ? name
-                : throw new ArgumentException("--database: the URL names no database (postgres://…/DATABASE)"),
+                
+                : throw new DatabaseUrlException("--database: the URL names no database (postgres://…/DATABASE)"),
         };
         if (uri.UserInfo.Length > 0)
         {

@@ -10,7 +10,7 @@ namespace Sillon.Library;
 /// Microsoft.Data.Sqlite's async methods complete synchronously, so this runs synchronous calls on
 /// the scanner's dedicated writer task. The same statements run on PostgreSQL: parameters are untyped
 /// and take the type of each value (SQLite stores by value anyway), "ON CONFLICT DO NOTHING" is
-/// written out, and Npgsql prepares them itself (Max Auto Prepare).
+/// written out.
 /// </summary>
 public sealed class CatalogWriter : IDisposable
 {

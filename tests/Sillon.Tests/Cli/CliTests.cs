@@ -230,6 +230,18 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(1L, await Sql.ScalarAsync<long>(_lib.Data, "SELECT is_admin FROM users WHERE name = 'root-admin'"));
     }
 
+    [Theory]
+    [InlineData("postgres://nobody@127.0.0.1:1/none", 4, "cannot use the database")]
+    [InlineData("mysql://db/x", 4, "postgres://user:password@host:port/database")]
+    public async Task Serve_with_a_database_it_cannot_use_says_so_and_exits(string database, int exitCode, string message)
+    {
+        var result = await SillonCli.RunAsync(["serve", "--music", _lib.Music, "--data", _lib.Data, "--urls", $"http://127.0.0.1:{FreePort()}", "--database", database],
+            timeout: TimeSpan.FromSeconds(60));
+        Assert.Equal(exitCode, result.ExitCode);
+        Assert.Contains(message, result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr); // a message, not a stack trace
+    }
+
     [Fact]
     public async Task Serve_reads_sillon_json_from_the_data_folder()
     {
