@@ -38,6 +38,20 @@ public static class PostgresServer
         return $"postgres://postgres@127.0.0.1:{server.Port}/{name}";
     }
 
+    /// <summary>Drops a test's database (its server's connections too), so a run's clusters stay small.</summary>
+    public static void DropDatabase(string url)
+    {
+        var name = url[(url.LastIndexOf('/') + 1)..];
+        using (var pooled = new NpgsqlConnection(Sillon.Data.PostgresDialect.ConnectionString(url))) NpgsqlConnection.ClearPool(pooled);
+        lock (CreateLock)
+        {
+            using var connection = new NpgsqlConnection(Server.Value.AdminConnectionString);
+            connection.Open();
+            using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
+            command.ExecuteNonQuery();
+        }
+    }
+
     private sealed record Instance(string Folder, int Port, string Bin)
     {
         public string AdminConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=false";
@@ -72,11 +86,18 @@ public static class PostgresServer
         return instance;
     }
 
+    /// <summary>
+    /// Stops the server and deletes its folder from a shell in a session of its own, started and not
+    /// awaited: the test runner kills this process (and its children) moments after ProcessExit.
+    /// </summary>
     private static void Stop(string bin, string folder)
     {
-        try { Run(Path.Combine(bin, "pg_ctl"), ["-D", Path.Combine(folder, "data"), "-m", "immediate", "stop"], Environment.UserName == "root"); }
-        catch (InvalidOperationException) { /* already stopped */ }
-        try { Directory.Delete(folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        var pgCtl = Path.Combine(bin, "pg_ctl");
+        var stop = Environment.UserName == "root" ? "runuser -u postgres -- \"$1\"" : "\"$1\"";
+        var psi = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-f", "sh", "-c", $"{stop} -D \"$2/data\" -m immediate stop >/dev/null 2>&1; rm -rf \"$2\"", "sh", pgCtl, folder })
+            psi.ArgumentList.Add(a);
+        try { Process.Start(psi)?.Dispose(); } catch (System.ComponentModel.Win32Exception) { }
     }
 
     /// <summary>Clusters left by a test process that was killed (its ProcessExit never ran).</summary>

@@ -89,6 +89,7 @@ public sealed class TestLibrary : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Task.Yield();
+        if (DatabaseUrl is not null) PostgresServer.DropDatabase(DatabaseUrl);
         try
         {
             // Tests chmod files to 000 and make loops: make everything deletable first.
