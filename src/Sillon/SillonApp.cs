@@ -7,6 +7,7 @@ using Sillon.Accounts;
 using Sillon.Catalog;
 using Sillon.Data;
 using Sillon.Library;
+using Sillon.Listening;
 using Sillon.Observability;
 using Sillon.Streaming;
 using Sillon.Streaming.Transcoding;
@@ -66,6 +67,7 @@ public static partial class SillonApp
         services.AddSingleton<TranscodeCache>();
         services.AddSingleton<Transcoder>();
         services.AddSingleton<StreamService>();
+        services.AddListening();
         services.AddSubsonic();
         services.AddSingleton<SubsonicQueries>();
         services.AddSillonHealth();
@@ -105,6 +107,7 @@ public static partial class SillonApp
         api.MapScanEndpoints();
         api.MapCatalogEndpoints();
         api.MapStreamEndpoints();
+        api.MapListeningEndpoints();
         app.MapSubsonicEndpoints();
         return app;
     }

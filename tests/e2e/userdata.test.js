@@ -199,15 +199,20 @@ test('the play queue resumes on another device', async () => {
   }
 });
 
-test('home: a track heard past its half is scrobbled, and fills recently played and most played', async () => {
+test('home: a track heard to its end is reported (now playing first), and fills recently played and most played', async () => {
   const scrobbles = [];
-  page.on('request', (r) => { if (r.url().includes('/rest/scrobble.view')) scrobbles.push(new URLSearchParams(r.postData() ?? '').get('submission')); });
+  const reported = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/rest/scrobble.view')) scrobbles.push(new URLSearchParams(r.postData() ?? '').get('submission'));
+  });
+  // Finished, not only sent: the home page read next must see the play.
+  page.on('requestfinished', (r) => { if (r.url().endsWith('/api/v1/me/plays') && r.method() === 'POST') reported.push(JSON.parse(r.postData() ?? '{}')); });
   await openAlbum(page, 'Café du Port');
-  await page.getByRole('button', { name: 'Play: Soir' }).click();
-  await waitFor(() => page.evaluate(() => window.sillon.player.track?.title === 'Soir' && window.sillon.player.currentTime > 1.8), 'Soir past its half', 15000);
-  await page.getByRole('button', { name: 'Pause' }).click();
-  await waitFor(() => scrobbles.includes('true'), 'a play submitted');
+  // Marée heard to its end: Soir follows, and Marée's play is reported with the time heard.
+  await page.getByRole('button', { name: 'Play: Marée' }).click();
+  await waitFor(() => reported.some((p) => p.msPlayed > 1500), 'a play reported', 15000);
   assert.equal(scrobbles[0], 'false', `"now playing" first: ${scrobbles}`);
+  await page.getByRole('button', { name: 'Pause' }).click();
   await page.goto(`${server.url}/#/`);
   await page.getByRole('region', { name: 'Recently played' }).getByRole('link', { name: 'Café du Port' }).waitFor();
   await page.getByRole('region', { name: 'Most played' }).getByRole('link', { name: 'Café du Port' }).waitFor();
@@ -278,14 +283,14 @@ test('browse by genre, by decade and by folder; an artist page lists top tracks'
   await waitFor(() => page.evaluate(() => window.sillon.player.track?.title === 'Noon'), 'Noon to play from its folder');
   await page.evaluate(() => window.sillon.player.pause());
 
-  // Top tracks: the most played first (Soir was heard past its half earlier).
+  // Top tracks: the most played first (Marée was heard to its end earlier).
   await page.goto(`${server.url}/#/albums`);
   await page.getByRole('link', { name: 'Café du Port', exact: true }).click();
   await page.locator('.hero').getByRole('link', { name: 'Éloïse Martin' }).click();
   const top = page.getByRole('list', { name: 'Top tracks' });
   await top.waitFor();
   const titles = await top.locator('.track-title').allTextContents();
-  assert.equal(titles[0], 'Soir', titles.join());
+  assert.equal(titles[0], 'Marée', titles.join());
   assert.equal(titles.length, 3);
 });
 

@@ -50,19 +50,27 @@ class FakePlayer extends EventTarget {
   time(t) { this.currentTime = t; this.dispatchEvent(new Event('time')); }
 }
 
-test('scrobble: "now playing" at the start, one play once half of it has been heard, none for a seek ahead', async () => {
+test('plays: "now playing" at the start, the play reported once when the track is left, with the time heard (a seek ahead is not heard)', async () => {
   calls.length = 0;
+  const reports = [];
   const p = new FakePlayer([{ key: 1, track: { id: 'tr-1', duration: 10 } }, { key: 2, track: { id: 'tr-2', duration: 10 } }]);
-  const stop = scrobbler(p);
+  const stop = scrobbler(p, { report: async (play) => { reports.push(play); } });
   for (let t = 0; t <= 6; t += 0.5) p.time(t);
   await tick(); await tick();
   const scrobbles = () => calls.filter((c) => c.method === 'scrobble').map((c) => `${c.form.get('id')}:${c.form.get('submission')}`);
-  assert.deepEqual(scrobbles(), ['tr-1:false', 'tr-1:true']);
-  // The next track, skipped through by seeking: "now playing" only.
+  assert.deepEqual(scrobbles(), ['tr-1:false']);
+  assert.equal(reports.length, 0, 'nothing reported while the track plays');
+  // The next track: tr-1 is reported with six seconds heard; tr-2 is skipped through by seeking.
   p.queue.index = 1;
-  p.time(0); p.time(9);
+  p.time(0); p.time(9); p.time(9.5);
   await tick(); await tick();
-  assert.deepEqual(scrobbles(), ['tr-1:false', 'tr-1:true', 'tr-2:false']);
+  assert.deepEqual(scrobbles(), ['tr-1:false', 'tr-2:false']);
+  assert.deepEqual(reports.map((r) => [r.trackId, r.msPlayed, r.client]), [['tr-1', 6000, 'sillon-web']]);
+  assert.ok(!Number.isNaN(Date.parse(reports[0].startedAt)));
+  // The queue's end: the last track is reported too, with the half second heard after the seek.
+  p.audio = { ended: true };
+  p.dispatchEvent(new Event('change'));
+  assert.deepEqual(reports.map((r) => [r.trackId, r.msPlayed]), [['tr-1', 6000], ['tr-2', 500]]);
   stop();
 });
 

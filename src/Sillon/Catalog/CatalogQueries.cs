@@ -101,6 +101,26 @@ public sealed class CatalogQueries(Database db)
         return (await TrackRowsAsync(c, "WHERE t.id = @id", new { id }, ct)).SingleOrDefault();
     }
 
+    /// <summary>Tracks by id, in the order given; ids that no longer exist are left out.</summary>
+    public async Task<IReadOnlyList<TrackInfo>> TracksByIdAsync(IReadOnlyCollection<long> ids, CancellationToken ct)
+    {
+        if (ids.Count == 0) return [];
+        await using var c = await db.OpenAsync(ct);
+        var byId = (await TrackRowsAsync(c, $"WHERE t.id IN ({c.Dialect().IdList("@ids")})", new { ids = c.Dialect().Ids(ids) }, ct))
+            .ToDictionary(t => t.Id);
+        return ids.Select(id => byId.GetValueOrDefault(CatalogIds.Format(CatalogIds.Track, id))).OfType<TrackInfo>().ToList();
+    }
+
+    /// <summary>Albums by id, in the order given; ids that no longer exist are left out.</summary>
+    public async Task<IReadOnlyList<AlbumSummary>> AlbumsByIdAsync(IReadOnlyCollection<long> ids, CancellationToken ct)
+    {
+        if (ids.Count == 0) return [];
+        await using var c = await db.OpenAsync(ct);
+        var byId = (await AlbumRowsAsync(c, $"SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({c.Dialect().IdList("@ids")})",
+            new { ids = c.Dialect().Ids(ids) }, ct)).ToDictionary(a => a.Id);
+        return ids.Select(id => byId.GetValueOrDefault(CatalogIds.Format(CatalogIds.Album, id))).OfType<AlbumSummary>().ToList();
+    }
+
     public async Task<TrackFile?> TrackFileAsync(long id, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);

@@ -189,38 +189,37 @@ public static class BrowsingHandlers
         return SubsonicResult.Of("albumInfo", new AlbumInfo(null, string.IsNullOrEmpty(album.MusicBrainzId) ? null : album.MusicBrainzId));
     }
 
-    /// <summary>Songs by the same artists first, then songs sharing a genre, shuffled; never the seed itself.</summary>
+    /// <summary>
+    /// The instant mix from a song, album or artist: Flow's engine started from that item (its
+    /// artists, their co-listeners on this server, its genres and era, MusicBrainz relations), never
+    /// the song itself. A fresh seed each call, as clients expect a new mix each time.
+    /// </summary>
     private static async Task<SubsonicResult> SimilarAsync(SubsonicCall call, string name)
     {
-        var value = call.Params.Required("id");
+        var mix = Listening.FlowSeed.Parse(call.Params.Required("id")) ?? throw SubsonicErrors.NotFoundError("Item");
         var count = call.Params.Count("count", 50, 500);
-        string seed;
-        long id;
-        if (CatalogIds.TryParse(value, CatalogIds.Track, out id)) seed = "SELECT @id";
-        else if (CatalogIds.TryParse(value, CatalogIds.Album, out id)) seed = "SELECT id FROM tracks WHERE album_id = @id";
-        else if (CatalogIds.TryParse(value, CatalogIds.Artist, out id)) seed = "SELECT track_id FROM track_artists WHERE artist_id = @id AND role = 'artist'";
-        else throw SubsonicErrors.NotFoundError("Item");
-        var q = call.Service<SubsonicQueries>();
-        await using var c = await q.OpenAsync(call.Ct);
-        if (await c.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT COUNT(*) FROM tracks WHERE id IN ({seed})", new { id }, cancellationToken: call.Ct)) == 0)
-            throw SubsonicErrors.NotFoundError("Item");
-        var songs = await SubsonicQueries.SongsAsync(c, call.User.Id, $"""
-            WHERE t.id NOT IN ({seed}) AND (
-                t.id IN (SELECT ta.track_id FROM track_artists ta WHERE ta.role = 'artist' AND ta.artist_id IN (
-                    SELECT artist_id FROM track_artists WHERE role = 'artist' AND track_id IN ({seed})))
-                OR t.id IN (SELECT tg.track_id FROM track_genres tg WHERE tg.genre_id IN (SELECT genre_id FROM track_genres WHERE track_id IN ({seed}))))
-            ORDER BY random() LIMIT @count
-            """, new { id, count }, call.Ct);
-        return SubsonicResult.Of(name, new Songs(songs));
+        var picks = await call.Service<Listening.Flow>().NextAsync(call.User.Id, Math.Max(count, 1), Random.Shared.Next(), mix, remember: false, call.Ct)
+            ?? throw SubsonicErrors.NotFoundError("Item");
+        var ids = picks.Take(count).Select(p => p.TrackId).ToList();
+        var dialect = call.Service<Data.Database>().Dialect;
+        var songs = ids.Count == 0 ? [] : (await call.Service<SubsonicQueries>().SongsAsync(call.User.Id,
+            $"WHERE t.id IN ({dialect.IdList("@ids")})", new { ids = dialect.Ids(ids) }, call.Ct)).ToDictionary(s => s.Id);
+        return SubsonicResult.Of(name, new Songs(ids.Select(id => songs.GetValueOrDefault(CatalogIds.Format(CatalogIds.Track, id))).OfType<Child>().ToList()));
     }
 
+    /// <summary>
+    /// The artist's songs most played on this server (plays that counted, every listener), then the
+    /// ones most loved (starred or rated 4+ by most listeners), then in album order.
+    /// </summary>
     private static async Task<SubsonicResult> GetTopSongs(SubsonicCall call)
     {
         var artist = call.Params.Required("artist");
         var count = call.Params.Count("count", 50, 500);
         var songs = await call.Service<SubsonicQueries>().SongsAsync(call.User.Id, """
             WHERE t.id IN (SELECT ta.track_id FROM track_artists ta JOIN artists ar ON ar.id = ta.artist_id WHERE ar.name = @artist COLLATE NOCASE AND ta.role = 'artist')
-            ORDER BY (SELECT COUNT(*) FROM play_events pe WHERE pe.track_id = t.id) DESC, a.year, t.album_id, t.disc_number, t.track_number LIMIT @count
+            ORDER BY (SELECT COALESCE(SUM(an.play_count), 0) FROM annotations an WHERE an.item_kind = 'track' AND an.item_id = t.id) DESC,
+                (SELECT COUNT(*) FROM annotations an WHERE an.item_kind = 'track' AND an.item_id = t.id AND (an.starred_at IS NOT NULL OR an.rating >= 4)) DESC,
+                a.year, t.album_id, t.disc_number, t.track_number LIMIT @count
             """, new { artist, count }, call.Ct);
         return SubsonicResult.Of("topSongs", new Songs(songs));
     }

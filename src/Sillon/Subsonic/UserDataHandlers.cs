@@ -3,6 +3,7 @@ using System.Globalization;
 using Dapper;
 using Sillon.Catalog;
 using Sillon.Data;
+using Sillon.Listening;
 
 namespace Sillon.Subsonic;
 
@@ -129,7 +130,7 @@ public static class UserDataHandlers
                 clock + TimeSpan.FromSeconds(duration) + TimeSpan.FromMinutes(1)));
             return SubsonicResult.Empty;
         }
-        await using var tx = await c.BeginTransactionAsync(call.Ct);
+        var plays = new List<PlayReport>(ids.Count);
         for (var i = 0; i < ids.Count; i++)
         {
             var at = clock;
@@ -139,18 +140,11 @@ public static class UserDataHandlers
                     throw SubsonicErrors.Invalid("time", "milliseconds since 1970");
                 at = DateTimeOffset.FromUnixTimeMilliseconds(ms);
             }
-            var args = new { userId = call.User.Id, id = ids[i], at = Iso(at), client = call.Client };
-            await c.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO play_events (user_id, track_id, played_at, client) VALUES (@userId, @id, @at, @client);
-                INSERT INTO annotations (user_id, item_kind, item_id, play_count, played_at) VALUES (@userId, 'track', @id, 1, @at)
-                    ON CONFLICT (user_id, item_kind, item_id) DO UPDATE SET play_count = annotations.play_count + 1,
-                        played_at = CASE WHEN annotations.played_at > excluded.played_at THEN annotations.played_at ELSE excluded.played_at END;
-                INSERT INTO annotations (user_id, item_kind, item_id, play_count, played_at) SELECT @userId, 'album', album_id, 1, @at FROM tracks WHERE id = @id
-                    ON CONFLICT (user_id, item_kind, item_id) DO UPDATE SET play_count = annotations.play_count + 1,
-                        played_at = CASE WHEN annotations.played_at > excluded.played_at THEN annotations.played_at ELSE excluded.played_at END;
-                """, args, tx, cancellationToken: call.Ct));
+            // Subsonic says nothing of how long the track was heard: a submission is a whole play.
+            plays.Add(new PlayReport(ids[i], at, MsPlayed: null, call.Client));
         }
-        await tx.CommitAsync(call.Ct);
+        _ = await call.Service<PlayHistory>().RecordAsync(call.User.Id, plays, PlayHistory.Subsonic, call.Ct)
+            ?? throw SubsonicErrors.NotFoundError("Song");
         return SubsonicResult.Empty;
     }
 

@@ -44,11 +44,13 @@ function setSession(login) {
   for (const fn of listeners) fn(user);
 }
 
-async function request(method, path, body, { anonymous = false } = {}) {
+async function request(method, path, body, { anonymous = false, keepalive = false } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token && !anonymous) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) };
+  if (keepalive) init.keepalive = true; // outlives the page (a play reported as the tab closes)
+  const response = await fetch(path, init);
   if (response.status === 401 && !anonymous) {
     setSession(null);
     throw new ApiError(401, 'unauthorized');
@@ -111,6 +113,12 @@ export const api = {
   tracks: (offset = 0, limit = 100) => get(`/api/v1/tracks${qs({ offset, limit })}`),
   track: (id) => get(`/api/v1/tracks/${encodeURIComponent(id)}`),
   scanStatus: () => get('/api/v1/scan'),
+  // Listening: the play just left ({trackId, startedAt, msPlayed, client}), history, most played, the year, Flow.
+  reportPlay: (play) => request('POST', '/api/v1/me/plays', play, { keepalive: true }),
+  recentPlays: (limit = 50) => get(`/api/v1/me/plays${qs({ limit })}`),
+  top: (kind, period = 'month', scope = 'user', limit = 10) => get(`/api/v1/me/top/${kind}${qs({ period, scope, limit })}`),
+  recap: (year) => get(`/api/v1/me/recap/${encodeURIComponent(year)}`),
+  flow: (count = 20, from = undefined, seed = undefined) => get(`/api/v1/me/flow${qs({ count, from, seed })}`),
   startScan: (full = false) => request('POST', `/api/v1/scan${qs({ full: full || undefined })}`),
   system: () => get('/api/v1/system'),
 

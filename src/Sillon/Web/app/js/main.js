@@ -7,14 +7,16 @@ import { Player, REPEAT } from './player.js';
 import { parseLrc, lineAt, fromStructured } from './lyrics.js';
 import * as views from './views.js';
 import { favourites, syncPlayQueue, scrobbler } from './userdata.js';
+import { historyPage } from './listening.js';
 
 const ROUTES = {
   '': views.home, albums: views.albums, artists: views.artists, artist: views.artist, album: views.album,
   queue: views.queue, settings: views.settings, admin: views.admin,
   favourites: views.favouritesPage, playlists: views.playlistsPage, playlist: views.playlistPage,
   genres: views.genres, genre: views.genre, years: views.years, folders: views.folders, folder: views.folders,
+  history: historyPage,
 };
-const NAV = [['', 'home', 'nav.home'], ['albums', 'album', 'nav.albums'], ['artists', 'artist', 'nav.artists'], ['favourites', 'heart', 'nav.favourites'], ['playlists', 'playlist', 'nav.playlists'], ['queue', 'queue', 'nav.queue'], ['settings', 'settings', 'nav.settings'], ['admin', 'admin', 'nav.admin']];
+const NAV = [['', 'home', 'nav.home'], ['albums', 'album', 'nav.albums'], ['artists', 'artist', 'nav.artists'], ['favourites', 'heart', 'nav.favourites'], ['playlists', 'playlist', 'nav.playlists'], ['history', 'history', 'nav.history'], ['queue', 'queue', 'nav.queue'], ['settings', 'settings', 'nav.settings'], ['admin', 'admin', 'nav.admin']];
 
 const app = document.getElementById('app');
 let player = null;

@@ -1,7 +1,7 @@
 // What a listener makes, kept on the server through the OpenSubsonic API (the `subsonic` seam):
 // favourites (star/unstar, getStarred2), playlists, the play queue shared between devices
-// (savePlayQueue/getPlayQueue) and plays (scrobble).
-import { subsonic } from './api.js';
+// (savePlayQueue/getPlayQueue) and plays ("now playing" by scrobble, the play itself to /api/v1/me/plays).
+import { api, subsonic } from './api.js';
 
 /** A Subsonic song as the queue keeps it (the same shape as views.queueTrack). */
 export const songTrack = (s) => ({
@@ -135,25 +135,45 @@ export function syncPlayQueue(player, { delay = 1500 } = {}) {
 /** When a play counts: half the track or 4 minutes, whichever comes first (the Last.fm rule). */
 export const scrobblePoint = (duration) => Math.min(240, (duration || 0) / 2);
 
-/** "Now playing" when a track starts, a play once it has been heard long enough. */
-export function scrobbler(player) {
-  let key = null, sent = false, heard = 0, last = null;
-  const onTime = () => {
-    const track = player.track;
-    if (!track) return;
-    if (player.queue.currentKey !== key) {
-      key = player.queue.currentKey; sent = false; heard = 0; last = null;
-      call('scrobble', { id: track.id, submission: false }).catch(() => {});
+/**
+ * "Now playing" (a Subsonic scrobble with submission=false) when a track starts. When the listener
+ * leaves it (the next track, the end of the queue, another queue, the page closed) the play is
+ * reported once to POST /api/v1/me/plays with the time actually heard (seeking ahead does not
+ * count); the server decides whether it counted (scrobblePoint) or was a skip.
+ */
+export function scrobbler(player, { report = (play) => api.reportPlay(play) } = {}) {
+  let key = null, track = null, startedAt = 0, heard = 0, last = null;
+  const finish = () => {
+    if (track && heard > 0) {
+      report({ trackId: track.id, startedAt: new Date(startedAt).toISOString(), msPlayed: Math.round(heard * 1000), client: 'sillon-web' })
+        .catch(() => {});
     }
+    track = null; heard = 0; last = null;
+  };
+  const follow = () => {
+    if (player.queue.currentKey === key) return;
+    finish();
+    key = player.queue.currentKey;
+    track = player.track;
+    startedAt = Date.now();
+    if (track) call('scrobble', { id: track.id, submission: false }).catch(() => {});
+  };
+  const onTime = () => {
+    follow();
+    if (!track) return;
     const now = player.currentTime;
-    // Count time actually listened (seeking ahead does not count).
     if (last !== null && now > last && now - last < 2) heard += now - last;
     last = now;
-    if (!sent && heard >= scrobblePoint(player.duration || track.duration)) {
-      sent = true;
-      call('scrobble', { id: track.id, submission: true, time: Date.now() }).catch(() => {});
-    }
   };
+  // The queue's last track ended (the key stays), or the queue changed under the playing track.
+  const onChange = () => { if (player.audio?.ended) { finish(); key = null; } else follow(); };
+  const onHide = () => finish();
   player.addEventListener('time', onTime);
-  return () => player.removeEventListener('time', onTime);
+  player.addEventListener('change', onChange);
+  if (typeof window !== 'undefined') window.addEventListener('pagehide', onHide);
+  return () => {
+    player.removeEventListener('time', onTime);
+    player.removeEventListener('change', onChange);
+    if (typeof window !== 'undefined') window.removeEventListener('pagehide', onHide);
+  };
 }

@@ -6,6 +6,7 @@ import { duration, coverSize, letterOf } from './format.js';
 import { VirtualList, PagedSource } from './vlist.js';
 import { QUALITIES } from './quality.js';
 import { favourites, playlists, songTrack, moved, setRating, albumRatings } from './userdata.js';
+import { flowPanel, instantMix } from './listening.js';
 
 const dpr = () => window.devicePixelRatio || 1;
 const coverUrl = (id, px) => api.coverUrl(id, coverSize(px, dpr()));
@@ -136,6 +137,10 @@ export function closeMenu() {
   opener.focus();
 }
 
+/** Replaces the queue with an instant mix from a track, album or artist id. */
+const mixFrom = (ctx, id) => instantMix(ctx.player, id).catch((e) => toast(t('error', { message: e.message })));
+const mixButton = (ctx, id) => h('button.btn', { type: 'button', onclick: () => mixFrom(ctx, id) }, icon('shuffle'), t('flow.mix'));
+
 function trackMenu(ctx, tracksFn, title) {
   const opener = h('button.icon-btn.more', { type: 'button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-label': t('track.actions', { title }) }, icon('more'));
   opener.addEventListener('click', (e) => {
@@ -148,6 +153,7 @@ function trackMenu(ctx, tracksFn, title) {
       ['track.playNext', act((ts) => ctx.player.playNext(ts))],
       ['track.addToEnd', act((ts) => ctx.player.add(ts))],
       ['track.addToPlaylist', () => { const ts = tracksFn(); closeMenu(); addToPlaylistDialog(ts); }],
+      ['flow.mix', () => { const ts = tracksFn(); closeMenu(); if (ts.length) mixFrom(ctx, ts[0].id); }],
     ].map(([key, fn]) => h('button', { type: 'button', role: 'menuitem', tabIndex: -1, onclick: fn }, t(key)));
     const menu = h('div.menu', { role: 'menu', 'aria-label': t('track.actions', { title }) }, items);
     menu.addEventListener('keydown', (ev) => {
@@ -235,13 +241,15 @@ export async function home(main, _params, ctx) {
     const more = await api.albums(0, 12, 'random');
     randomShelf.querySelector('.shelf-row').replaceChildren(...more.items.map((a) => albumCard(a, ctx)));
   });
-  main.replaceChildren(heading(t('home.title')), shelf(t('home.recent'), recent.items, ctx), randomShelf);
+  const flow = flowPanel(ctx);
+  main.replaceChildren(heading(t('home.title')), flow.panel, shelf(t('home.recent'), recent.items, ctx), randomShelf);
   // Rows of the listener's own: plays (scrobbles) and favourites, from the OpenSubsonic API.
   const lists = await Promise.all(['recent', 'frequent', 'starred'].map((type) => albumList2(type)));
   if (!randomShelf.isConnected) return; // the listener has moved on
   const mine = [['home.played', lists[0]], ['home.frequent', lists[1]], ['home.favourites', lists[2]]]
     .filter(([, items]) => items.length).map(([key, items]) => shelf(t(key), items.map(subsonicAlbum), ctx));
   main.querySelector('.shelf')?.after(...mine);
+  return flow.stop;
 }
 
 async function albumList2(type) {
@@ -311,7 +319,7 @@ export async function artist(main, params, ctx) {
   main.replaceChildren(
     h('header.hero', {}, h('div.avatar.big', { 'aria-hidden': 'true' }, letterOf(a.name)),
       h('div', {}, h('h1', { tabIndex: -1 }, a.name), h('p.muted', {}, tn('albums.count', a.albums.length), ' · ', tn('artist.tracks', a.trackCount)),
-        h('div.actions', {}, h('button.btn.primary', { type: 'button', onclick: playAll }, icon('play'), t('album.play')), heart(a.id, a.name)))),
+        h('div.actions', {}, h('button.btn.primary', { type: 'button', onclick: playAll }, icon('play'), t('album.play')), mixButton(ctx, a.id), heart(a.id, a.name)))),
     h('h2', {}, t('artist.albums')),
     h('div.grid-static', {}, a.albums.map((al) => albumCard(al, ctx))));
   // Top tracks (getTopSongs: the listener's most played first), when the OpenSubsonic API answers.
@@ -422,6 +430,7 @@ export async function album(main, params, ctx) {
           h('button.btn.primary', { type: 'button', onclick: () => ctx.player.playNow(tracks) }, icon('play'), t('album.play')),
           h('button.btn', { type: 'button', onclick: () => { ctx.player.setShuffle(true); ctx.player.playNow(tracks); } }, icon('shuffle'), t('album.shuffle')),
           h('button.btn', { type: 'button', onclick: () => { ctx.player.add(tracks); toast(t('album.addToQueue')); } }, icon('queue'), t('album.addToQueue')),
+          mixButton(ctx, al.id),
           heart(al.id, al.name)),
         rated ? rating(al.id, al.name, rated.album) : null)),
     h('ol.tracks', { 'aria-label': al.name }, rows));
