@@ -8,7 +8,10 @@ using Sillon.Catalog;
 using Sillon.Data;
 using Sillon.Library;
 using Sillon.Listening;
+using Sillon.Lyrics;
 using Sillon.Observability;
+using Sillon.Podcasts;
+using Sillon.Scrobbling;
 using Sillon.Streaming;
 using Sillon.Streaming.Transcoding;
 using Sillon.Subsonic;
@@ -70,6 +73,9 @@ public static partial class SillonApp
         services.AddListening();
         services.AddSubsonic();
         services.AddSingleton<SubsonicQueries>();
+        services.AddScrobbling();
+        services.AddSingleton<LyricsReader>();
+        services.AddPodcasts();
         services.AddSillonHealth();
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -108,6 +114,9 @@ public static partial class SillonApp
         api.MapCatalogEndpoints();
         api.MapStreamEndpoints();
         api.MapListeningEndpoints();
+        api.MapScrobbleEndpoints();
+        api.MapLyricsEndpoints();
+        api.MapPodcastEndpoints();
         app.MapSubsonicEndpoints();
         return app;
     }

@@ -68,7 +68,7 @@ public sealed class Sessions(Database db, TimeProvider time)
 /// <summary>
 /// Authenticates "Authorization: Bearer TOKEN" against <see cref="Sessions"/>. An audio or image
 /// element cannot send that header, so the same token is also accepted as an access_token query
-/// parameter, but only on GET/HEAD of the two media endpoints (a track's stream, an album's cover):
+/// parameter, but only on GET/HEAD of the media endpoints (a track's stream, an album's cover, a podcast episode's stream):
 /// nowhere else can a token in a URL open the API.
 /// </summary>
 public sealed class BearerHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, Sessions sessions)
@@ -92,12 +92,13 @@ public sealed class BearerHandler(IOptionsMonitor<AuthenticationSchemeOptions> o
 
     public const string QueryParameter = "access_token";
 
-    /// <summary>GET or HEAD of /api/v1/tracks/{id}/stream or /api/v1/albums/{id}/cover, and nothing else.</summary>
+    /// <summary>GET or HEAD of /api/v1/tracks/{id}/stream, /api/v1/albums/{id}/cover or /api/v1/podcasts/episodes/{id}/stream, and nothing else.</summary>
     public static bool IsMediaRequest(HttpRequest request)
     {
         if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)) return false;
         var segments = request.Path.Value?.Split('/');
         // "", "api", "v1", kind, id, action
-        return segments is ["", "api", "v1", "tracks", { Length: > 0 }, "stream"] or ["", "api", "v1", "albums", { Length: > 0 }, "cover"];
+        return segments is ["", "api", "v1", "tracks", { Length: > 0 }, "stream"] or ["", "api", "v1", "albums", { Length: > 0 }, "cover"]
+            or ["", "api", "v1", "podcasts", "episodes", { Length: > 0 }, "stream"];
     }
 }

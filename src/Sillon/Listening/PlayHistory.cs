@@ -14,9 +14,10 @@ public sealed record RecordedPlay(long Id, long TrackId, DateTimeOffset StartedA
 /// deleted here) and, in the same transaction, the listener's annotations of the track, its album
 /// and its artists are kept in step: play_count and played_at for plays that count, skip_count for
 /// skips. A caller acknowledges a play only after <see cref="RecordAsync"/> returns, that is after
-/// the commit; with WAL and synchronous=NORMAL a committed play survives the process dying.
+/// the commit; with WAL and synchronous=NORMAL a committed play survives the process dying. The
+/// scrobbles of a play (ListenBrainz, Last.fm) are queued in the same transaction.
 /// </summary>
-public sealed class PlayHistory(Database db)
+public sealed class PlayHistory(Database db, Scrobbling.Scrobbler scrobbler)
 {
     public const string Subsonic = "subsonic";
     public const string Rest = "rest";
@@ -73,9 +74,13 @@ public sealed class PlayHistory(Database db)
                     SELECT DISTINCT @userId, 'artist', artist_id, @plays, @skips, @at FROM track_artists WHERE track_id = @trackId AND role = 'artist'
                 {update};
                 """, args, tx, cancellationToken: ct));
+            // Queued with the play it reports, so a scrobble exists exactly when its play does; the
+            // outbox applies the services' own rules (30 s tracks, half or four minutes).
+            await scrobbler.EnqueueAsync(c, tx, userId, play.TrackId, play.StartedAt, play.MsPlayed is null ? null : ms, ct);
             recorded.Add(new RecordedPlay(id, play.TrackId, play.StartedAt, ms, skipped));
         }
         await tx.CommitAsync(ct);
+        scrobbler.Wake();
         return recorded;
     }
 

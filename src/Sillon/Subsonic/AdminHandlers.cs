@@ -20,7 +20,7 @@ public static class AdminHandlers
     {
         Username = u.Name, Email = u.Email, ScrobblingEnabled = true, MaxBitRate = u.MaxBitrate ?? 0, AdminRole = u.IsAdmin,
         SettingsRole = true, DownloadRole = true, UploadRole = false, PlaylistRole = true, CoverArtRole = u.IsAdmin, CommentRole = false,
-        PodcastRole = false, StreamRole = true, JukeboxRole = false, ShareRole = true, VideoConversionRole = false, Folder = folders,
+        PodcastRole = u.IsAdmin, StreamRole = true, JukeboxRole = false, ShareRole = true, VideoConversionRole = false, Folder = folders,
     };
 
     private static async Task<IReadOnlyList<long>> FoldersAsync(SubsonicCall call)

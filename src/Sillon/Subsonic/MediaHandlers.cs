@@ -27,6 +27,7 @@ public static partial class MediaHandlers
     /// </summary>
     private static async Task<SubsonicResult> Stream(SubsonicCall call)
     {
+        if (PodcastHandlers.IsEpisodeId(call.Params.Get("id"))) return await PodcastHandlers.SendEpisodeAsync(call);
         var id = BrowsingHandlers.RequireId(call, CatalogIds.Track, "Song");
         var request = new Streaming.Transcoding.StreamRequest(call.Params.Get("format"), call.Params.Int("maxBitRate"), Seconds(call, "timeOffset"),
             call.Params.Bool("estimateContentLength") ?? false, call.Client);
@@ -59,6 +60,7 @@ public static partial class MediaHandlers
 
     private static async Task<SubsonicResult> Download(SubsonicCall call)
     {
+        if (PodcastHandlers.IsEpisodeId(call.Params.Get("id"))) return await PodcastHandlers.SendEpisodeAsync(call);
         var track = await TrackFileAsync(call);
         var disposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment");
         disposition.SetHttpFileName(Path.GetFileName(track.Path));
@@ -121,59 +123,15 @@ public static partial class MediaHandlers
             ORDER BY id LIMIT 1
             """, new { artist, title }, cancellationToken: call.Ct));
         if (row.Lyrics is null) return SubsonicResult.Of("lyrics", new Lyrics(artist, title, ""));
-        var parsed = ParseLyrics(row.Lyrics);
+        var parsed = Sillon.Lyrics.LrcParser.Parse(row.Lyrics);
         return SubsonicResult.Of("lyrics", new Lyrics(row.Artist, row.Title, string.Join('\n', parsed.Lines.Select(l => l.Value))));
     }
 
     private static async Task<SubsonicResult> GetLyricsBySongId(SubsonicCall call)
     {
         var id = BrowsingHandlers.RequireId(call, CatalogIds.Track, "Song");
-        await using var c = await call.Service<SubsonicQueries>().OpenAsync(call.Ct);
-        var row = await c.QuerySingleOrDefaultAsync<(long Id, string Artist, string Title, string? Lyrics)>(new CommandDefinition(
-            "SELECT id, display_artist, title, lyrics FROM tracks WHERE id = @id", new { id }, cancellationToken: call.Ct));
-        if (row.Id == 0) throw SubsonicErrors.NotFoundError("Song");
-        if (string.IsNullOrWhiteSpace(row.Lyrics)) return SubsonicResult.Of("lyricsList", new LyricsList([]));
-        var parsed = ParseLyrics(row.Lyrics);
-        return SubsonicResult.Of("lyricsList", new LyricsList([new StructuredLyrics(row.Artist, row.Title, "xxx", parsed.Offset, parsed.Synced, parsed.Lines)]));
+        var found = await call.Service<Sillon.Lyrics.LyricsReader>().ForTrackAsync(id, call.Ct) ?? throw SubsonicErrors.NotFoundError("Song");
+        return SubsonicResult.Of("lyricsList", new LyricsList([.. found.Lyrics.Select(l => new StructuredLyrics(found.Artist, found.Title, l.Lang,
+            l.Offset, l.Synced, [.. l.Lines.Select(line => new LyricsLine(line.Start, line.Value))]))]));
     }
-
-    public sealed record ParsedLyrics(bool Synced, long? Offset, IReadOnlyList<LyricsLine> Lines);
-
-    /// <summary>
-    /// LRC when any line carries a [mm:ss.xx] time (several times per line allowed, [offset:±ms]
-    /// honoured as a field, [ar:]-style tags dropped); otherwise plain lines without times.
-    /// </summary>
-    public static ParsedLyrics ParseLyrics(string text)
-    {
-        var lines = text.Replace("\r\n", "\n").Replace('\r', '\n').Split('\n');
-        var synced = new List<LyricsLine>();
-        long? offset = null;
-        foreach (var line in lines)
-        {
-            var rest = line;
-            var times = new List<long>();
-            while (TimeTag().Match(rest) is { Success: true } m)
-            {
-                var ms = long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) * 60_000 + long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) * 1000;
-                if (m.Groups[3].Success) ms += long.Parse(m.Groups[3].Value.PadRight(3, '0')[..3], CultureInfo.InvariantCulture);
-                times.Add(ms);
-                rest = rest[m.Length..];
-            }
-            if (times.Count > 0) { synced.AddRange(times.Select(t => new LyricsLine(t, rest.Trim()))); continue; }
-            if (OffsetTag().Match(line) is { Success: true } o) offset = long.Parse(o.Groups[1].Value, CultureInfo.InvariantCulture);
-        }
-        if (synced.Count > 0) return new ParsedLyrics(true, offset, synced.OrderBy(l => l.Start).ToList());
-        var plain = lines.Where(l => !MetaTag().IsMatch(l)).Select(l => new LyricsLine(null, l.TrimEnd())).ToList();
-        while (plain.Count > 0 && plain[^1].Value.Length == 0) plain.RemoveAt(plain.Count - 1);
-        return new ParsedLyrics(false, null, plain);
-    }
-
-    [GeneratedRegex(@"^\s*\[(\d{1,3}):(\d{1,2})(?:[.:](\d{1,3}))?\]")]
-    private static partial Regex TimeTag();
-
-    [GeneratedRegex(@"^\s*\[offset:\s*([+-]?\d+)\s*\]\s*$", RegexOptions.IgnoreCase)]
-    private static partial Regex OffsetTag();
-
-    [GeneratedRegex(@"^\s*\[(ar|ti|al|au|by|length|offset|re|ve|#):.*\]\s*$", RegexOptions.IgnoreCase)]
-    private static partial Regex MetaTag();
 }

@@ -105,8 +105,8 @@ public static partial class SubsonicEndpoints
         ShareHandlers.Register(h);
         RadioHandlers.Register(h);
         AdminHandlers.Register(h);
-        foreach (var name in (string[])["getPodcasts", "getNewestPodcasts", "refreshPodcasts", "createPodcastChannel", "deletePodcastChannel",
-            "deletePodcastEpisode", "downloadPodcastEpisode", "getPodcastEpisode", "jukeboxControl", "getChatMessages", "addChatMessage",
+        PodcastHandlers.Register(h);
+        foreach (var name in (string[])["jukeboxControl", "getChatMessages", "addChatMessage",
             "getVideos", "getVideoInfo", "getCaptions", "hls.m3u8", "search", "getTranscodeDecision", "getTranscodeStream", "getSonicSimilarTracks",
             "findSonicPath", "reportPlayback", "createShares"])
             h[name] = _ => throw SubsonicErrors.NotImplemented(name);

@@ -23,7 +23,7 @@ public static class SubsonicErrors
     public static SubsonicException NotFoundError(string what) => new(NotFound, $"{what} not found");
     public static SubsonicException Forbidden(string what) => new(NotAuthorized, $"User is not authorized for the given operation: {what}");
     public static SubsonicException NotImplemented(string endpoint) =>
-        new(Generic, $"{endpoint} is not implemented in Sillon yet (podcasts, jukebox, chat and video are not supported)");
+        new(Generic, $"{endpoint} is not implemented in Sillon yet (jukebox, chat and video are not supported)");
 
     public static SubsonicError From(Exception e) => e switch
     {

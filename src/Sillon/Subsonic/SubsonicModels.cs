@@ -198,3 +198,45 @@ public sealed record UserInfo
     public IReadOnlyList<long> Folder { get; init; } = [];
 }
 public sealed record UsersList(IReadOnlyList<UserInfo> User);
+
+public sealed record Podcasts(IReadOnlyList<PodcastChannelItem> Channel);
+public sealed record NewestPodcasts(IReadOnlyList<PodcastEpisodeItem> Episode);
+
+/// <summary>OpenSubsonic PodcastChannel.</summary>
+public sealed record PodcastChannelItem
+{
+    public required string Id { get; init; }
+    public required string Url { get; init; }
+    public string? Title { get; init; }
+    public string? Description { get; init; }
+    public string? OriginalImageUrl { get; init; }
+    public required string Status { get; init; }
+    public string? ErrorMessage { get; init; }
+    public IReadOnlyList<PodcastEpisodeItem>? Episode { get; init; }
+}
+
+/// <summary>OpenSubsonic PodcastEpisode: a Child (a song-like entry) plus its channel, status and dates.</summary>
+public sealed record PodcastEpisodeItem
+{
+    public required string Id { get; init; }
+    public string? Parent { get; init; }
+    public bool IsDir { get; init; }
+    public required string Title { get; init; }
+    public string? Album { get; init; }
+    public string? Artist { get; init; }
+    public int? Year { get; init; }
+    public long? Size { get; init; }
+    public string? ContentType { get; init; }
+    public string? Suffix { get; init; }
+    public int? Duration { get; init; }
+    public int? BitRate { get; init; }
+    public bool? IsVideo { get; init; }
+    public DateTimeOffset? Created { get; init; }
+    public string? Type { get; init; }
+    public long? BookmarkPosition { get; init; }
+    public string? StreamId { get; init; }
+    public required string ChannelId { get; init; }
+    public string? Description { get; init; }
+    public required string Status { get; init; }
+    public DateTimeOffset? PublishDate { get; init; }
+}

@@ -128,6 +128,7 @@ public static class UserDataHandlers
             var duration = await c.ExecuteScalarAsync<double>(new CommandDefinition("SELECT duration FROM tracks WHERE id = @id", new { id = ids[^1] }, cancellationToken: call.Ct));
             call.Service<NowPlayingBoard>().Set(new NowPlayingBoard.Entry(call.User.Id, call.User.Name, call.Client, playerId, ids[^1], clock,
                 clock + TimeSpan.FromSeconds(duration) + TimeSpan.FromMinutes(1)));
+            call.Service<Scrobbling.Scrobbler>().NowPlaying(call.User.Id, ids[^1]); // scrobbling: best-effort, not queued
             return SubsonicResult.Empty;
         }
         var plays = new List<PlayReport>(ids.Count);

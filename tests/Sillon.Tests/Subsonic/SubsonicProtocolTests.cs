@@ -172,7 +172,7 @@ public sealed class SubsonicProtocolTests(SubsonicFixture fx) : IClassFixture<Su
     public async Task Unknown_and_unimplemented_endpoints_are_clear_errors()
     {
         Assert.Equal(70, await fx.ErrorAsync("noSuchThing", status: HttpStatusCode.NotFound));
-        foreach (var name in new[] { "getPodcasts", "jukeboxControl", "getChatMessages", "getNewestPodcasts" })
+        foreach (var name in new[] { "jukeboxControl", "getChatMessages", "getVideos" })
         {
             var r = await fx.JsonAsync(name);
             Assert.Equal(0, r.GetProperty("error").GetProperty("code").GetInt32());

@@ -106,6 +106,19 @@ export const api = {
   },
   createApiKey: (name) => request('POST', '/api/v1/me/apikeys', { name }),
   deleteApiKey: (id) => request('DELETE', `/api/v1/me/apikeys/${id}`),
+  scrobbling: () => get('/api/v1/me/scrobbling'),
+  linkListenBrainz: (token) => request('PUT', '/api/v1/me/scrobbling/listenbrainz', { token }),
+  unlinkScrobbling: (service) => request('DELETE', `/api/v1/me/scrobbling/${service}`),
+  startLastFm: () => request('POST', '/api/v1/me/scrobbling/lastfm/start'),
+  finishLastFm: () => request('POST', '/api/v1/me/scrobbling/lastfm/finish'),
+  podcasts: () => get('/api/v1/podcasts'),
+  podcast: (id) => get(`/api/v1/podcasts/${encodeURIComponent(id)}`),
+  subscribePodcast: (url) => request('POST', '/api/v1/podcasts', { url }),
+  refreshPodcast: (id) => request('POST', `/api/v1/podcasts/${encodeURIComponent(id)}/refresh`),
+  deletePodcast: (id) => request('DELETE', `/api/v1/podcasts/${encodeURIComponent(id)}`),
+  downloadEpisode: (id) => request('POST', `/api/v1/podcasts/episodes/${encodeURIComponent(id)}/download`),
+  deleteEpisode: (id) => request('DELETE', `/api/v1/podcasts/episodes/${encodeURIComponent(id)}`),
+  saveEpisodePosition: (id, positionMs) => request('PUT', `/api/v1/podcasts/episodes/${encodeURIComponent(id)}/position`, { positionMs }),
   artists: (offset = 0, limit = 100) => get(`/api/v1/artists${qs({ offset, limit })}`),
   artist: (id) => get(`/api/v1/artists/${encodeURIComponent(id)}`),
   albums: (offset = 0, limit = 100, sort = 'name') => get(`/api/v1/albums${qs({ offset, limit, sort })}`),
@@ -126,6 +139,9 @@ export const api = {
   // server accepts on these two endpoints only (see docs/architecture.md).
   streamUrl(trackId, params = {}) {
     return `/api/v1/tracks/${encodeURIComponent(trackId)}/stream${qs({ ...params, client: 'sillon-web', access_token: token })}`;
+  },
+  episodeUrl(episodeId) {
+    return `/api/v1/podcasts/episodes/${encodeURIComponent(episodeId)}/stream${qs({ access_token: token })}`;
   },
   coverUrl(albumId, size) {
     return albumId ? `/api/v1/albums/${encodeURIComponent(albumId)}/cover${qs({ size, access_token: token })}` : null;

@@ -8,6 +8,7 @@ import { parseLrc, lineAt, fromStructured } from './lyrics.js';
 import * as views from './views.js';
 import { favourites, syncPlayQueue, scrobbler } from './userdata.js';
 import { historyPage } from './listening.js';
+import { podcastsPage, podcastPage } from './podcasts.js';
 
 const ROUTES = {
   '': views.home, albums: views.albums, artists: views.artists, artist: views.artist, album: views.album,
@@ -15,6 +16,7 @@ const ROUTES = {
   favourites: views.favouritesPage, playlists: views.playlistsPage, playlist: views.playlistPage,
   genres: views.genres, genre: views.genre, years: views.years, folders: views.folders, folder: views.folders,
   history: historyPage,
+  podcasts: podcastsPage, podcast: podcastPage,
 };
 const NAV = [['', 'home', 'nav.home'], ['albums', 'album', 'nav.albums'], ['artists', 'artist', 'nav.artists'], ['favourites', 'heart', 'nav.favourites'], ['playlists', 'playlist', 'nav.playlists'], ['history', 'history', 'nav.history'], ['queue', 'queue', 'nav.queue'], ['settings', 'settings', 'nav.settings'], ['admin', 'admin', 'nav.admin']];
 

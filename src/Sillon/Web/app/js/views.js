@@ -7,6 +7,7 @@ import { VirtualList, PagedSource } from './vlist.js';
 import { QUALITIES } from './quality.js';
 import { favourites, playlists, songTrack, moved, setRating, albumRatings } from './userdata.js';
 import { flowPanel, instantMix } from './listening.js';
+import { scrobblingPanel } from './scrobbling.js';
 
 const dpr = () => window.devicePixelRatio || 1;
 const coverUrl = (id, px) => api.coverUrl(id, coverSize(px, dpr()));
@@ -347,7 +348,7 @@ async function albumGrid(ctx, params, label) {
 
 /** Genres, years and folders: the other ways into the library (linked from the albums page). */
 const browseLinks = () => h('nav.browse', { 'aria-label': t('browse.label') },
-  [['genres', 'browse.genres'], ['years', 'browse.years'], ['folders', 'browse.folders']].map(([r, key]) => h('a.btn.ghost', { href: `#/${r}` }, t(key))));
+  [['genres', 'browse.genres'], ['years', 'browse.years'], ['folders', 'browse.folders'], ['podcasts', 'browse.podcasts']].map(([r, key]) => h('a.btn.ghost', { href: `#/${r}` }, t(key))));
 
 export async function genres(main) {
   const list = await subsonicList('getGenres', {}, (r) => r.genres?.genre);
@@ -666,6 +667,7 @@ export function settings(main, _params, ctx) {
       quality),
     passwordPanel(),
     apiKeysPanel(),
+    scrobblingPanel(),
     h('section.panel.form', { 'aria-labelledby': 'set-account' }, h('h2', { id: 'set-account' }, t('settings.account', { name: session.user?.username ?? '' })),
       h('button.btn', { type: 'button', onclick: () => ctx.logout() }, t('logout'))));
 }
