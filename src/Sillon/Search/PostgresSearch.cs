@@ -19,6 +19,7 @@ internal static class PostgresSearch
     private const string ArtistDoc = "setweight(to_tsvector('simple', unaccent(name)), 'A')";
 
     // ts_rank's weights are listed {D, C, B, A}: the name (A) weighs ten times the context (D), as bm25(10, 1) does in SQLite.
+    // Normalization 1 divides by 1 + log(length): like bm25, a shorter text matching the same words ranks higher.
     private const string Weights = "'{0.1, 0.1, 0.1, 1.0}'";
 
     public static async Task UpdateAsync(DbConnection connection, long[] tracks, long[] removedTracks, long[] albums, CancellationToken ct)
@@ -75,7 +76,7 @@ internal static class PostgresSearch
         var sql = total <= SearchIndex.RankedLimit
             ? $"""
               SELECT f.id FROM {table} f JOIN {source} x ON x.id = f.id, to_tsquery('simple', unaccent(@q)) q WHERE f.doc @@ q
-              ORDER BY (lower(x.{nameColumn}) = lower(@exact)) DESC, ts_rank({Weights}, f.doc, q) DESC, f.id LIMIT @count OFFSET @offset
+              ORDER BY (lower(x.{nameColumn}) = lower(@exact)) DESC, ts_rank({Weights}, f.doc, q, 1) DESC, f.id LIMIT @count OFFSET @offset
               """
             : $"""
               SELECT id FROM (SELECT id, CASE WHEN doc @@ to_tsquery('simple', unaccent(@qName)) THEN 0 ELSE 1 END AS tier
