@@ -12,6 +12,7 @@ using Sillon.Lyrics;
 using Sillon.Observability;
 using Sillon.Podcasts;
 using Sillon.Scrobbling;
+using Sillon.Playlists;
 using Sillon.Streaming;
 using Sillon.Streaming.Transcoding;
 using Sillon.Subsonic;
@@ -76,6 +77,7 @@ public static partial class SillonApp
         services.AddScrobbling();
         services.AddSingleton<LyricsReader>();
         services.AddPodcasts();
+        services.AddPlaylists();
         services.AddSillonHealth();
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -117,6 +119,7 @@ public static partial class SillonApp
         api.MapScrobbleEndpoints();
         api.MapLyricsEndpoints();
         api.MapPodcastEndpoints();
+        api.MapPlaylistEndpoints();
         app.MapSubsonicEndpoints();
         return app;
     }

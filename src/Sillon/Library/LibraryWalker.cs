@@ -11,6 +11,8 @@ public sealed class WalkResult
     public List<WalkedFile> Files { get; } = [];
     /// <summary>In walk order: a folder always comes after its parent.</summary>
     public List<WalkedFolder> Folders { get; } = [];
+    /// <summary>M3U/M3U8/PLS files, imported by the playlists phase.</summary>
+    public List<Playlists.WalkedPlaylist> PlaylistFiles { get; } = [];
     /// <summary>Folders that could not be listed: what was under them is unknown, not deleted.</summary>
     public List<string> UnreadableFolders { get; } = [];
     public List<ScanError> Errors { get; } = [];
@@ -90,6 +92,12 @@ public sealed partial class LibraryWalker(CoverArtNames coverNames)
                         catch (IOException e) { result.Errors.Add(new ScanError(entry.FullName, e.Message)); continue; }
                         result.Files.Add(new WalkedFile(entry.FullName, size, new DateTimeOffset(mtime).ToUnixTimeMilliseconds(), rootId, dir));
                         progress.Found();
+                    }
+                    else if (Playlists.PlaylistFiles.IsPlaylist(name))
+                    {
+                        var info = isLink ? new FileInfo(entry.FullName) : (FileInfo)entry;
+                        try { result.PlaylistFiles.Add(new Playlists.WalkedPlaylist(entry.FullName, info.Length, new DateTimeOffset(info.LastWriteTimeUtc).ToUnixTimeMilliseconds())); }
+                        catch (IOException e) { result.Errors.Add(new ScanError(entry.FullName, e.Message)); }
                     }
                     else if (AudioFormats.IsImage(name))
                     {

@@ -14,6 +14,8 @@ public sealed record ScanSummary
     public int Removed { get; init; }
     public int Unchanged { get; init; }
     public int Moved { get; init; }
+    /// <summary>Playlists imported from, updated from or removed with playlist files.</summary>
+    public int Playlists { get; init; }
     /// <summary>Seconds per phase (walking, comparing, reading, removing, albums).</summary>
     public IReadOnlyDictionary<string, double> PhaseSeconds { get; init; } = new Dictionary<string, double>();
     public long Tracks { get; init; }

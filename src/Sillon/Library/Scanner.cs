@@ -13,7 +13,7 @@ namespace Sillon.Library;
 /// Scans the music folders into the catalog in named phases:
 /// walk (list files) → classify (new, changed, unchanged, missing) → read tags (in parallel) and
 /// write (one writer, batched transactions) → remove missing files → finish albums (aggregates,
-/// covers, orphans). See Library/README.md for the reasoning behind each phase.
+/// covers, orphans) → import playlist files. See Library/README.md for the reasoning behind each phase.
 /// </summary>
 public sealed partial class Scanner(
     Database db,
@@ -272,7 +272,15 @@ public sealed partial class Scanner(
         if (interrupted || full || touchedAlbums.Count > 0)
             await FinishAlbumsAsync(connection, interrupted || full ? null : touchedAlbums, walk, scopes, ct);
 
-        // Phase 6: the search index follows the catalog.
+        // Phase 6: playlist files (M3U, PLS) found in the music folders, resolved against the catalog.
+        progress.Phase = "playlists";
+        phases.Next("playlists");
+        var unreadableFolders = walk.UnreadableFolders;
+        var playlists = await Playlists.PlaylistImport.SyncAsync(connection, walk.PlaylistFiles, options.Music,
+            path => scopes.Any(s => path.StartsWith(s.Path + "/", StringComparison.Ordinal)), unreadableFolders, errors, time.GetUtcNow(), log, ct);
+        counts.Playlists = playlists.Imported + playlists.Updated + playlists.Removed;
+
+        // Phase 7: the search index follows the catalog.
         if (interrupted || full)
         {
             progress.Phase = "indexing";
@@ -405,6 +413,7 @@ public sealed partial class Scanner(
             Removed = counts.Removed,
             Unchanged = counts.Unchanged,
             Moved = counts.Moved,
+            Playlists = counts.Playlists,
             PhaseSeconds = counts.Phases,
             Tracks = totals.Tracks,
             Albums = totals.Albums,
@@ -449,7 +458,7 @@ public sealed partial class Scanner(
 
     private sealed class Counts
     {
-        public int Added, Updated, Removed, Unchanged, Moved;
+        public int Added, Updated, Removed, Unchanged, Moved, Playlists;
         public IReadOnlyDictionary<string, double> Phases = new Dictionary<string, double>();
     }
 

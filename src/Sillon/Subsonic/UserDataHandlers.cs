@@ -4,6 +4,7 @@ using Dapper;
 using Sillon.Catalog;
 using Sillon.Data;
 using Sillon.Listening;
+using Sillon.Playlists;
 
 namespace Sillon.Subsonic;
 
@@ -165,14 +166,17 @@ public static class UserDataHandlers
         public string CreatedAt { get; init; } = "";
         public string UpdatedAt { get; init; } = "";
         public long? CoverAlbum { get; init; }
+        // Smart (rules) and imported (source file) playlists get their tracks from elsewhere: read-only here.
+        public long Generated { get; init; }
     }
 
     private const string PlaylistSelect = """
         SELECT p.id AS Id, p.user_id AS UserId, p.name AS Name, p.comment AS Comment, u.name AS Owner, p.public AS Public,
             (SELECT COUNT(*) FROM playlist_tracks pt WHERE pt.playlist_id = p.id) AS SongCount,
-            (SELECT COALESCE(SUM(t.duration), 0) FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id WHERE pt.playlist_id = p.id) AS Duration,
+            (SELECT COALESCE(SUM(t.duration), 0.0) FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id WHERE pt.playlist_id = p.id) AS Duration,
             p.created_at AS CreatedAt, p.updated_at AS UpdatedAt,
-            (SELECT t.album_id FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id WHERE pt.playlist_id = p.id ORDER BY pt.position LIMIT 1) AS CoverAlbum
+            (SELECT t.album_id FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id WHERE pt.playlist_id = p.id ORDER BY pt.position LIMIT 1) AS CoverAlbum,
+            CASE WHEN p.rules IS NOT NULL OR p.source_path IS NOT NULL THEN 1 ELSE 0 END AS Generated
         FROM playlists p JOIN users u ON u.id = p.user_id
         """;
 
@@ -181,12 +185,13 @@ public static class UserDataHandlers
         Id = CatalogIds.Format(CatalogIds.Playlist, r.Id), Name = r.Name, Comment = r.Comment, Owner = r.Owner, Public = r.Public != 0,
         SongCount = (int)r.SongCount, Duration = (int)Math.Round(r.Duration), Created = SubsonicQueries.Time(r.CreatedAt)!.Value,
         Changed = SubsonicQueries.Time(r.UpdatedAt)!.Value, CoverArt = r.CoverAlbum is null ? null : CatalogIds.Format(CatalogIds.Playlist, r.Id),
-        Readonly = r.UserId != viewer, Entry = entries,
+        Readonly = r.UserId != viewer || r.Generated != 0, Entry = entries,
     };
 
     private static async Task<SubsonicResult> GetPlaylists(SubsonicCall call)
     {
         var username = call.Params.Get("username");
+        await call.Service<SmartPlaylists>().RefreshAsync(call.User.Id, null, call.Ct);
         await using var c = await OpenAsync(call);
         IEnumerable<PlaylistRow> rows;
         if (username is not null && !string.Equals(username, call.User.Name, StringComparison.OrdinalIgnoreCase))
@@ -208,6 +213,11 @@ public static class UserDataHandlers
         if (!CatalogIds.TryParse(value, CatalogIds.Playlist, out var id)) throw SubsonicErrors.NotFoundError("Playlist");
         var row = await c.QuerySingleOrDefaultAsync<PlaylistRow>(new CommandDefinition($"{PlaylistSelect} WHERE p.id = @id", new { id }, cancellationToken: call.Ct));
         if (row is null || (row.UserId != call.User.Id && row.Public == 0 && !call.User.IsAdmin)) throw SubsonicErrors.NotFoundError("Playlist");
+        if (row.Generated != 0)
+        {
+            await call.Service<SmartPlaylists>().RefreshAsync(call.User.Id, id, call.Ct);
+            row = await c.QuerySingleAsync<PlaylistRow>(new CommandDefinition($"{PlaylistSelect} WHERE p.id = @id", new { id }, cancellationToken: call.Ct));
+        }
         return row;
     }
 
@@ -236,6 +246,7 @@ public static class UserDataHandlers
         {
             var row = await VisiblePlaylistAsync(c, call, "playlistId");
             if (row.UserId != call.User.Id) throw SubsonicErrors.Forbidden("only the owner can change a playlist");
+            RefuseGenerated(row);
             id = row.Id;
             var name = call.Params.Get("name");
             await c.ExecuteAsync(new CommandDefinition("UPDATE playlists SET name = COALESCE(@name, name), updated_at = @now WHERE id = @id",
@@ -251,6 +262,13 @@ public static class UserDataHandlers
         }
         await ReplaceTracksAsync(c, id, songs, call.Ct);
         return await PlaylistResultAsync(c, call, id);
+    }
+
+    /// <summary>Renaming is fine; the tracks of a smart or imported playlist come from its rules or its file.</summary>
+    private static void RefuseGenerated(PlaylistRow row)
+    {
+        if (row.Generated != 0)
+            throw SubsonicErrors.Forbidden("this is a smart or imported playlist: its songs come from its rules or its file, so they cannot be edited");
     }
 
     private static async Task ReplaceTracksAsync(DbConnection c, long id, IReadOnlyList<long> tracks, CancellationToken ct)
@@ -271,6 +289,7 @@ public static class UserDataHandlers
         var remove = new HashSet<int>();
         foreach (var value in call.Params.All("songIndexToRemove"))
             remove.Add(int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i : throw SubsonicErrors.Invalid("songIndexToRemove"));
+        if (add.Count > 0 || remove.Count > 0) RefuseGenerated(row);
         var name = call.Params.Get("name");
         var comment = call.Params.Get("comment");
         var isPublic = call.Params.Bool("public");

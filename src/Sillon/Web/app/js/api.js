@@ -134,6 +134,13 @@ export const api = {
   flow: (count = 20, from = undefined, seed = undefined) => get(`/api/v1/me/flow${qs({ count, from, seed })}`),
   startScan: (full = false) => request('POST', `/api/v1/scan${qs({ full: full || undefined })}`),
   system: () => get('/api/v1/system'),
+  // Playlists with their kind (smart, imported); smart playlist rules, preview and saving.
+  playlists: () => get('/api/v1/playlists'),
+  playlist: (id) => get(`/api/v1/playlists/${encodeURIComponent(id)}`),
+  smartFields: () => get('/api/v1/playlists/smart/fields'),
+  smartPreview: (rules) => request('POST', '/api/v1/playlists/smart/preview', rules),
+  createSmart: (body) => request('POST', '/api/v1/playlists/smart', body),
+  updateSmart: (id, body) => request('PUT', `/api/v1/playlists/smart/${encodeURIComponent(id)}`, body),
 
   // <audio> and <img> cannot send a header: media URLs carry the token as access_token, which the
   // server accepts on these two endpoints only (see docs/architecture.md).

@@ -6,6 +6,7 @@ import { duration, fold, coverSize } from './format.js';
 import { Player, REPEAT } from './player.js';
 import { parseLrc, lineAt, fromStructured } from './lyrics.js';
 import * as views from './views.js';
+import { smartEditor } from './smart.js';
 import { favourites, syncPlayQueue, scrobbler } from './userdata.js';
 import { historyPage } from './listening.js';
 import { podcastsPage, podcastPage } from './podcasts.js';
@@ -17,6 +18,7 @@ const ROUTES = {
   genres: views.genres, genre: views.genre, years: views.years, folders: views.folders, folder: views.folders,
   history: historyPage,
   podcasts: podcastsPage, podcast: podcastPage,
+  smart: smartEditor,
 };
 const NAV = [['', 'home', 'nav.home'], ['albums', 'album', 'nav.albums'], ['artists', 'artist', 'nav.artists'], ['favourites', 'heart', 'nav.favourites'], ['playlists', 'playlist', 'nav.playlists'], ['history', 'history', 'nav.history'], ['queue', 'queue', 'nav.queue'], ['settings', 'settings', 'nav.settings'], ['admin', 'admin', 'nav.admin']];
 

@@ -549,7 +549,9 @@ export async function favouritesPage(main, _params, ctx) {
 }
 
 export async function playlistsPage(main) {
-  const lists = await playlists.all();
+  // Kinds (smart, imported) come from /api/v1; a server without it still lists plain playlists.
+  const [lists, kinds] = await Promise.all([playlists.all(), api.playlists().catch(() => [])]);
+  const kind = new Map(kinds.map((p) => [p.id, p]));
   const name = h('input', { id: 'pl-new', maxLength: 500, autocomplete: 'off', required: true });
   const form = h('form.panel.form.inline-form', { 'aria-labelledby': 'pl-create' }, h('h2', { id: 'pl-create' }, t('playlist.create')),
     h('label', { for: 'pl-new' }, t('playlist.newName')), name, h('button.btn.primary', { type: 'submit' }, t('playlist.create')));
@@ -560,9 +562,10 @@ export async function playlistsPage(main) {
   });
   main.replaceChildren(heading(t('playlists.title')),
     lists.length ? h('ul.rows.static', { 'aria-label': t('playlists.title') }, lists.map((p) => h('li.row', {},
+      kind.get(p.id)?.smart ? h('span.kind', { title: t('smart.badge') }, icon('smart'), h('span.sr-only', {}, t('smart.badge'))) : null,
       h('a.grow', { href: `#/playlist/${p.id}` }, p.name), h('span.muted', {}, tn('album.tracks', p.songCount ?? 0)))))
       : h('p.empty', {}, t('playlists.empty')),
-    form);
+    form, h('p', {}, h('a.btn', { href: '#/smart', id: 'smart-new' }, icon('smart'), t('smart.new'))));
 }
 
 export async function playlistPage(main, params, ctx) {
@@ -650,7 +653,13 @@ export async function playlistPage(main, params, ctx) {
       try { await playlists.remove(id); toast(t('playlist.deleted', { name: pl.name })); location.hash = '#/playlists'; }
       catch (err) { toast(t('error', { message: err.message })); }
     } }, t('playlist.delete')));
-  main.replaceChildren(h('header.page-head', {}, title), summary, h('div.actions', {}, actions), rename,
+  // Smart playlists are edited by their rules; imported ones list the entries of their file that match no track.
+  const detail = await api.playlist(id).catch(() => null);
+  if (detail?.rules && detail.playlist.owner.toLowerCase() === session.user?.username?.toLowerCase())
+    actions.push(h('a.btn', { href: `#/smart/${id}`, id: 'smart-edit' }, icon('smart'), t('smart.edit')));
+  const missing = detail?.missing?.length ? h('details.panel', {}, h('summary', {}, tn('playlist.missing', detail.missing.length)),
+    h('ul', {}, detail.missing.map((m) => h('li', {}, m)))) : null;
+  main.replaceChildren(h('header.page-head', {}, title), summary, h('div.actions', {}, actions), missing, rename,
     h('p.sr-only', { id: 'pl-drag-help' }, t('playlist.dragHelp')), status, listHost);
   render();
 }
