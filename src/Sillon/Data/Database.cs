@@ -140,6 +140,13 @@ public interface ISqlDialect
     /// <summary>The parameter value of an id list (a JSON array for SQLite, a bigint[] for PostgreSQL).</summary>
     object Ids(IEnumerable<long> ids);
 
+    /// <summary>
+    /// The ids of an <see cref="Ids"/> list with their 0-based place in it (columns position, id), to
+    /// insert an ordered list in one statement rather than one per row. PostgreSQL:
+    /// <c>SELECT ordinality - 1 AS position, id FROM unnest(@p) WITH ORDINALITY AS u(id, ordinality)</c>.
+    /// </summary>
+    string IdListWithPosition(string parameter);
+
     bool IsDiskFull(Exception e);
 
     /// <summary>
@@ -212,12 +219,7 @@ public sealed class SqliteDialect : ISqlDialect
     public Task<IAsyncDisposable?> TryScanLockAsync(Database db, CancellationToken ct) =>
         Task.FromResult<IAsyncDisposable?>(Library.ScanLock.TryAcquire(db.DataDir));
 
-    /// <summary>
-    /// The ids of an <see cref="Ids"/> list with their 0-based place in it (columns position, id), to
-    /// insert an ordered list in one statement rather than one per row. PostgreSQL:
-    /// <c>SELECT ordinality - 1 AS position, id FROM unnest(@p) WITH ORDINALITY AS u(id, ordinality)</c>.
-    /// </summary>
-    public static string IdListWithPosition(string parameter) => $"SELECT key AS position, value AS id FROM json_each({parameter})";
+    public string IdListWithPosition(string parameter) => $"SELECT key AS position, value AS id FROM json_each({parameter})";
 
     /// <summary>Copies the whole database into a new file, consistently, while others may read it.</summary>
     public static string BackupInto(string path) => $"VACUUM INTO '{path.Replace("'", "''")}'";

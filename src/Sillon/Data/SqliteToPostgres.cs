@@ -51,6 +51,11 @@ public static class SqliteToPostgres
 
         var copied = new List<Copied>();
         await using var tx = await to.BeginTransactionAsync(ct);
+        // Rows are copied as they are, derived ones included (a trigger's bookkeeping, such as
+        // listening_changes): the tables' own triggers must not fire again. Foreign keys (system
+        // triggers) still hold. ALTER TABLE is transactional: nothing stays disabled on failure.
+        foreach (var table in tables)
+            await to.ExecuteAsync(new CommandDefinition($"ALTER TABLE {table} DISABLE TRIGGER USER", transaction: tx, cancellationToken: ct));
         foreach (var table in ReferencedFirst(tables, references))
         {
             var cols = columns[table].ToList();
@@ -84,6 +89,8 @@ public static class SqliteToPostgres
                         new { table, column = identity.Column, next }, tx, cancellationToken: ct));
             }
         }
+        foreach (var table in tables)
+            await to.ExecuteAsync(new CommandDefinition($"ALTER TABLE {table} ENABLE TRIGGER USER", transaction: tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         await Search.SearchIndex.RebuildAsync(to, ct);
         return copied;
