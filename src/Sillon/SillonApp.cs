@@ -10,9 +10,10 @@ using Sillon.Library;
 using Sillon.Listening;
 using Sillon.Lyrics;
 using Sillon.Observability;
+using Sillon.Playlists;
 using Sillon.Podcasts;
 using Sillon.Scrobbling;
-using Sillon.Playlists;
+using Sillon.Search;
 using Sillon.Streaming;
 using Sillon.Streaming.Transcoding;
 using Sillon.Subsonic;
@@ -78,6 +79,8 @@ public static partial class SillonApp
         services.AddSingleton<LyricsReader>();
         services.AddPodcasts();
         services.AddPlaylists();
+        services.AddSingleton<Sillon.Catalog.KeysetPages>();
+        services.AddSingleton<ArtistShelf>();
         services.AddSillonHealth();
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -114,6 +117,7 @@ public static partial class SillonApp
         api.MapAccountEndpoints();
         api.MapScanEndpoints();
         api.MapCatalogEndpoints();
+        api.MapSearchEndpoints();
         api.MapStreamEndpoints();
         api.MapListeningEndpoints();
         api.MapScrobbleEndpoints();

@@ -128,6 +128,33 @@ public sealed class CatalogQueries(Database db)
             "SELECT id AS Id, path AS Path, content_type AS ContentType, suffix AS Suffix, size AS Size FROM tracks WHERE id = @id", new { id }, cancellationToken: ct));
     }
 
+    /// <summary>What a search found: the rows of ids already ranked, kept in that order.</summary>
+    public async Task<SearchResults> SearchRowsAsync(List<long> artistIds, List<long> albumIds, List<long> trackIds, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var dialect = c.Dialect();
+        var ids = dialect.IdList("@ids");
+        var artists = artistIds.Count == 0 ? [] : (await c.QueryAsync<ArtistRow>(new CommandDefinition($"""
+            SELECT ar.id AS Id, ar.name AS Name, ar.mbz_id AS Mbz,
+                (SELECT COUNT(*) FROM album_artists aa WHERE aa.artist_id = ar.id) AS AlbumCount,
+                (SELECT COUNT(*) FROM track_artists ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') AS TrackCount
+            FROM artists ar WHERE ar.id IN ({ids})
+            """, new { ids = dialect.Ids(artistIds) }, cancellationToken: ct))).Select(r => r.ToSummary()).ToList();
+        var albums = albumIds.Count == 0 ? [] : await AlbumRowsAsync(c, $"SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({ids})",
+            new { ids = dialect.Ids(albumIds) }, ct);
+        var tracks = trackIds.Count == 0 ? [] : await TrackRowsAsync(c, $"WHERE t.id IN ({ids})", new { ids = dialect.Ids(trackIds) }, ct);
+        return new SearchResults(
+            InOrder(artistIds, CatalogIds.Artist, artists, a => a.Id),
+            InOrder(albumIds, CatalogIds.Album, albums, a => a.Id),
+            InOrder(trackIds, CatalogIds.Track, tracks, t => t.Id));
+    }
+
+    private static List<T> InOrder<T>(List<long> ids, string kind, List<T> rows, Func<T, string> id)
+    {
+        var position = ids.Select((value, i) => (CatalogIds.Format(kind, value), i)).ToDictionary(p => p.Item1, p => p.i);
+        return rows.OrderBy(r => position.GetValueOrDefault(id(r), int.MaxValue)).ToList();
+    }
+
     public async Task<(long Tracks, long Albums, long Artists)> CountsAsync(CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);

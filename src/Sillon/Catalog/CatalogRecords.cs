@@ -63,3 +63,6 @@ public sealed record TrackInfo
 
 /// <summary>What streaming needs to know about a track's file.</summary>
 public sealed record TrackFile(long Id, string Path, string ContentType, string Suffix, long Size);
+
+/// <summary>One search, best first in each kind.</summary>
+public sealed record SearchResults(IReadOnlyList<ArtistSummary> Artists, IReadOnlyList<AlbumSummary> Albums, IReadOnlyList<TrackInfo> Tracks);

@@ -27,13 +27,13 @@ public static class Commands
         Description = "Folder for the database, caches and keys (default ./sillon-data, or SILLON_DATA)",
     };
 
-    private static Option<string?> DatabaseOption() => new("--database")
+    internal static Option<string?> DatabaseOption() => new("--database")
     {
         Description = "PostgreSQL instead of SQLite: postgres://user:password@host:port/database (or SILLON_DATABASE)",
     };
 
     /// <summary>The --database value as a configuration layer (only when given, so sillon.json and SILLON_DATABASE still apply).</summary>
-    private static Dictionary<string, string?>? DatabaseSetting(string? database) =>
+    internal static Dictionary<string, string?>? DatabaseSetting(string? database) =>
         database is null ? null : new() { ["Database"] = database };
 
     public static RootCommand Root()
@@ -43,6 +43,7 @@ public static class Commands
         root.Subcommands.Add(Scan());
         root.Subcommands.Add(User());
         root.Subcommands.Add(DbCommands.Db(DataOption));
+        root.Subcommands.Add(CatalogCommands.Catalog());
         return root;
     }
 
@@ -164,7 +165,7 @@ public static class Commands
     }
 
     /// <summary>A database that cannot be reached or used (a wrong URL, a server down, bad credentials) is a message and exit code 4, not a stack trace.</summary>
-    private static async Task<int> DatabaseGuard(Func<Task<int>> action)
+    internal static async Task<int> DatabaseGuard(Func<Task<int>> action)
     {
         try { return await action(); }
         catch (Exception e) when (Database.IsDatabaseError(e))

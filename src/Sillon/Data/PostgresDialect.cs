@@ -22,7 +22,8 @@ public sealed class PostgresDialect : ISqlDialect
 
     public Task PrepareConnectionAsync(DbConnection connection, CancellationToken ct) => Task.CompletedTask;
 
-    public string IdList(string parameter) => $"SELECT unnest({parameter})";
+    // Named "value" like json_each's column, so `FROM ({IdList}) p` reads p.value on both databases.
+    public string IdList(string parameter) => $"SELECT unnest({parameter}) AS value";
 
     public object Ids(IEnumerable<long> ids) => ids as long[] ?? ids.ToArray();
 

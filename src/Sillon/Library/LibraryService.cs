@@ -76,9 +76,12 @@ public sealed partial class LibraryService(
         var settings = libraryOptions.Value;
         await Task.Yield();
         if (settings.Watch) StartWatching(settings.WatchDebounce);
-        if (settings.ScanOnStart) trigger.RequestSoon();
+        // Without music folders (a generated or delivered catalog) there is nothing to scan on a
+        // schedule; a scan asked for by hand still runs and says why it cannot.
+        var folders = options.Music.Count > 0;
+        if (settings.ScanOnStart && folders) trigger.RequestSoon();
 
-        var interval = settings.ScanInterval > TimeSpan.Zero ? settings.ScanInterval : Timeout.InfiniteTimeSpan;
+        var interval = settings.ScanInterval > TimeSpan.Zero && folders ? settings.ScanInterval : Timeout.InfiniteTimeSpan;
         while (!stoppingToken.IsCancellationRequested)
         {
             (bool Full, IReadOnlyCollection<string>? Folders) request;

@@ -8,19 +8,14 @@ namespace Sillon.Search;
 /// The search index on PostgreSQL: tables search_tracks|albums|artists (id, doc tsvector) with a GIN
 /// index, the twin of SQLite's FTS5 tables. Same rules: every typed word must match a word of the
 /// name or the context as a prefix, case- and accent-insensitively (unaccent + the 'simple'
-/// configuration); up to <see cref="SearchIndex.RankedLimit"/> matches, an exact name first, then
-/// ts_rank with the name (weight A) worth ten times the context (weight D); beyond that, name
-/// matches before context-only matches, each tier in id order.
+/// configuration); the name is weight A, the context weight D, so "every word in the name" is a
+/// query of A-weighted prefixes. Results come in the same tiers and order as SQLite's (see <see cref="PageAsync"/>).
 /// </summary>
 internal static class PostgresSearch
 {
     private const string TrackDoc = "setweight(to_tsvector('simple', unaccent(t.title)), 'A') || setweight(to_tsvector('simple', unaccent(t.display_artist || ' ' || a.name)), 'D')";
     private const string AlbumDoc = "setweight(to_tsvector('simple', unaccent(name)), 'A') || setweight(to_tsvector('simple', unaccent(display_artist)), 'D')";
     private const string ArtistDoc = "setweight(to_tsvector('simple', unaccent(name)), 'A')";
-
-    // ts_rank's weights are listed {D, C, B, A}: the name (A) weighs ten times the context (D), as bm25(10, 1) does in SQLite.
-    // Normalization 1 divides by 1 + log(length): like bm25, a shorter text matching the same words ranks higher.
-    private const string Weights = "'{0.1, 0.1, 0.1, 1.0}'";
 
     public static async Task UpdateAsync(DbConnection connection, long[] tracks, long[] removedTracks, long[] albums, CancellationToken ct)
     {
@@ -66,23 +61,40 @@ internal static class PostgresSearch
         return string.Join(" & ", terms);
     }
 
-    public static async Task<List<long>> PageAsync(DbConnection c, string table, string source, string nameColumn, string match, string exact,
-        int count, int offset, CancellationToken ct)
+    /// <summary>
+    /// <see cref="SearchIndex.PageAsync"/> on PostgreSQL, tier for tier: exact name, by the exactly
+    /// named artist, all words in the name, the rest; up to <see cref="SearchIndex.RankedLimit"/>
+    /// matches by popularity, then sort name (byte order, as SQLite's BINARY collation), then id;
+    /// beyond it the exact tiers from their B-tree indexes, then name and context matches in id order.
+    /// </summary>
+    public static async Task<List<long>> PageAsync(DbConnection c, string table, string source, string sortColumn, string? byArtist,
+        string match, string key, int count, int offset, CancellationToken ct)
     {
-        var args = new { q = TsQuery(match), qName = TsQuery(match, "A"), exact, count, offset };
+        var args = new { q = TsQuery(match), qName = TsQuery(match, "A"), key, count, offset };
+        const string matches = "doc @@ to_tsquery('simple', unaccent(@q))";
+        const string nameMatches = "doc @@ to_tsquery('simple', unaccent(@qName))";
         var total = await c.ExecuteScalarAsync<long>(new CommandDefinition(
-            $"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE doc @@ to_tsquery('simple', unaccent(@q)) LIMIT {SearchIndex.RankedLimit + 1}) m",
-            args, cancellationToken: ct));
-        var sql = total <= SearchIndex.RankedLimit
-            ? $"""
-              SELECT f.id FROM {table} f JOIN {source} x ON x.id = f.id, to_tsquery('simple', unaccent(@q)) q WHERE f.doc @@ q
-              ORDER BY (lower(x.{nameColumn}) = lower(@exact)) DESC, ts_rank({Weights}, f.doc, q, 1) DESC, f.id LIMIT @count OFFSET @offset
-              """
-            : $"""
-              SELECT id FROM (SELECT id, CASE WHEN doc @@ to_tsquery('simple', unaccent(@qName)) THEN 0 ELSE 1 END AS tier
-                              FROM {table} WHERE doc @@ to_tsquery('simple', unaccent(@q))) m
-              ORDER BY tier, id LIMIT @count OFFSET @offset
-              """;
-        return (await c.QueryAsync<long>(new CommandDefinition(sql, args, cancellationToken: ct))).ToList();
+            $"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {matches} LIMIT {SearchIndex.RankedLimit + 1}) m", args, cancellationToken: ct));
+        if (total == 0) return [];
+        if (total <= SearchIndex.RankedLimit)
+        {
+            return (await c.QueryAsync<long>(new CommandDefinition($"""
+                SELECT f.id FROM {table} f JOIN {source} x ON x.id = f.id WHERE f.{matches}
+                ORDER BY CASE WHEN x.{sortColumn} = @key THEN 0
+                              {(byArtist is null ? "" : $"WHEN x.id IN ({byArtist}) THEN 1")}
+                              WHEN f.{nameMatches} THEN 2 ELSE 3 END,
+                         x.popularity DESC, x.{sortColumn} COLLATE "C", x.id
+                LIMIT @count OFFSET @offset
+                """, args, cancellationToken: ct))).ToList();
+        }
+
+        // A GIN index gives no order: each tier's LIMIT lets PostgreSQL keep a top-N heap instead of sorting every match.
+        return await SearchIndex.TiersAsync(c,
+        [
+            $"SELECT id FROM {source} WHERE {sortColumn} = @key ORDER BY popularity DESC, id LIMIT @limit",
+            .. byArtist is null ? Array.Empty<string>() : [$"SELECT x.id FROM {source} x WHERE x.id IN ({byArtist}) ORDER BY x.popularity DESC, x.{sortColumn} COLLATE \"C\", x.id LIMIT @limit"],
+            $"SELECT id FROM {table} WHERE {nameMatches} ORDER BY id LIMIT @limit",
+            $"SELECT id FROM {table} WHERE {matches} AND NOT {nameMatches} ORDER BY id LIMIT @limit",
+        ], new { args.q, args.qName, args.key }, count, offset, ct);
     }
 }

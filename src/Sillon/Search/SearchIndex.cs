@@ -15,8 +15,10 @@ public static class SearchIndex
 {
     public enum Kind { Track, Album, Artist }
 
-    /// <summary>Up to this many matches are ranked by bm25; a broader query (a short prefix) is paged in cheap tiers instead.</summary>
-    public const int RankedLimit = 2000;
+    /// <summary>Up to this many matches are ranked whole (each match read for its name and popularity); a broader query is paged in lazy tiers instead.</summary>
+    public const int RankedLimit = 300;
+
+    public const int MaxOffset = 100_000;
 
     /// <summary>
     /// Brings the index in step with what one scan changed: the tracks written and removed, the
@@ -88,36 +90,91 @@ public static class SearchIndex
     }
 
     /// <summary>
-    /// One page of matching ids, best first. Up to <see cref="RankedLimit"/> matches: an exact name
-    /// first, then bm25 with the name weighing ten times the context. Beyond that (a two- or
-    /// three-letter prefix over a big library, where relevance between thousands of hits means
-    /// little): items whose name matches, then those matching only by context, each in id order,
-    /// read straight from the posting lists.
+    /// One page of matching ids, best first, in an order that is total and the same for every page
+    /// (so paging never repeats or skips an item):
+    /// <list type="number">
+    /// <item>the name is exactly the query (case, accents and a leading article aside);</item>
+    /// <item>for tracks and albums: by an artist whose name is exactly the query;</item>
+    /// <item>every query word matches the name;</item>
+    /// <item>the rest match through their context (artist, album).</item>
+    /// </list>
+    /// Up to <see cref="RankedLimit"/> matches, each tier is ordered by popularity, then by name (a
+    /// library nobody has played yet reads alphabetically, whatever order the scan numbered it in). Beyond that (a
+    /// two-letter prefix over millions of tracks) the exact tiers still come first, from their B-tree
+    /// indexes, and the name and context tiers follow in id order straight from the posting lists,
+    /// which FTS5 walks lazily and stops after one page: ranking every match would cost seconds. A
+    /// generated or delivered catalog numbers its items by popularity, so id order is popularity order there.
     /// </summary>
-    public static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, string exact, int count, int offset, CancellationToken ct)
+    public static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, string query, int count, int offset, CancellationToken ct)
     {
-        if (count <= 0) return [];
-        var (table, source, nameColumn) = kind switch
+        // Nobody reads a search past its 100,000th hit; an offset beyond is a crawler or an attack.
+        if (count <= 0 || offset > MaxOffset) return [];
+        var (table, source, sortColumn) = kind switch
         {
-            Kind.Track => ("search_tracks", "tracks", "title"),
-            Kind.Album => ("search_albums", "albums", "name"),
-            _ => ("search_artists", "artists", "name"),
+            Kind.Track => ("search_tracks", "tracks", "sort_title"),
+            Kind.Album => ("search_albums", "albums", "sort_name"),
+            _ => ("search_artists", "artists", "sort_name"),
         };
-        if (c.Dialect() is PostgresDialect) return await PostgresSearch.PageAsync(c, table, source, nameColumn, match, exact, count, offset, ct);
-        var args = new { match, exact, count, offset, nameMatch = $"name : ({match})", contextOnly = $"({match}) NOT (name : ({match}))" };
+        // The few most popular artists with exactly that name (there may be hundreds of "Love"s).
+        const string namedArtists = "SELECT id FROM artists WHERE sort_name = @key ORDER BY popularity DESC LIMIT 20";
+        var byArtist = kind switch
+        {
+            Kind.Track => $"SELECT ta.track_id FROM track_artists ta WHERE ta.artist_id IN ({namedArtists}) AND ta.role = 'artist'",
+            Kind.Album => $"SELECT aa.album_id FROM album_artists aa WHERE aa.artist_id IN ({namedArtists})",
+            _ => null,
+        };
+        var window = offset + count;
+        var args = new
+        {
+            match, key = Library.Names.SortKey(query), count, offset, window,
+            nameMatch = $"name : ({match})", contextOnly = $"({match}) NOT (name : ({match}))",
+        };
+        if (c.Dialect() is PostgresDialect)
+            return await PostgresSearch.PageAsync(c, table, source, sortColumn, byArtist, match, args.key, count, offset, ct);
         var total = await c.ExecuteScalarAsync<long>(new CommandDefinition(
             $"SELECT COUNT(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH @match LIMIT {RankedLimit + 1})", args, cancellationToken: ct));
-        var sql = total <= RankedLimit
-            ? $"""
-              SELECT f.rowid FROM {table} f JOIN {source} x ON x.id = f.rowid WHERE {table} MATCH @match
-              ORDER BY (lower(x.{nameColumn}) = lower(@exact)) DESC, bm25({table}, 10.0, 1.0), f.rowid LIMIT @count OFFSET @offset
-              """
-            : $"""
-              SELECT id FROM (SELECT rowid AS id, 0 AS tier FROM {table} WHERE {table} MATCH @nameMatch
-                              UNION ALL SELECT rowid, 1 FROM {table} WHERE {table} MATCH @contextOnly)
-              ORDER BY tier, id LIMIT @count OFFSET @offset
-              """;
-        return (await c.QueryAsync<long>(new CommandDefinition(sql, args, cancellationToken: ct))).ToList();
+        if (total == 0) return [];
+        if (total <= RankedLimit)
+        {
+            return (await c.QueryAsync<long>(new CommandDefinition($"""
+                SELECT f.rowid FROM {table} f JOIN {source} x ON x.id = f.rowid WHERE {table} MATCH @match
+                ORDER BY CASE WHEN x.{sortColumn} = @key THEN 0
+                              {(byArtist is null ? "" : $"WHEN x.id IN ({byArtist}) THEN 1")}
+                              WHEN f.rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH @nameMatch) THEN 2 ELSE 3 END,
+                         x.popularity DESC, x.{sortColumn}, x.id
+                LIMIT @count OFFSET @offset
+                """, args, cancellationToken: ct))).ToList();
+        }
+
+        // Each tier is read only as far as the page needs, after the ids earlier tiers already gave.
+        return await TiersAsync(c,
+        [
+            $"SELECT id FROM {source} WHERE {sortColumn} = @key ORDER BY popularity DESC, id LIMIT @limit",
+            .. byArtist is null ? Array.Empty<string>() : [$"SELECT x.id FROM {source} x WHERE x.id IN ({byArtist}) ORDER BY x.popularity DESC, x.{sortColumn}, x.id LIMIT @limit"],
+            $"SELECT rowid FROM {table} WHERE {table} MATCH @nameMatch ORDER BY rowid LIMIT @limit",
+            $"SELECT rowid FROM {table} WHERE {table} MATCH @contextOnly ORDER BY rowid LIMIT @limit",
+        ], new { args.key, args.nameMatch, args.contextOnly }, count, offset, ct);
+    }
+
+    /// <summary>
+    /// A page of the lazy order beyond <see cref="RankedLimit"/>: the tiers' ids one after the other,
+    /// each tier asked only for as many ids as the page still needs (its SQL takes @limit), an id
+    /// given by an earlier tier skipped. Shared by both databases, whose tiers differ only in how they match.
+    /// </summary>
+    internal static async Task<List<long>> TiersAsync(DbConnection c, IReadOnlyList<string> tiers, object args, int count, int offset, CancellationToken ct)
+    {
+        var window = offset + count;
+        var seen = new HashSet<long>();
+        var ordered = new List<long>(Math.Min(window, 1024));
+        foreach (var sql in tiers)
+        {
+            var parameters = new DynamicParameters(args);
+            parameters.Add("limit", window + seen.Count);
+            foreach (var id in await c.QueryAsync<long>(new CommandDefinition(sql, parameters, cancellationToken: ct)))
+                if (seen.Add(id) && ordered.Count < window) ordered.Add(id);
+            if (ordered.Count >= window) break;
+        }
+        return ordered.Skip(offset).Take(count).ToList();
     }
 
     /// <summary>The parameter value for <c>IN ({dialect.IdList("@ids")})</c> on this connection's database.</summary>

@@ -127,7 +127,7 @@ public sealed class StreamService(Database db, FileSender files, Transcoder tran
     {
         await using var c = await db.OpenAsync(ct);
         return await c.QuerySingleOrDefaultAsync<SourceTrack>(new CommandDefinition("""
-            SELECT id AS Id, path AS Path, suffix AS Suffix, codec AS Codec, bitrate AS BitRate, duration AS Duration, mtime AS MtimeMs,
+            SELECT id AS Id, COALESCE(media_path, path) AS Path, suffix AS Suffix, codec AS Codec, bitrate AS BitRate, duration AS Duration, mtime AS MtimeMs,
                    rg_track_gain AS TrackGain, rg_track_peak AS TrackPeak, rg_album_gain AS AlbumGain, rg_album_peak AS AlbumPeak
             FROM tracks WHERE id = @trackId
             """, new { trackId }, cancellationToken: ct));

@@ -123,10 +123,7 @@ public static class BrowsingHandlers
 
     private static async Task<SubsonicResult> GetArtists(SubsonicCall call)
     {
-        var folder = call.Params.Long("musicFolderId");
-        var inFolder = folder is null ? "" : "AND EXISTS (SELECT 1 FROM track_artists ta JOIN tracks t ON t.id = ta.track_id WHERE ta.artist_id = ar.id AND t.root_id = @folder)";
-        var artists = await call.Service<SubsonicQueries>().ArtistsAsync(call.User.Id,
-            $"WHERE {SubsonicQueries.HasAlbums} {inFolder} ORDER BY ar.sort_name, ar.id", new { folder }, call.Ct);
+        var artists = await call.Service<ArtistShelf>().ArtistsAsync(call.User.Id, call.Params.Long("musicFolderId"), call.Ct);
         var index = artists.GroupBy(a => IndexLetter(a.SortName ?? a.Name))
             .OrderBy(g => g.Key == "#" ? "\uffff" : g.Key, StringComparer.Ordinal)
             .Select(g => new IndexID3(g.Key, g.ToList())).ToList();

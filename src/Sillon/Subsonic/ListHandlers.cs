@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
+using Dapper;
 using Sillon.Catalog;
 using Sillon.Data;
 using Sillon.Search;
@@ -32,45 +34,98 @@ public static class ListHandlers
         var size = p.Count("size", 10, 500);
         var offset = p.Offset("offset");
         var folder = p.Long("musicFolderId");
-        var where = new List<string>();
-        if (folder is not null) where.Add("EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = a.id AND ft.root_id = @folder)");
+        var q = call.Service<SubsonicQueries>();
+        await using var c = await q.OpenAsync(call.Ct);
+        var albums = type switch
+        {
+            "random" => await RandomAlbumsAsync(c, call.User.Id, size, folder, call.Ct),
+            "highest" or "frequent" or "recent" or "starred" => await AnnotatedAlbumsAsync(c, call.User.Id, type, size, offset, folder, call.Ct),
+            _ => await CatalogAlbumsAsync(call, c, type, size, offset, folder),
+        };
+        return id3 ? SubsonicResult.Of("albumList2", new AlbumList2(albums)) : SubsonicResult.Of("albumList", new AlbumList(albums.Select(SubsonicQueries.AlbumChild).ToList()));
+    }
+
+    private static string InFolder(long? folder, string alias) =>
+        folder is null ? "" : $"AND EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = {alias}.id AND ft.root_id = @folder)";
+
+    /// <summary>
+    /// The lists ordered over the whole catalog: each order has an index, and deep pages continue
+    /// from the previous page's last key (<see cref="KeysetPages"/>), so page 10,000 costs what page 1 does.
+    /// </summary>
+    private static async Task<List<AlbumID3>> CatalogAlbumsAsync(SubsonicCall call, DbConnection c, string type, int size, int offset, long? folder)
+    {
+        var p = call.Params;
         string? genre = null;
         int from = 0, to = 0;
-        var order = type switch
+        KeysetPages.Column Asc(string sql) => new(sql);
+        KeysetPages.Column Desc(string sql) => new(sql, Descending: true);
+        var (where, order) = type switch
         {
-            "random" => "random()",
-            "newest" => "a.created_at DESC, a.id DESC",
-            "highest" => Where(where, "an.rating > 0", "an.rating DESC, a.sort_name, a.id"),
-            "frequent" => Where(where, "an.play_count > 0", "an.play_count DESC, a.sort_name, a.id"),
-            "recent" => Where(where, "an.played_at IS NOT NULL", "an.played_at DESC, a.id"),
-            "alphabeticalByName" => "a.sort_name, a.id",
-            "alphabeticalByArtist" => "a.display_artist COLLATE NOCASE, a.year, a.sort_name, a.id",
-            "starred" => Where(where, "an.starred_at IS NOT NULL", "an.starred_at DESC, a.id"),
+            "newest" => ("1 = 1", new[] { Desc("x.created_at"), Desc("x.id") }),
+            "alphabeticalByName" => ("1 = 1", [Asc("x.sort_name"), Asc("x.id")]),
+            "alphabeticalByArtist" => ("1 = 1", [Asc("lower(x.display_artist)"), Asc("COALESCE(x.year, 0)"), Asc("x.sort_name"), Asc("x.id")]),
             "byYear" => ByYear(),
-            "byGenre" => Where(where, """
-                a.id IN (SELECT t.album_id FROM tracks t JOIN track_genres tg ON tg.track_id = t.id JOIN genres g ON g.id = tg.genre_id
-                         WHERE g.name = @genre COLLATE NOCASE)
-                """, "a.sort_name, a.id"),
+            "byGenre" => ("lower(x.genre) = lower(@genre)", [Asc("x.sort_name"), Asc("x.id")]),
             _ => throw SubsonicErrors.Invalid("type", "one of random, newest, highest, frequent, recent, alphabeticalByName, alphabeticalByArtist, starred, byYear, byGenre"),
         };
         if (type == "byGenre") genre = p.Required("genre");
 
-        string ByYear()
+        (string, KeysetPages.Column[]) ByYear()
         {
             from = p.Int("fromYear") ?? throw SubsonicErrors.Missing("fromYear");
             to = p.Int("toYear") ?? throw SubsonicErrors.Missing("toYear");
-            return Where(where, "a.year BETWEEN @fromYear AND @toYear", from <= to ? "a.year, a.sort_name, a.id" : "a.year DESC, a.sort_name, a.id");
+            return ("x.year BETWEEN @lo AND @hi", from <= to
+                ? [Asc("x.year"), Asc("x.sort_name"), Asc("x.id")]
+                : [Desc("x.year"), Asc("x.sort_name"), Asc("x.id")]);
         }
 
-        var tail = $"{(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY {order} LIMIT @size OFFSET @offset";
-        var albums = await call.Service<SubsonicQueries>().AlbumsAsync(call.User.Id, tail, new { size, offset, folder, genre, fromYear = Math.Min(from, to), toYear = Math.Max(from, to) }, call.Ct);
-        return id3 ? SubsonicResult.Of("albumList2", new AlbumList2(albums)) : SubsonicResult.Of("albumList", new AlbumList(albums.Select(SubsonicQueries.AlbumChild).ToList()));
+        var args = new { folder, genre, lo = Math.Min(from, to), hi = Math.Max(from, to) };
+        var list = $"albums|{type}|{folder}|{genre?.ToLowerInvariant()}|{from}|{to}";
+        var ids = await call.Service<KeysetPages>().PageAsync(c, list, $"FROM albums x WHERE {where} {InFolder(folder, "x")}", order, args, size, offset, call.Ct);
+        if (ids.Count == 0) return [];
+        var rows = await SubsonicQueries.AlbumsAsync(c, call.User.Id, $"WHERE a.id IN ({c.Dialect().IdList("@ids")})", new { ids = SearchIndex.IdList(c, ids) }, call.Ct);
+        return InOrder(ids, CatalogIds.Album, rows, a => a.Id);
     }
 
-    private static string Where(List<string> where, string condition, string order)
+    /// <summary>The calling user's rated, played or starred albums: their own, so never more than they touched.</summary>
+    private static Task<List<AlbumID3>> AnnotatedAlbumsAsync(DbConnection c, long userId, string type, int size, int offset, long? folder, CancellationToken ct)
     {
-        where.Add(condition);
-        return order;
+        var (condition, order) = type switch
+        {
+            "highest" => ("an.rating > 0", "an.rating DESC, a.sort_name, a.id"),
+            "frequent" => ("an.play_count > 0", "an.play_count DESC, a.sort_name, a.id"),
+            "recent" => ("an.played_at IS NOT NULL", "an.played_at DESC, a.id"),
+            _ => ("an.starred_at IS NOT NULL", "an.starred_at DESC, a.id"),
+        };
+        return SubsonicQueries.AlbumsAsync(c, userId, $"WHERE {condition} {InFolder(folder, "a")} ORDER BY {order} LIMIT @size OFFSET @offset",
+            new { size, offset, folder }, ct);
+    }
+
+    /// <summary>
+    /// Random albums without sorting the whole table by random(): random points in the id range, each
+    /// taking the first album at or after it (an index seek). Gaps in the ids weigh a little on the
+    /// draw; nobody can hear that in a "random albums" shelf.
+    /// </summary>
+    private static async Task<List<AlbumID3>> RandomAlbumsAsync(DbConnection c, long userId, int size, long? folder, CancellationToken ct)
+    {
+        if (size == 0) return [];
+        var (min, max) = await c.QuerySingleAsync<(long, long)>(new CommandDefinition("SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM albums", cancellationToken: ct));
+        if (max == 0) return [];
+        var ids = new HashSet<long>();
+        // A few rounds: draws landing on the same album, or outside the folder, are drawn again.
+        for (var round = 0; round < 4 && ids.Count < size; round++)
+        {
+            var points = Enumerable.Range(0, (size - ids.Count) * 2).Select(_ => Random.Shared.NextInt64(min, max + 1)).ToArray();
+            var found = await c.QueryAsync<long?>(new CommandDefinition($"""
+                SELECT (SELECT x.id FROM albums x WHERE x.id >= p.value {InFolder(folder, "x")} ORDER BY x.id LIMIT 1)
+                FROM ({c.Dialect().IdList("@points")}) p
+                """, new { points = SearchIndex.IdList(c, points), folder }, cancellationToken: ct));
+            foreach (var id in found) if (id is { } v && ids.Count < size) ids.Add(v);
+        }
+        var chosen = ids.ToList();
+        if (chosen.Count == 0) return [];
+        var rows = await SubsonicQueries.AlbumsAsync(c, userId, $"WHERE a.id IN ({c.Dialect().IdList("@ids")})", new { ids = SearchIndex.IdList(c, chosen) }, ct);
+        return InOrder(chosen, CatalogIds.Album, rows, a => a.Id);
     }
 
     private static async Task<SubsonicResult> GetRandomSongs(SubsonicCall call)
@@ -160,15 +215,18 @@ public static class ListHandlers
         List<Child> songs;
         if (match is null)
         {
-            artists = artistCount == 0 ? [] : await q.ArtistsAsync(userId,
-                $"WHERE ar.id IN (SELECT ar.id FROM artists ar WHERE {SubsonicQueries.HasAlbums} ORDER BY ar.id LIMIT @count OFFSET @offset) ORDER BY ar.id",
-                new { count = artistCount, offset = artistOffset }, call.Ct);
-            albums = albumCount == 0 ? [] : await q.AlbumsAsync(userId,
-                $"WHERE a.id IN (SELECT x.id FROM albums x WHERE {folderAlbum} ORDER BY x.id LIMIT @count OFFSET @offset) ORDER BY a.id",
-                new { count = albumCount, offset = albumOffset, folder }, call.Ct);
-            songs = songCount == 0 ? [] : await q.SongsAsync(userId,
-                $"WHERE t.id IN (SELECT x.id FROM tracks x {(folder is null ? "" : "WHERE x.root_id = @folder")} ORDER BY x.id LIMIT @count OFFSET @offset) ORDER BY t.id",
-                new { count = songCount, offset = songOffset, folder }, call.Ct);
+            await using var c = await q.OpenAsync(call.Ct);
+            var pages = call.Service<KeysetPages>();
+            KeysetPages.Column[] byId = [new("x.id")];
+            var idList = c.Dialect().IdList("@ids");
+            var artistIds = await pages.PageAsync(c, "sync|artists", $"FROM artists x WHERE {SubsonicQueries.HasAlbums.Replace("ar.id", "x.id")}",
+                byId, null, artistCount, artistOffset, call.Ct);
+            var albumIds = await pages.PageAsync(c, $"sync|albums|{folder}", $"FROM albums x WHERE {folderAlbum}", byId, new { folder }, albumCount, albumOffset, call.Ct);
+            var songIds = await pages.PageAsync(c, $"sync|songs|{folder}", $"FROM tracks x WHERE {(folder is null ? "1 = 1" : "x.root_id = @folder")}",
+                byId, new { folder }, songCount, songOffset, call.Ct);
+            artists = artistIds.Count == 0 ? [] : await q.ArtistsAsync(userId, $"WHERE ar.id IN ({idList}) ORDER BY ar.id", new { ids = SearchIndex.IdList(c, artistIds) }, call.Ct);
+            albums = albumIds.Count == 0 ? [] : await SubsonicQueries.AlbumsAsync(c, userId, $"WHERE a.id IN ({idList}) ORDER BY a.id", new { ids = SearchIndex.IdList(c, albumIds) }, call.Ct);
+            songs = songIds.Count == 0 ? [] : await SubsonicQueries.SongsAsync(c, userId, $"WHERE t.id IN ({idList}) ORDER BY t.id", new { ids = SearchIndex.IdList(c, songIds) }, call.Ct);
         }
         else
         {

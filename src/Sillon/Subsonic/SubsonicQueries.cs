@@ -46,9 +46,11 @@ public sealed class SubsonicQueries(Database db)
         """;
 
     /// <summary>Artists that have an album in either sense above (composer-only artists have none to browse).</summary>
+    // Its own aliases are unlike any caller's, "x" included: callers replace ar.id with their alias, and
+    // PostgreSQL, unlike SQLite, does not look past an inner alias for a column it lacks.
     public const string HasAlbums = """
-        (EXISTS (SELECT 1 FROM album_artists x WHERE x.artist_id = ar.id)
-         OR EXISTS (SELECT 1 FROM track_artists x WHERE x.artist_id = ar.id AND x.role = 'artist'))
+        (EXISTS (SELECT 1 FROM album_artists has_aa WHERE has_aa.artist_id = ar.id)
+         OR EXISTS (SELECT 1 FROM track_artists has_ta WHERE has_ta.artist_id = ar.id AND has_ta.role = 'artist'))
         """;
 
     private static readonly string ArtistSelect = $"""

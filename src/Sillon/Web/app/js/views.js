@@ -73,13 +73,19 @@ export function rating(id, name, value = 0) {
     b.classList.toggle('on', n <= current);
     b.tabIndex = (current ? n === current : n === 1) ? 0 : -1;
   });
-  const set = async (n, focus) => {
-    const before = current;
+  // Saves go one at a time and send the rating as it is when their turn comes: three quick arrow
+  // presses must not race to the server and leave it holding the second.
+  let saved = value, saving = Promise.resolve();
+  const set = (n, focus) => {
     current = Math.max(0, Math.min(5, n));
     paint();
     if (focus) stars[Math.max(current, 1) - 1].focus();
-    try { await setRating(id, current); }
-    catch (err) { current = before; paint(); toast(t('error', { message: err.message })); }
+    saving = saving.then(async () => {
+      const wanted = current;
+      if (wanted === saved) return;
+      try { await setRating(id, wanted); saved = wanted; }
+      catch (err) { current = saved; paint(); toast(t('error', { message: err.message })); }
+    });
   };
   stars.forEach((b, i) => {
     b.addEventListener('click', () => set(current === i + 1 ? 0 : i + 1));

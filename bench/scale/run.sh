@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Scale benchmark: a generated catalog of N tracks (default 13,000,000), the Release build, and
+# concurrent clients on the same machine. Prints Markdown tables; docs/benchmarks.md keeps the
+# last run. The catalog is generated once per size into $SILLON_SCALE_WORK (default
+# bench/.work/scale) and reused; delete it to measure generation again.
+#
+# usage: bench/scale/run.sh [TRACKS] [SECONDS_PER_RUN]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+tracks=${1:-13000000}
+seconds=${2:-20}
+work=${SILLON_SCALE_WORK:-bench/.work/scale}
+data="$work/data-$tracks"
+mkdir -p "$work"
+for tool in python3 curl; do command -v $tool >/dev/null || { echo "needs $tool" >&2; exit 2; }; done
+
+dotnet publish src/Sillon -c Release -o "$work/bin" --nologo -v quiet >/dev/null
+sillon=(dotnet "$work/bin/sillon.dll")
+echo "## Scale: $tracks tracks, $(nproc) cores, $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+if [ ! -f "$data/sillon.db" ]; then
+  "${sillon[@]}" catalog generate --tracks "$tracks" --data "$data" --json > "$work/generate-$tracks.json"
+fi
+python3 - "$work/generate-$tracks.json" <<'PY'
+import json, sys
+g = json.load(open(sys.argv[1]))
+print(f"Generation: {g['tracks']:,} tracks, {g['albums']:,} albums, {g['artists']:,} artists in {g['seconds']} s = "
+      f"{g['tracksPerSecond']:,} tracks/s (rows {g['rowsSeconds']} s, indexes {g['indexSeconds']} s, search index {g['searchSeconds']} s)")
+PY
+echo
+echo "| storage | size |"
+echo "|---|---|"
+python3 bench/scale/sizes.py "$data/sillon.db"
+echo
+
+"${sillon[@]}" user list --data "$data" | grep -q '^bench' || echo bench-pass | "${sillon[@]}" user add bench --password-stdin --data "$data" >/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+url="http://127.0.0.1:$port"
+# Drop the file from the page cache's favour as little as possible: a warm start is what a restart sees.
+start=$(date +%s.%N)
+SILLON_LIBRARY__WATCH=false SILLON_LIBRARY__SCANINTERVAL=00:00:00 "${sillon[@]}" serve --data "$data" --urls "$url" >"$work/server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+until curl -sf "$url/readyz" >/dev/null; do sleep 0.05; done
+ready=$(python3 -c "import time; print(round(time.time() - $start, 2))")
+echo "Start-up to ready: $ready s"
+echo
+
+auth="u=bench&p=bench-pass&v=1.16.1&c=bench&f=json"
+python3 bench/scale/queries.py "$data/sillon.db" "$work" "$auth"
+token=$(curl -s -X POST "$url/api/v1/auth/login" -H 'Content-Type: application/json' -d '{"username":"bench","password":"bench-pass"}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+# Warm-up: JIT, page cache, the artist shelf.
+python3 bench/scale/load.py "$url" 5 4 0 "$work/search.txt" >/dev/null
+curl -s -o /dev/null "$url/rest/getArtists?$auth"
+
+echo "| workload | clients | req/s | p50 ms | p90 ms | p99 ms | errors |"
+echo "|---|---|---|---|---|---|---|"
+run() {
+  local label=$1 clients=$2 think=$3 file=$4
+  local r; r=$(python3 bench/scale/load.py "$url" "$seconds" "$clients" "$think" "$work/$file")
+  python3 -c "import json,sys; r=json.loads(sys.argv[2]); print(f\"| {sys.argv[1]} | $clients | {r['rps']} | {r['p50']} | {r['p90']} | {r['p99']} | {r['errors']} |\")" "$label" "$r"
+}
+run "search3 as you type (100 ms between keys)" 32 100 search.txt
+SILLON_TOKEN=$token run "REST /api/v1/search as you type (100 ms)" 32 100 rest-search.txt
+run "search3 back to back" 32 0 search.txt
+run "search3 one client" 1 0 search.txt
+run "getAlbumList2, every type, page after page" 32 0 browse-seq.txt
+run "getAlbumList2 at random depths (cold pages)" 32 0 browse-deep.txt
+run "getAlbum / getArtist" 32 0 items.txt
+echo "/rest/getArtists?$auth" > "$work/artists.txt"
+run "getArtists" 4 0 artists.txt
+echo
+echo "Server memory: RSS now $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MB, peak $(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status) MB"
+echo
+
+python3 - "$url" "$auth" <<'PY'
+import http.client, json, sys, time, urllib.parse
+url, auth = sys.argv[1], sys.argv[2]
+h = urllib.parse.urlsplit(url)
+conn = http.client.HTTPConnection(h.hostname, h.port, timeout=60)
+start, total, offset = time.monotonic(), 0, 0
+while total < 1_000_000:
+    conn.request("GET", f"/rest/search3?{auth}&query=&artistCount=0&albumCount=0&songCount=500&songOffset={offset}")
+    songs = json.loads(conn.getresponse().read())["subsonic-response"]["searchResult3"].get("song", [])
+    total += len(songs); offset += 500
+    if len(songs) < 500: break
+print(f"Client sync by search3 pages of 500: {total:,} songs in {time.monotonic() - start:.1f} s")
+PY
+echo
+echo "Baseline, same terms, one query at a time on the same database file (python3 sqlite3):"
+python3 bench/scale/like.py "$data/sillon.db" "$work/terms.txt" 30

@@ -1,0 +1,290 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Sillon.Accounts;
+using Sillon.Library;
+using Sillon.Tests.Fixtures;
+
+namespace Sillon.Tests.Catalog;
+
+/// <summary>
+/// A generated catalog of 200,000 tracks, made by the real `sillon catalog generate`, served by the
+/// real server: the code paths of a 13-million-track catalog (broad searches past the ranked
+/// limit, keyset pages, the artist shelf), checked for correctness only. Timings live in bench/.
+/// </summary>
+public sealed class GeneratedCatalogFixture : IAsyncLifetime
+{
+    public const int Tracks = 200_000;
+    public const string Password = "s3cret-pass";
+    public TestLibrary Library { get; } = new();
+    public SillonServer Server { get; private set; } = null!;
+    public JsonElement Summary { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        var run = await SillonCli.RunAsync(["catalog", "generate", "--tracks", Tracks.ToString(), "--seed", "42", "--data", Library.Data, "--json"],
+            timeout: TimeSpan.FromMinutes(5));
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Summary = JsonDocument.Parse(run.Stdout).RootElement.Clone();
+        Assert.Equal(Tracks, await Sql.ScalarAsync<long>(Library.Data, "SELECT COUNT(*) FROM tracks"));
+        Server = await SillonServer.StartAsync(Library, new Dictionary<string, string?> { ["Subsonic:ArtistIndexLimit"] = "1000" });
+        await Server.WaitForScanAsync(TimeSpan.FromSeconds(60));
+        var (result, _) = await Server.Services.GetRequiredService<Users>().AddAsync("alice", Password, true, CancellationToken.None);
+        Assert.Equal(UserResult.Ok, result);
+    }
+
+    public async Task<JsonElement> SubsonicAsync(string endpoint, string query)
+    {
+        using var http = Server.Client();
+        var body = await http.GetStringAsync($"/rest/{endpoint}?u=alice&p={Password}&v=1.16.1&c=tests&f=json&{query}");
+        var response = JsonDocument.Parse(body).RootElement.GetProperty("subsonic-response").Clone();
+        Assert.True(response.GetProperty("status").GetString() == "ok", $"{endpoint}?{query}: {body}");
+        return response;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        await Library.DisposeAsync();
+    }
+}
+
+public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFixture<GeneratedCatalogFixture>
+{
+    private static List<JsonElement> Items(JsonElement parent, string name) =>
+        parent.TryGetProperty(name, out var list) ? [.. list.EnumerateArray()] : [];
+
+    private static string Fold(string s) => Names.RemoveDiacritics(s).ToLowerInvariant();
+
+    [Fact]
+    public async Task The_generated_catalog_has_every_track_asked_for_in_many_scripts_with_discs_compilations_and_isrcs()
+    {
+        Assert.Equal(GeneratedCatalogFixture.Tracks, fx.Summary.GetProperty("tracks").GetInt64());
+        var data = fx.Library.Data;
+        Assert.Equal(fx.Summary.GetProperty("albums").GetInt64(), await Sql.ScalarAsync<long>(data, "SELECT COUNT(*) FROM albums"));
+        var titles = await Sql.QueryAsync<string>(data, "SELECT title FROM tracks WHERE id % 97 = 0");
+        foreach (var script in (string[])[@"\p{IsCJKUnifiedIdeographs}", @"\p{IsCyrillic}", @"\p{IsArabic}", @"\p{IsHangulSyllables}", @"\p{IsGreekandCoptic}", "[éèàöåøñüœ]"])
+            Assert.Contains(titles, t => Regex.IsMatch(t, script));
+        Assert.True(await Sql.ScalarAsync<long>(data, "SELECT COUNT(*) FROM albums WHERE disc_count > 1") > 100);
+        Assert.True(await Sql.ScalarAsync<long>(data, "SELECT COUNT(*) FROM albums WHERE compilation = 1") > 100);
+        // A compilation's tracks are by other artists than the album's.
+        Assert.True(await Sql.ScalarAsync<long>(data,
+            "SELECT COUNT(*) FROM tracks WHERE compilation = 1 AND display_artist <> display_album_artist") > 100);
+        var isrcs = await Sql.QueryAsync<string>(data, "SELECT isrc FROM tracks");
+        Assert.All(isrcs.Take(1000), i => Assert.Matches("^[A-Z]{2}[A-Z0-9]{3}[0-9]{2}[0-9]{5}$", i));
+        Assert.Equal(isrcs.Count, isrcs.Distinct().Count());
+        Assert.True(await Sql.ScalarAsync<long>(data, "SELECT COUNT(DISTINCT genre_id) FROM track_genres") >= 40);
+        // Zipf: the most popular artist is far above the median one.
+        var popularity = await Sql.QueryAsync<long>(data, "SELECT popularity FROM artists ORDER BY popularity DESC");
+        Assert.True(popularity[0] > 100 * popularity[popularity.Count / 2], $"top {popularity[0]}, median {popularity[popularity.Count / 2]}");
+    }
+
+    [Fact]
+    public async Task The_same_seed_gives_the_same_catalog_and_another_seed_another()
+    {
+        async Task<string> DigestAsync(int seed)
+        {
+            await using var lib = new TestLibrary();
+            var run = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "3000", "--seed", seed.ToString(), "--data", lib.Data]);
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            Assert.Contains("Generated 3,000 tracks", run.Stdout);
+            var rows = await Sql.QueryAsync<string>(lib.Data, """
+                SELECT t.id || '|' || t.title || '|' || t.display_artist || '|' || a.name || '|' || t.isrc || '|' || t.popularity || '|' || t.disc_number
+                FROM tracks t JOIN albums a ON a.id = t.album_id ORDER BY t.id
+                """);
+            return string.Join('\n', rows);
+        }
+        var first = await DigestAsync(7);
+        Assert.Equal(first, await DigestAsync(7));
+        Assert.NotEqual(first, await DigestAsync(8));
+    }
+
+    [Fact]
+    public async Task Generating_into_a_catalog_that_has_tracks_is_refused_and_changes_nothing()
+    {
+        var run = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "10", "--data", fx.Library.Data]);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Matches("already holds [0-9,]+ tracks", run.Stderr);
+        Assert.Equal(GeneratedCatalogFixture.Tracks, await Sql.ScalarAsync<long>(fx.Library.Data, "SELECT COUNT(*) FROM tracks"));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("1000000000")]
+    [InlineData("many")]
+    public async Task A_track_count_out_of_range_is_a_usage_error(string tracks)
+    {
+        await using var lib = new TestLibrary();
+        var run = await SillonCli.RunAsync(["catalog", "generate", "--tracks", tracks, "--data", lib.Data]);
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("--tracks", run.Stderr);
+        Assert.False(File.Exists(Path.Combine(lib.Data, "sillon.db")) && await Sql.ScalarAsync<long>(lib.Data, "SELECT COUNT(*) FROM tracks") > 0);
+    }
+
+    [Fact]
+    public async Task A_generated_track_streams_the_real_audio_it_points_at_with_ranges()
+    {
+        var media = await Sql.ScalarAsync<string>(fx.Library.Data, "SELECT media_path FROM tracks WHERE id = 12345");
+        var bytes = await File.ReadAllBytesAsync(media);
+        using var http = fx.Server.Client();
+        var whole = await http.GetByteArrayAsync($"/rest/stream?u=alice&p={GeneratedCatalogFixture.Password}&v=1.16.1&c=tests&id=tr-12345&format=raw");
+        Assert.Equal(bytes, whole);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/rest/stream?u=alice&p={GeneratedCatalogFixture.Password}&v=1.16.1&c=tests&id=tr-12345&format=raw");
+        request.Headers.Range = new RangeHeaderValue(1000, 1999);
+        using var partial = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+        Assert.Equal(bytes[1000..2000], await partial.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Search_puts_exact_titles_first_most_popular_first_then_the_other_matches()
+    {
+        // The commonest one-word title: many tracks bear it exactly, many more contain it.
+        var word = await Sql.ScalarAsync<string>(fx.Library.Data, """
+            SELECT sort_title FROM tracks WHERE sort_title NOT LIKE '% %' AND length(sort_title) > 3 GROUP BY sort_title ORDER BY COUNT(*) DESC LIMIT 1
+            """);
+        var exact = await Sql.QueryAsync<long>(fx.Library.Data, "SELECT popularity FROM tracks WHERE sort_title = @word ORDER BY popularity DESC", new { word });
+        Assert.InRange(exact.Count, 2, 450);
+        var r = await fx.SubsonicAsync("search3", $"query={Uri.EscapeDataString(word)}&songCount={exact.Count + 50}&artistCount=0&albumCount=0");
+        var songs = Items(r.GetProperty("searchResult3"), "song");
+        Assert.Equal(exact.Count + 50, songs.Count);
+        var exactCount = exact.Count;
+        Assert.All(songs.Take(exactCount), s => Assert.Equal(word, Names.SortKey(s.GetProperty("title").GetString()!)));
+        Assert.All(songs.Skip(exactCount), s => Assert.NotEqual(word, Names.SortKey(s.GetProperty("title").GetString()!)));
+        var ids = songs.Take(exactCount).Select(s => long.Parse(s.GetProperty("id").GetString()!["tr-".Length..])).ToList();
+        var popularity = await Sql.QueryAsync<long>(fx.Library.Data,
+            $"SELECT popularity FROM tracks WHERE id IN ({string.Join(',', ids)})");
+        Assert.Equal(exact.Take(exactCount), popularity.OrderByDescending(p => p));
+    }
+
+    [Fact]
+    public async Task An_artists_exact_name_brings_that_artist_and_their_tracks_first()
+    {
+        var name = await Sql.ScalarAsync<string>(fx.Library.Data, "SELECT name FROM artists WHERE id = 3");
+        var r = await fx.SubsonicAsync("search3", $"query={Uri.EscapeDataString(name)}&songCount=5&artistCount=1&albumCount=3");
+        var result = r.GetProperty("searchResult3");
+        var key = Names.SortKey(name);
+        Assert.Equal("ar-3", Items(result, "artist")[0].GetProperty("id").GetString());
+        // Albums named exactly so come first, then the albums of artists named so; tracks likewise.
+        Assert.All(Items(result, "album"), a => Assert.True(
+            Names.SortKey(a.GetProperty("name").GetString()!) == key || Names.SortKey(a.GetProperty("artist").GetString()!) == key, a.ToString()));
+        Assert.All(Items(result, "song"), s => Assert.True(
+            Names.SortKey(s.GetProperty("title").GetString()!) == key || Names.SortKey(s.GetProperty("artist").GetString()!) == key, s.ToString()));
+    }
+
+    [Theory]
+    [InlineData("lo")]     // tens of thousands of matches: lazy tiers in id order
+    [InlineData("ete")]    // accents aside: été
+    [InlineData("зв")]     // Cyrillic prefix
+    public async Task Search_pages_never_repeat_or_skip_and_every_hit_matches(string query)
+    {
+        var seen = new List<string>();
+        for (var offset = 0; offset < 3000; offset += 500)
+        {
+            var r = await fx.SubsonicAsync("search3", $"query={Uri.EscapeDataString(query)}&songCount=500&songOffset={offset}&artistCount=0&albumCount=0");
+            var songs = Items(r.GetProperty("searchResult3"), "song");
+            foreach (var s in songs)
+            {
+                var words = $"{s.GetProperty("title").GetString()} {s.GetProperty("artist").GetString()} {s.GetProperty("album").GetString()}";
+                Assert.Contains(Regex.Split(Fold(words), @"[^\p{L}\p{N}]+"), w => w.StartsWith(Fold(query), StringComparison.Ordinal));
+                seen.Add(s.GetProperty("id").GetString()!);
+            }
+            if (songs.Count < 500) break;
+        }
+        Assert.NotEmpty(seen);
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("alphabeticalByName", "SELECT id FROM albums ORDER BY sort_name, id")]
+    [InlineData("newest", "SELECT id FROM albums ORDER BY created_at DESC, id DESC")]
+    [InlineData("alphabeticalByArtist", "SELECT id FROM albums ORDER BY lower(display_artist), COALESCE(year, 0), sort_name, id")]
+    [InlineData("byYear&fromYear=2020&toYear=1990", "SELECT id FROM albums WHERE year BETWEEN 1990 AND 2020 ORDER BY year DESC, sort_name, id")]
+    [InlineData("byGenre&genre=rock", "SELECT id FROM albums WHERE lower(genre) = 'rock' ORDER BY sort_name, id")]
+    public async Task Album_lists_page_through_the_whole_catalog_in_order_once(string type, string expectedSql)
+    {
+        var expected = (await Sql.QueryAsync<long>(fx.Library.Data, expectedSql)).Select(id => $"al-{id}").ToList();
+        var pages = new List<string>();
+        for (var offset = 0; ; offset += 500)
+        {
+            var r = await fx.SubsonicAsync("getAlbumList2", $"type={type}&size=500&offset={offset}");
+            var albums = Items(r.GetProperty("albumList2"), "album").Select(a => a.GetProperty("id").GetString()!).ToList();
+            pages.AddRange(albums);
+            if (albums.Count < 500) break;
+        }
+        Assert.Equal(expected, pages);
+        // A deep page asked for out of the blue (no page before it) is the same page.
+        var deep = expected.Count / 2;
+        var jump = await fx.SubsonicAsync("getAlbumList2", $"type={type}&size=20&offset={deep}");
+        Assert.Equal(expected.Skip(deep).Take(20), Items(jump.GetProperty("albumList2"), "album").Select(a => a.GetProperty("id").GetString()!));
+    }
+
+    [Fact]
+    public async Task Random_albums_are_distinct_and_differ_from_one_call_to_the_next()
+    {
+        async Task<List<string>> DrawAsync() =>
+            Items((await fx.SubsonicAsync("getAlbumList2", "type=random&size=50")).GetProperty("albumList2"), "album")
+                .Select(a => a.GetProperty("id").GetString()!).ToList();
+        var first = await DrawAsync();
+        var second = await DrawAsync();
+        Assert.Equal(50, first.Count);
+        Assert.Equal(50, first.Distinct().Count());
+        Assert.NotEqual(first, second);
+    }
+
+    [Fact]
+    public async Task A_sync_by_search3_pages_skips_nothing_when_tracks_are_taken_down_meanwhile()
+    {
+        // Its own catalog: this test deletes tracks.
+        await using var lib = new TestLibrary();
+        var run = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "5000", "--data", lib.Data]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        await using var server = await SillonServer.StartAsync(lib);
+        using var http = await server.LoginAsync();
+        var seen = new List<string>();
+        async Task PageAsync(int offset)
+        {
+            var body = await http.GetStringAsync($"/rest/search3?u=alice&p=s3cret-pass&v=1.16.1&c=tests&f=json&query=&songCount=500&songOffset={offset}&artistCount=0&albumCount=0");
+            var r = JsonDocument.Parse(body).RootElement.GetProperty("subsonic-response").GetProperty("searchResult3");
+            seen.AddRange(Items(r, "song").Select(s => s.GetProperty("id").GetString()!));
+        }
+        await PageAsync(0);
+        await PageAsync(500);
+        // A takedown removes tracks already synced: with OFFSET pages, the next page would skip as many.
+        await using (var c = await lib.Database().OpenAsync())
+            await Dapper.SqlMapper.ExecuteAsync(c, "DELETE FROM tracks WHERE id <= 10");
+        await PageAsync(1000);
+        await PageAsync(1500);
+        Assert.Equal(Enumerable.Range(1, 2000).Select(id => $"tr-{id}"), seen);
+    }
+
+    [Fact]
+    public async Task GetArtists_holds_the_most_popular_artists_past_the_limit()
+    {
+        var r = await fx.SubsonicAsync("getArtists", "");
+        var artists = r.GetProperty("artists").GetProperty("index").EnumerateArray()
+            .SelectMany(i => i.GetProperty("artist").EnumerateArray()).Select(a => a.GetProperty("id").GetString()!).ToList();
+        Assert.Equal(1000, artists.Count);
+        Assert.Contains("ar-1", artists);
+        var top = await Sql.QueryAsync<long>(fx.Library.Data, "SELECT id FROM artists ORDER BY popularity DESC, id LIMIT 1000");
+        Assert.Equal(top.Select(id => $"ar-{id}").Order(), artists.Order());
+    }
+
+    [Fact]
+    public async Task Rest_search_answers_artists_albums_and_tracks_and_refuses_bad_queries()
+    {
+        using var http = await fx.Server.LoginAsync("rest-user", "rest-pass-123", admin: false);
+        var found = JsonDocument.Parse(await http.GetStringAsync("/api/v1/search?q=lo&limit=5")).RootElement;
+        Assert.Equal(5, found.GetProperty("tracks").GetArrayLength());
+        Assert.Equal(5, found.GetProperty("albums").GetArrayLength());
+        Assert.True(found.GetProperty("artists").GetArrayLength() > 0);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/api/v1/search")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync($"/api/v1/search?q={new string('a', 5000)}")).StatusCode);
+        // FTS5 syntax typed by a user is text, never an error.
+        var hostile = await http.GetAsync($"/api/v1/search?q={Uri.EscapeDataString("\"AND OR NEAR( * col:x")}&limit=500&offset=99999999");
+        Assert.Equal(HttpStatusCode.OK, hostile.StatusCode);
+    }
+}
