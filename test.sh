@@ -53,7 +53,7 @@ dotnet test Sillon.slnx -c Release --logger "trx;LogFileName=results.trx" --resu
 # range parsing, transcoding or static files, which never touch it). Only on a full run; for a
 # filtered run on PostgreSQL, export SILLON_TEST_DATABASE=postgres yourself.
 if [ $# -eq 0 ]; then
-  postgres_classes="Sillon.Tests.Data.|Sillon.Tests.Library.ScannerTests|Sillon.Tests.Search.|Sillon.Tests.Subsonic.|Sillon.Tests.Api.|Sillon.Tests.Accounts.|Sillon.Tests.Cli.|Sillon.Tests.Streaming.StreamingTests|Sillon.Tests.Streaming.TranscodeLimitsTests|Sillon.Tests.Listening.|Sillon.Tests.Scrobbling.|Sillon.Tests.Podcasts.|Sillon.Tests.Lyrics.|Sillon.Tests.Playlists."
+  postgres_classes="Sillon.Tests.Data.|Sillon.Tests.Library.ScannerTests|Sillon.Tests.Search.|Sillon.Tests.Subsonic.|Sillon.Tests.Api.|Sillon.Tests.Accounts.|Sillon.Tests.Cli.|Sillon.Tests.Streaming.StreamingTests|Sillon.Tests.Streaming.TranscodeLimitsTests|Sillon.Tests.Listening.|Sillon.Tests.Scrobbling.|Sillon.Tests.Podcasts.|Sillon.Tests.Lyrics.|Sillon.Tests.Playlists.|Sillon.Tests.Catalog.GeneratedCatalogTests"
   filter=$(sed 's/\([^|]*\)/FullyQualifiedName~\1/g' <<<"$postgres_classes")
   echo "test.sh: the database tests again, on PostgreSQL"
   SILLON_TEST_DATABASE=postgres dotnet test Sillon.slnx -c Release --no-build --filter "$filter" \

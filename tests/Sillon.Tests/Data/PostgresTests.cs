@@ -124,6 +124,43 @@ public sealed class PostgresTests
         Assert.Equal(2, tracks.GetProperty("items").GetArrayLength());
     }
 
+    [PostgresFact]
+    public async Task The_same_generated_catalog_searches_alike_on_sqlite_and_postgres()
+    {
+        // One seed, two databases: SQLite in the data folder, PostgreSQL given by --database.
+        await using var sqlite = new TestLibrary();
+        await using var postgres = new TestLibrary();
+        var url = postgres.DatabaseUrl!;
+        File.Delete(Path.Combine(sqlite.Data, "sillon.json"));
+        File.Delete(Path.Combine(postgres.Data, "sillon.json"));
+        var one = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "20000", "--seed", "5", "--data", sqlite.Data]);
+        Assert.True(one.ExitCode == 0, one.Stderr);
+        var two = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "20000", "--seed", "5", "--data", postgres.Data, "--database", url, "--json"]);
+        Assert.True(two.ExitCode == 0, two.Stderr);
+        Assert.Equal(20000, JsonDocument.Parse(two.Stdout).RootElement.GetProperty("tracks").GetInt64());
+
+        await using var s = await new Database(sqlite.Data).OpenAsync();
+        await using var p = await new Database(postgres.Data, url).OpenAsync();
+        Assert.IsType<Npgsql.NpgsqlConnection>(p);
+        var artist = await Dapper.SqlMapper.ExecuteScalarAsync<string>(s, "SELECT name FROM artists WHERE id = 1");
+        var title = await Dapper.SqlMapper.ExecuteScalarAsync<string>(s, "SELECT title FROM tracks WHERE id = 2");
+        var album = await Dapper.SqlMapper.ExecuteScalarAsync<string>(s, "SELECT name FROM albums WHERE id = 3");
+        // Exact names (ranked whole), an artist's name (their works first), broad prefixes (lazy tiers past RankedLimit), deep pages.
+        foreach (var query in new[] { artist!, title!, album!, "lo", "ma", "ete" })
+        {
+            var match = Sillon.Search.SearchIndex.MatchExpression(query)!;
+            foreach (var kind in Enum.GetValues<Sillon.Search.SearchIndex.Kind>())
+            foreach (var offset in new[] { 0, 40, 400 })
+            {
+                var expected = await Sillon.Search.SearchIndex.PageAsync(s, kind, match, query, 20, offset, CancellationToken.None);
+                var actual = await Sillon.Search.SearchIndex.PageAsync(p, kind, match, query, 20, offset, CancellationToken.None);
+                Assert.True(expected.SequenceEqual(actual), $"{kind} '{query}' at {offset}: SQLite [{string.Join(", ", expected)}], PostgreSQL [{string.Join(", ", actual)}]");
+                // Every query reaches tracks (their context holds artist and album); "lo" goes past the ranked limit.
+                if (kind == Sillon.Search.SearchIndex.Kind.Track && (offset == 0 || query == "lo")) Assert.NotEmpty(expected);
+            }
+        }
+    }
+
     private static async Task<JsonElement> Rest(HttpClient http, string endpoint, string query = "")
     {
         var response = await http.GetFromJsonAsync<JsonElement>($"/rest/{endpoint}?u=alice&p={Password}&v=1.16.1&c=tests&f=json&{query}");

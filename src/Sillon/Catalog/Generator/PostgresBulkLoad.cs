@@ -78,7 +78,8 @@ public static class PostgresBulkLoad
         await Search.SearchIndex.RebuildAsync(connection, ct);
         var search = clock.Elapsed;
 
-        await connection.ExecuteAsync(new CommandDefinition("ANALYZE", commandTimeout: 0, cancellationToken: ct));
+        // Said as text: Dapper takes a one-word command for a stored procedure (CALL ANALYZE()).
+        await connection.ExecuteAsync(new CommandDefinition("ANALYZE", commandTimeout: 0, commandType: System.Data.CommandType.Text, cancellationToken: ct));
         return new SqliteBulkLoad.Result(tracks, albums, artists, load, built, search);
     }
 
