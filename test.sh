@@ -2,19 +2,23 @@
 # Runs the whole test suite. The tests generate real audio with ffmpeg and tag it with tools we
 # did not write (eyeD3, mutagen, metaflac, vorbiscomment, kid3-cli); the web player's tests need
 # node and Debian's chromium. This script installs them when it can (as root or with passwordless
-# sudo) and says exactly what is missing otherwise. Order: .NET tests, then the Subsonic
+# sudo) and says exactly what is missing otherwise. The .NET tests run twice: on SQLite (all of
+# them), then the classes that use the database again on PostgreSQL (SILLON_TEST_DATABASE=postgres:
+# the tests start a throwaway server from Debian's postgresql package themselves, see
+# tests/Sillon.Tests/Fixtures/PostgresServer.cs). Order: .NET tests, then the Subsonic
 # interoperability suite (the npm client subsonic-api against the built server), then the web
 # player's unit tests (node --test), then its browser tests (playwright-core driving chromium).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(ffmpeg eyed3 flac vorbis-tools kid3-cli python3-mutagen util-linux chromium nodejs npm)
+packages=(ffmpeg eyed3 flac vorbis-tools kid3-cli python3-mutagen util-linux chromium nodejs npm postgresql postgresql-contrib)
 missing() {
   local m=()
   for tool in ffmpeg ffprobe eyeD3 metaflac vorbiscomment kid3-cli setpriv chromium node npm; do
     command -v "$tool" >/dev/null 2>&1 || m+=("$tool")
   done
   /usr/bin/python3 -c 'import mutagen' >/dev/null 2>&1 || m+=("python3-mutagen")
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || m+=("postgresql")
   echo "${m[@]:-}"
 }
 
@@ -43,18 +47,31 @@ if [ -n "$(missing)" ]; then echo "test.sh: still missing $(missing)" >&2; exit 
 
 results=$(mktemp -d)
 status=0
-dotnet test Sillon.slnx -c Release --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@" || status=$?
+dotnet test Sillon.slnx -c Release --logger "trx;LogFileName=results.trx" --results-directory "$results/sqlite" "$@" || status=$?
+
+# The PostgreSQL pass: every test class that reads or writes the database (not the tag reader,
+# range parsing, transcoding or static files, which never touch it). Only on a full run; for a
+# filtered run on PostgreSQL, export SILLON_TEST_DATABASE=postgres yourself.
+if [ $# -eq 0 ]; then
+  postgres_classes="Sillon.Tests.Data.|Sillon.Tests.Library.ScannerTests|Sillon.Tests.Search.|Sillon.Tests.Subsonic.|Sillon.Tests.Api.|Sillon.Tests.Accounts.|Sillon.Tests.Cli.|Sillon.Tests.Streaming.StreamingTests|Sillon.Tests.Streaming.TranscodeLimitsTests|Sillon.Tests.Listening.|Sillon.Tests.Scrobbling.|Sillon.Tests.Podcasts.|Sillon.Tests.Lyrics.|Sillon.Tests.Playlists.|Sillon.Tests.Catalog.GeneratedCatalogTests"
+  filter=$(sed 's/\([^|]*\)/FullyQualifiedName~\1/g' <<<"$postgres_classes")
+  echo "test.sh: the database tests again, on PostgreSQL"
+  SILLON_TEST_DATABASE=postgres dotnet test Sillon.slnx -c Release --no-build --filter "$filter" \
+    --logger "trx;LogFileName=results.trx" --results-directory "$results/postgres" || status=1
+fi
 
 passed=0
 failed=0
-trx=$(find "$results" -name '*.trx' | head -n 1)
-if [ -n "$trx" ]; then
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
-  passed=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
-  failed=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
-else
-  failed=1 # no results at all: the build failed
-fi
+for pass in sqlite postgres; do
+  trx=$(find "$results/$pass" -name '*.trx' 2>/dev/null | head -n 1)
+  if [ -n "$trx" ]; then
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+    passed=$((passed + $(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")))
+    failed=$((failed + $(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")))
+  elif [ "$pass" = sqlite ] || [ $# -eq 0 ]; then
+    failed=$((failed + 1)) # no results at all: the build (or the PostgreSQL start) failed
+  fi
+done
 
 # node --test writes TAP to a file (counted below) and the readable spec to the terminal.
 node_suite() {

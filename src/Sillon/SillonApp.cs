@@ -31,7 +31,7 @@ public static partial class SillonApp
         services.TryAddSingleton<IConfiguration>(configuration);
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new Database(options.Data));
+        services.AddSingleton(Database.For(options));
         services.AddOptions<LibraryOptions>().BindConfiguration("Library").Validate(o => o.BatchSize > 0 && o.ReadThreads >= 0, "Library:BatchSize must be positive").ValidateOnStart();
         services.AddMetrics();
         services.AddSingleton<SillonMetrics>();
@@ -149,8 +149,9 @@ public static partial class SillonApp
     public static async Task PrepareAsync(WebApplication app, ILogger log, CancellationToken ct)
     {
         var time = app.Services.GetRequiredService<TimeProvider>();
-        var version = await app.Services.GetRequiredService<Database>().MigrateAsync(time, ct);
-        LogMigrated(log, version);
+        var db = app.Services.GetRequiredService<Database>();
+        var version = await db.MigrateAsync(time, ct);
+        LogMigrated(log, db.Describe(), version);
         var users = app.Services.GetRequiredService<Users>();
         if (await users.CountAsync(ct) > 0) return;
         var name = app.Configuration["ADMIN_USER"];
@@ -166,8 +167,8 @@ public static partial class SillonApp
         LogNoUser(log, data);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Database at schema version {Version}")]
-    private static partial void LogMigrated(ILogger log, int version);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database {Database} at schema version {Version}")]
+    private static partial void LogMigrated(ILogger log, string database, int version);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sillon {Version} listening on {Urls}, data in {Data}")]
     private static partial void LogListening(ILogger log, string version, string urls, string data);

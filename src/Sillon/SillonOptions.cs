@@ -9,6 +9,9 @@ public sealed class SillonOptions
     public string Data { get; set; } = "./sillon-data";
     public List<string> Music { get; set; } = [];
     public string Urls { get; set; } = "http://localhost:4747";
+
+    /// <summary>A PostgreSQL URL (postgres://user:password@host:port/database); unset, the catalog is SQLite in data/sillon.db.</summary>
+    public string? Database { get; set; }
 }
 
 public static class SillonConfiguration

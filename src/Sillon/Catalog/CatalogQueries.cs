@@ -106,7 +106,7 @@ public sealed class CatalogQueries(Database db)
     {
         if (ids.Count == 0) return [];
         await using var c = await db.OpenAsync(ct);
-        var byId = (await TrackRowsAsync(c, $"WHERE t.id IN ({SqliteDialect.IdList("@ids")})", new { ids = SqliteDialect.Ids(ids) }, ct))
+        var byId = (await TrackRowsAsync(c, $"WHERE t.id IN ({c.Dialect().IdList("@ids")})", new { ids = c.Dialect().Ids(ids) }, ct))
             .ToDictionary(t => t.Id);
         return ids.Select(id => byId.GetValueOrDefault(CatalogIds.Format(CatalogIds.Track, id))).OfType<TrackInfo>().ToList();
     }
@@ -116,8 +116,8 @@ public sealed class CatalogQueries(Database db)
     {
         if (ids.Count == 0) return [];
         await using var c = await db.OpenAsync(ct);
-        var byId = (await AlbumRowsAsync(c, $"SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({SqliteDialect.IdList("@ids")})",
-            new { ids = SqliteDialect.Ids(ids) }, ct)).ToDictionary(a => a.Id);
+        var byId = (await AlbumRowsAsync(c, $"SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({c.Dialect().IdList("@ids")})",
+            new { ids = c.Dialect().Ids(ids) }, ct)).ToDictionary(a => a.Id);
         return ids.Select(id => byId.GetValueOrDefault(CatalogIds.Format(CatalogIds.Album, id))).OfType<AlbumSummary>().ToList();
     }
 
@@ -132,16 +132,17 @@ public sealed class CatalogQueries(Database db)
     public async Task<SearchResults> SearchRowsAsync(List<long> artistIds, List<long> albumIds, List<long> trackIds, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        var ids = SqliteDialect.IdList("@ids");
+        var dialect = c.Dialect();
+        var ids = dialect.IdList("@ids");
         var artists = artistIds.Count == 0 ? [] : (await c.QueryAsync<ArtistRow>(new CommandDefinition($"""
             SELECT ar.id AS Id, ar.name AS Name, ar.mbz_id AS Mbz,
                 (SELECT COUNT(*) FROM album_artists aa WHERE aa.artist_id = ar.id) AS AlbumCount,
                 (SELECT COUNT(*) FROM track_artists ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') AS TrackCount
             FROM artists ar WHERE ar.id IN ({ids})
-            """, new { ids = SqliteDialect.Ids(artistIds) }, cancellationToken: ct))).Select(r => r.ToSummary()).ToList();
+            """, new { ids = dialect.Ids(artistIds) }, cancellationToken: ct))).Select(r => r.ToSummary()).ToList();
         var albums = albumIds.Count == 0 ? [] : await AlbumRowsAsync(c, $"SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({ids})",
-            new { ids = SqliteDialect.Ids(albumIds) }, ct);
-        var tracks = trackIds.Count == 0 ? [] : await TrackRowsAsync(c, $"WHERE t.id IN ({ids})", new { ids = SqliteDialect.Ids(trackIds) }, ct);
+            new { ids = dialect.Ids(albumIds) }, ct);
+        var tracks = trackIds.Count == 0 ? [] : await TrackRowsAsync(c, $"WHERE t.id IN ({ids})", new { ids = dialect.Ids(trackIds) }, ct);
         return new SearchResults(
             InOrder(artistIds, CatalogIds.Artist, artists, a => a.Id),
             InOrder(albumIds, CatalogIds.Album, albums, a => a.Id),
@@ -178,8 +179,8 @@ public sealed class CatalogQueries(Database db)
     public static async Task<ILookup<long, NamedRef>> AlbumArtistsAsync(DbConnection c, IEnumerable<long> albumIds, CancellationToken ct) =>
         (await c.QueryAsync<(long AlbumId, long Id, string Name)>(new CommandDefinition($"""
             SELECT aa.album_id, ar.id, ar.name FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id
-            WHERE aa.album_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY aa.album_id, aa.position
-            """, new { ids = SqliteDialect.Ids(albumIds.Distinct()) }, cancellationToken: ct)))
+            WHERE aa.album_id IN ({c.Dialect().IdList("@ids")}) ORDER BY aa.album_id, aa.position
+            """, new { ids = c.Dialect().Ids(albumIds.Distinct()) }, cancellationToken: ct)))
             .ToLookup(l => l.AlbumId, l => new NamedRef(CatalogIds.Format(CatalogIds.Artist, l.Id), l.Name));
 
     private static async Task<List<TrackInfo>> TrackRowsAsync(DbConnection c, string tail, object args, CancellationToken ct)
@@ -200,14 +201,14 @@ public sealed class CatalogQueries(Database db)
     public static async Task<(ILookup<(long TrackId, string Role), NamedRef> Artists, ILookup<long, string> Genres)> TrackLinksAsync(
         DbConnection c, IEnumerable<long> trackIds, CancellationToken ct)
     {
-        var ids = SqliteDialect.Ids(trackIds.Distinct());
+        var ids = c.Dialect().Ids(trackIds.Distinct());
         var artists = (await c.QueryAsync<(long TrackId, string Role, long Id, string Name)>(new CommandDefinition($"""
             SELECT ta.track_id, ta.role, ar.id, ar.name FROM track_artists ta JOIN artists ar ON ar.id = ta.artist_id
-            WHERE ta.track_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY ta.track_id, ta.role, ta.position
+            WHERE ta.track_id IN ({c.Dialect().IdList("@ids")}) ORDER BY ta.track_id, ta.role, ta.position
             """, new { ids }, cancellationToken: ct))).ToLookup(a => (a.TrackId, a.Role), a => new NamedRef(CatalogIds.Format(CatalogIds.Artist, a.Id), a.Name));
         var genres = (await c.QueryAsync<(long TrackId, string Name)>(new CommandDefinition($"""
             SELECT tg.track_id, g.name FROM track_genres tg JOIN genres g ON g.id = tg.genre_id
-            WHERE tg.track_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY tg.track_id, tg.position
+            WHERE tg.track_id IN ({c.Dialect().IdList("@ids")}) ORDER BY tg.track_id, tg.position
             """, new { ids }, cancellationToken: ct))).ToLookup(g => g.TrackId, g => g.Name);
         return (artists, genres);
     }

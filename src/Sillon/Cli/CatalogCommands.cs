@@ -15,8 +15,9 @@ public static class CatalogCommands
         var seed = new Option<int>("--seed") { Description = "The same seed gives the same catalog (default 1)", DefaultValueFactory = _ => 1 };
         var data = new Option<string?>("--data", "-d") { Description = "Folder for the database (default ./sillon-data, or SILLON_DATA)" };
         var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object" };
-        var generate = new Command("generate", "Write a realistic synthetic catalog straight into an empty database.") { tracks, seed, data, json };
-        generate.SetAction(async (result, ct) =>
+        var database = Commands.DatabaseOption();
+        var generate = new Command("generate", "Write a realistic synthetic catalog straight into an empty database.") { tracks, seed, data, json, database };
+        generate.SetAction((result, ct) => Commands.DatabaseGuard(async () =>
         {
             var count = result.GetValue(tracks);
             if (count is < 1 or > 100_000_000)
@@ -24,8 +25,8 @@ public static class CatalogCommands
                 Console.Error.WriteLine("sillon: --tracks must be between 1 and 100,000,000.");
                 return Commands.ExitCodes.Usage;
             }
-            var options = SillonConfiguration.Bind(SillonConfiguration.Build(result.GetValue(data), [], null));
-            var db = new Database(options.Data);
+            var options = SillonConfiguration.Bind(SillonConfiguration.Build(result.GetValue(data), [], null, Commands.DatabaseSetting(result.GetValue(database))));
+            var db = Database.For(options);
             await db.MigrateAsync(TimeProvider.System, ct);
             var root = Path.Combine(options.Data, "generated");
             var generator = new CatalogGenerator(count, result.GetValue(seed), SampleAudio.Write(root), root, TimeProvider.System.GetUtcNow());
@@ -33,16 +34,19 @@ public static class CatalogCommands
             var terminal = !Console.IsErrorRedirected;
             try
             {
-                var r = await SqliteBulkLoad.LoadAsync(db, generator, root, written =>
+                void Progress(long written)
                 {
                     if (!terminal) return;
                     var rate = written / Math.Max(clock.Elapsed.TotalSeconds, 0.001);
                     var eta = TimeSpan.FromSeconds(Math.Ceiling((count - written) / Math.Max(rate, 1)));
                     Console.Error.Write($"\r\u001b[K{written:N0}/{count:N0} tracks  {rate,9:N0} tracks/s  ETA {eta:mm\\:ss}");
-                }, ct);
+                }
+                var r = db.IsPostgres
+                    ? await PostgresBulkLoad.LoadAsync(db, generator, root, Progress, ct)
+                    : await SqliteBulkLoad.LoadAsync(db, generator, root, Progress, ct);
                 if (terminal) Console.Error.Write("\r\u001b[K");
                 var total = clock.Elapsed;
-                var size = new FileInfo(db.FilePath).Length;
+                var size = await DatabaseBytesAsync(db, ct);
                 var summary = new
                 {
                     tracks = r.Tracks, albums = r.Albums, artists = r.Artists,
@@ -70,7 +74,14 @@ public static class CatalogCommands
                 Console.Error.WriteLine("sillon: the disk is full; the generated catalog is incomplete: delete the data folder and try again with fewer tracks.");
                 return Commands.ExitCodes.Storage;
             }
-        });
+        }));
         return new Command("catalog", "Tools for the catalog.") { generate };
+    }
+
+    private static async Task<long> DatabaseBytesAsync(Database db, CancellationToken ct)
+    {
+        if (!db.IsPostgres) return new FileInfo(db.FilePath).Length;
+        await using var c = await db.OpenAsync(ct);
+        return await Dapper.SqlMapper.ExecuteScalarAsync<long>(c, new Dapper.CommandDefinition("SELECT pg_database_size(current_database())", cancellationToken: ct));
     }
 }

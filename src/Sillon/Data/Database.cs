@@ -1,21 +1,56 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Sillon.Data;
 
 /// <summary>
-/// Opens connections to the catalog database. SQLite is the embedded default; the SQL that differs
-/// between databases lives in <see cref="SqliteDialect"/> so a PostgreSQL dialect can sit beside it.
+/// Opens connections to the catalog database: SQLite in the data folder (the embedded default), or
+/// PostgreSQL when a <c>postgres://</c> URL is configured (<c>--database</c>, <c>SILLON_DATABASE</c>).
+/// Everything written differently for the two lives behind <see cref="Dialect"/>.
 /// </summary>
 public sealed class Database
 {
     public string ConnectionString { get; }
+    public ISqlDialect Dialect { get; }
+    public string DataDir { get; }
+
+    /// <summary>The SQLite file (data/sillon.db); on PostgreSQL there is none.</summary>
     public string FilePath { get; }
 
-    public Database(string dataDir)
+    public bool IsPostgres => Dialect is PostgresDialect;
+
+    // Booleans are stored as 0/1 integers on both databases (SQLite has no other kind), so a C#
+    // bool parameter is sent as 1 or 0, and a PostgreSQL boolean expression (x IS NOT NULL) reads
+    // back into a bool like SQLite's 0/1 does.
+    // Numbers the same way: SQLite hands every integer back as 64 bits, PostgreSQL as the type of
+    // the expression (a literal 0 is int4, SUM of bigints numeric), and Dapper maps a row to a record
+    // only when each column's type is exactly the constructor parameter's, unless a handler converts.
+    // Dapper consults its built-in type map before handlers: bool leaves it, so parameters go through
+    // the handler; long and int stay, so parameters (nulls included) keep their type and only
+    // reading goes through the handler.
+    static Database()
+    {
+        Dapper.SqlMapper.RemoveTypeMap(typeof(bool));
+        Dapper.SqlMapper.RemoveTypeMap(typeof(bool?));
+        Dapper.SqlMapper.AddTypeHandler(new BoolAsInteger());
+        Dapper.SqlMapper.AddTypeHandler(new Number<long>(System.Data.DbType.Int64));
+        Dapper.SqlMapper.AddTypeHandler(new Number<int>(System.Data.DbType.Int32));
+    }
+
+    public Database(string dataDir, string? database = null)
     {
         Directory.CreateDirectory(dataDir);
-        FilePath = Path.GetFullPath(Path.Combine(dataDir, "sillon.db"));
+        DataDir = Path.GetFullPath(dataDir);
+        if (!string.IsNullOrWhiteSpace(database))
+        {
+            Dialect = PostgresDialect.Instance;
+            ConnectionString = PostgresDialect.ConnectionString(database);
+            FilePath = "";
+            return;
+        }
+        Dialect = SqliteDialect.Instance;
+        FilePath = Path.Combine(DataDir, "sillon.db");
         ConnectionString = new SqliteConnectionStringBuilder
         {
             DataSource = FilePath,
@@ -27,28 +62,122 @@ public sealed class Database
         }.ToString();
     }
 
+    public static Database For(SillonOptions options) => new(options.Data, options.Database);
+
+    /// <summary>Where the catalog is, for a log line: the SQLite file, or PostgreSQL's host/database (never the password).</summary>
+    public string Describe() => IsPostgres
+        ? new NpgsqlConnectionStringBuilder(ConnectionString) is var b ? $"PostgreSQL {b.Host}:{b.Port}/{b.Database}" : ""
+        : $"SQLite {FilePath}";
+
     public async Task<DbConnection> OpenAsync(CancellationToken ct = default)
     {
-        var connection = new SqliteConnection(ConnectionString);
-        await connection.OpenAsync(ct);
-        await using var pragma = connection.CreateCommand();
-        pragma.CommandText = SqliteDialect.ConnectionPragmas;
-        await pragma.ExecuteNonQueryAsync(ct);
-        return connection;
+        var connection = Dialect.NewConnection(ConnectionString);
+        try
+        {
+            await connection.OpenAsync(ct);
+            await Dialect.PrepareConnectionAsync(connection, ct);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Open, migrate (after a backup when there is something to migrate), and return the applied version.</summary>
     public Task<int> MigrateAsync(TimeProvider time, CancellationToken ct = default) =>
         new Migrator(this, time).RunAsync(ct);
 
-    /// <summary>SQLite's "database or disk is full" (13) and I/O error (10), named so callers can say so plainly.</summary>
+    /// <summary>A full disk (SQLite 13, PostgreSQL 53100), named so callers can say so plainly.</summary>
     public static bool IsDiskFull(Exception e) =>
-        e is SqliteException { SqliteErrorCode: 13 } || e.InnerException is SqliteException { SqliteErrorCode: 13 };
+        SqliteDialect.Instance.IsDiskFull(e) || PostgresDialect.Instance.IsDiskFull(e);
+
+    /// <summary>Any error of either database's driver (connection refused, bad credentials, corrupt file…).</summary>
+    public static bool IsDatabaseError(Exception e) => e is SqliteException or NpgsqlException or DatabaseUrlException;
 }
 
-/// <summary>The SQL that is particular to SQLite. Keep every dialect difference here, named.</summary>
-public static class SqliteDialect
+internal sealed class Number<T>(System.Data.DbType type) : Dapper.SqlMapper.TypeHandler<T> where T : struct, IConvertible
 {
+    public override void SetValue(System.Data.IDbDataParameter parameter, T value)
+    {
+        parameter.DbType = type;
+        parameter.Value = value;
+    }
+
+    public override T Parse(object value) => value is T t ? t : (T)Convert.ChangeType(value, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+}
+
+internal sealed class BoolAsInteger : Dapper.SqlMapper.TypeHandler<bool>
+{
+    public override void SetValue(System.Data.IDbDataParameter parameter, bool value)
+    {
+        parameter.DbType = System.Data.DbType.Int64;
+        parameter.Value = value ? 1L : 0L;
+    }
+
+    public override bool Parse(object value) => Convert.ToBoolean(value, System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// What differs between SQLite and PostgreSQL, named. The queries themselves are written once
+/// (ON CONFLICT … RETURNING, COALESCE, LIMIT/OFFSET, ISO-8601 text timestamps, 0/1 integers);
+/// only these few things are not.
+/// </summary>
+public interface ISqlDialect
+{
+    /// <summary>The folder of this database's migration scripts (Data/Migrations/{Name}/).</summary>
+    string Name { get; }
+
+    DbConnection NewConnection(string connectionString);
+
+    /// <summary>Per-connection settings, run on every open.</summary>
+    Task PrepareConnectionAsync(DbConnection connection, CancellationToken ct);
+
+    /// <summary>A subquery listing the ids bound to one parameter made by <see cref="Ids"/>: <c>id IN ({IdList("@ids")})</c>.</summary>
+    string IdList(string parameter);
+
+    /// <summary>The parameter value of an id list (a JSON array for SQLite, a bigint[] for PostgreSQL).</summary>
+    object Ids(IEnumerable<long> ids);
+
+    /// <summary>
+    /// The ids of an <see cref="Ids"/> list with their 0-based place in it (columns position, id), to
+    /// insert an ordered list in one statement rather than one per row. PostgreSQL:
+    /// <c>SELECT ordinality - 1 AS position, id FROM unnest(@p) WITH ORDINALITY AS u(id, ordinality)</c>.
+    /// </summary>
+    string IdListWithPosition(string parameter);
+
+    bool IsDiskFull(Exception e);
+
+    /// <summary>
+    /// Run on the migration connection first. SQLite: the file's persistent pragmas. PostgreSQL: a
+    /// session advisory lock, so several servers starting at once on one database migrate it once.
+    /// </summary>
+    Task BeginMigrationAsync(DbConnection connection, CancellationToken ct);
+
+    /// <summary>Before scripts run on a database that holds data: SQLite copies its file to data/backups/; PostgreSQL does nothing.</summary>
+    Task BackupAsync(DbConnection connection, Database db, int fromVersion, TimeProvider time, CancellationToken ct);
+
+    /// <summary>
+    /// The cross-process lock that makes scans one at a time, or null when someone else holds it.
+    /// SQLite: an OS lock on data/scan.lock. PostgreSQL: an advisory lock held by one session, so
+    /// servers on several machines sharing the database scan one at a time too.
+    /// </summary>
+    Task<IAsyncDisposable?> TryScanLockAsync(Database db, CancellationToken ct);
+}
+
+public static class SqlDialects
+{
+    /// <summary>The dialect of an open connection, for code that holds a connection but not the <see cref="Database"/>.</summary>
+    public static ISqlDialect Dialect(this DbConnection connection) =>
+        connection is NpgsqlConnection ? PostgresDialect.Instance : SqliteDialect.Instance;
+}
+
+/// <summary>The SQL that is particular to SQLite.</summary>
+public sealed class SqliteDialect : ISqlDialect
+{
+    public static readonly SqliteDialect Instance = new();
+
     // WAL lets readers (the API) go on while the scanner writes; synchronous=NORMAL is durable
     // across process crashes in WAL mode (only an OS crash can lose the last transactions).
     // cache_size is per connection and the pool keeps one connection per concurrent request: 4 MB
@@ -63,17 +192,40 @@ public static class SqliteDialect
     /// <summary>Persistent settings of the database file, applied once at migration.</summary>
     public const string DatabasePragmas = "PRAGMA journal_mode=WAL;";
 
-    /// <summary>A list of ids bound as one parameter (a JSON array in SQLite, an array in PostgreSQL).</summary>
-    public static string IdList(string parameter) => $"SELECT value FROM json_each({parameter})";
+    public string Name => "Sqlite";
 
-    public static string Ids(IEnumerable<long> ids) => System.Text.Json.JsonSerializer.Serialize(ids);
+    public DbConnection NewConnection(string connectionString) => new SqliteConnection(connectionString);
 
-    /// <summary>
-    /// The ids of an <see cref="Ids"/> list with their 0-based place in it (columns position, id), to
-    /// insert an ordered list in one statement rather than one per row. PostgreSQL:
-    /// <c>SELECT ordinality - 1 AS position, id FROM unnest(@p) WITH ORDINALITY AS u(id, ordinality)</c>.
-    /// </summary>
-    public static string IdListWithPosition(string parameter) => $"SELECT key AS position, value AS id FROM json_each({parameter})";
+    public async Task PrepareConnectionAsync(DbConnection connection, CancellationToken ct)
+    {
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = ConnectionPragmas;
+        await pragma.ExecuteNonQueryAsync(ct);
+    }
+
+    public string IdList(string parameter) => $"SELECT value FROM json_each({parameter})";
+
+    public object Ids(IEnumerable<long> ids) => System.Text.Json.JsonSerializer.Serialize(ids);
+
+    /// <summary>SQLite's "database or disk is full" (13).</summary>
+    public bool IsDiskFull(Exception e) =>
+        e is SqliteException { SqliteErrorCode: 13 } || e.InnerException is SqliteException { SqliteErrorCode: 13 };
+
+    public async Task BeginMigrationAsync(DbConnection connection, CancellationToken ct) =>
+        await Dapper.SqlMapper.ExecuteAsync(connection, new Dapper.CommandDefinition(DatabasePragmas, cancellationToken: ct));
+
+    public async Task BackupAsync(DbConnection connection, Database db, int version, TimeProvider time, CancellationToken ct)
+    {
+        var dir = Path.Combine(db.DataDir, "backups");
+        Directory.CreateDirectory(dir);
+        var file = Path.Combine(dir, $"sillon-v{version}-{time.GetUtcNow():yyyyMMddHHmmss}.db");
+        await Dapper.SqlMapper.ExecuteAsync(connection, new Dapper.CommandDefinition(BackupInto(file), cancellationToken: ct));
+    }
+
+    public Task<IAsyncDisposable?> TryScanLockAsync(Database db, CancellationToken ct) =>
+        Task.FromResult<IAsyncDisposable?>(Library.ScanLock.TryAcquire(db.DataDir));
+
+    public string IdListWithPosition(string parameter) => $"SELECT key AS position, value AS id FROM json_each({parameter})";
 
     /// <summary>Copies the whole database into a new file, consistently, while others may read it.</summary>
     public static string BackupInto(string path) => $"VACUUM INTO '{path.Replace("'", "''")}'";

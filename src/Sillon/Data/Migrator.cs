@@ -6,8 +6,8 @@ namespace Sillon.Data;
 
 /// <summary>
 /// Runs the numbered scripts in Data/Migrations/{dialect}/ that the database has not seen, each in
-/// its own transaction. Before touching a database that already holds data, it is copied into
-/// backups/ so a failed or regretted upgrade can be undone by hand.
+/// its own transaction. Before touching a SQLite database that already holds data, it is copied into
+/// backups/ so a failed or regretted upgrade can be undone by hand (PostgreSQL is its operator's to back up).
 /// </summary>
 public sealed class Migrator(Database db, TimeProvider time, IReadOnlyList<(int Version, string Name, string Sql)>? scripts = null)
 {
@@ -31,17 +31,18 @@ public sealed class Migrator(Database db, TimeProvider time, IReadOnlyList<(int 
 
     public async Task<int> RunAsync(CancellationToken ct)
     {
-        var all = scripts ?? Scripts("Sqlite");
+        var all = scripts ?? Scripts(db.Dialect.Name);
         if (all.Count == 0) throw new InvalidOperationException("no migration scripts are embedded in this build");
         await using var connection = await db.OpenAsync(ct);
-        await connection.ExecuteAsync(SqliteDialect.DatabasePragmas);
+        // PostgreSQL: the advisory lock taken here also makes a second server wait until the first has migrated.
+        await db.Dialect.BeginMigrationAsync(connection, ct);
         await connection.ExecuteAsync(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
         var applied = (await connection.QueryAsync<int>("SELECT version FROM schema_migrations")).ToHashSet();
         var pending = all.Where(s => !applied.Contains(s.Version)).ToList();
         if (pending.Count == 0) return applied.Count == 0 ? 0 : applied.Max();
 
-        if (applied.Count > 0) await BackupAsync(connection, applied.Max(), ct);
+        if (applied.Count > 0) await db.Dialect.BackupAsync(connection, db, applied.Max(), time, ct);
 
         foreach (var (version, name, sql) in pending)
         {
@@ -54,13 +55,4 @@ public sealed class Migrator(Database db, TimeProvider time, IReadOnlyList<(int 
         }
         return pending[^1].Version;
     }
-
-    private async Task BackupAsync(DbConnection connection, int fromVersion, CancellationToken ct)
-    {
-        var dir = Path.Combine(Path.GetDirectoryName(db.FilePath)!, "backups");
-        Directory.CreateDirectory(dir);
-        var file = Path.Combine(dir, $"sillon-v{fromVersion}-{time.GetUtcNow():yyyyMMddHHmmss}.db");
-        await connection.ExecuteAsync(new CommandDefinition(SqliteDialect.BackupInto(file), cancellationToken: ct));
-    }
-
 }

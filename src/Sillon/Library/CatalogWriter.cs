@@ -1,5 +1,5 @@
 using System.Globalization;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Sillon.Library;
 
@@ -8,7 +8,9 @@ namespace Sillon.Library;
 /// prepared statements and the name → id maps in memory for the length of one scan, because a scan
 /// writes tens of thousands of rows and must not be the bottleneck behind the tag readers.
 /// Microsoft.Data.Sqlite's async methods complete synchronously, so this runs synchronous calls on
-/// the scanner's dedicated writer task.
+/// the scanner's dedicated writer task. The same statements run on PostgreSQL: parameters are untyped
+/// and take the type of each value (SQLite stores by value anyway), "ON CONFLICT DO NOTHING" is
+/// written out.
 /// </summary>
 public sealed class CatalogWriter : IDisposable
 {
@@ -23,17 +25,18 @@ public sealed class CatalogWriter : IDisposable
         "duration", "bitrate", "sample_rate", "bit_depth", "channels", "codec", "suffix", "content_type", "updated_at",
     ];
 
-    private readonly SqliteConnection _connection;
+    private readonly DbConnection _connection;
     private readonly string _now;
     private readonly Dictionary<string, long> _artists = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _albums = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _genres = new(StringComparer.OrdinalIgnoreCase);
-    private readonly SqliteCommand _insertTrack, _updateTrack, _deleteLinks, _deleteGenres, _insertLink, _insertGenreLink,
+    private readonly DbCommand _insertTrack, _updateTrack, _deleteLinks, _deleteGenres, _insertLink, _insertGenreLink,
         _upsertArtist, _upsertAlbum, _upsertGenre;
-    private readonly SqliteParameter[] _insertParameters, _updateParameters;
-    private SqliteTransaction? _tx;
+    private readonly DbParameter[] _insertParameters, _updateParameters;
+    private readonly DbParameter _updateId;
+    private DbTransaction? _tx;
 
-    public CatalogWriter(SqliteConnection connection, DateTimeOffset now)
+    public CatalogWriter(DbConnection connection, DateTimeOffset now)
     {
         _connection = connection;
         _now = now.ToString("O", CultureInfo.InvariantCulture);
@@ -41,25 +44,26 @@ public sealed class CatalogWriter : IDisposable
         Load("SELECT album_key, id FROM albums", _albums);
         Load("SELECT name, id FROM genres", _genres);
 
-        _insertTrack = Command($"INSERT INTO tracks ({string.Join(", ", TrackColumns)}, created_at) VALUES ({string.Join(", ", TrackColumns.Select(c => "$" + c))}, $updated_at) RETURNING id");
-        _updateTrack = Command($"UPDATE tracks SET {string.Join(", ", TrackColumns.Select(c => $"{c} = ${c}"))} WHERE id = $id");
-        _updateTrack.Parameters.Add("$id", SqliteType.Integer);
-        _deleteLinks = Command("DELETE FROM track_artists WHERE track_id = $track");
-        _deleteGenres = Command("DELETE FROM track_genres WHERE track_id = $track");
-        _insertLink = Command("INSERT OR IGNORE INTO track_artists (track_id, artist_id, role, position) VALUES ($track, $artist, $role, $position)");
-        _insertGenreLink = Command("INSERT OR IGNORE INTO track_genres (track_id, genre_id, position) VALUES ($track, $genre, $position)");
+        _insertTrack = Command($"INSERT INTO tracks ({string.Join(", ", TrackColumns)}, created_at) VALUES ({string.Join(", ", TrackColumns.Select(c => "@" + c))}, @updated_at) RETURNING id");
+        _updateTrack = Command($"UPDATE tracks SET {string.Join(", ", TrackColumns.Select(c => $"{c} = @{c}"))} WHERE id = @id");
+        
+        _deleteLinks = Command("DELETE FROM track_artists WHERE track_id = @track");
+        _deleteGenres = Command("DELETE FROM track_genres WHERE track_id = @track");
+        _insertLink = Command("INSERT INTO track_artists (track_id, artist_id, role, position) VALUES (@track, @artist, @role, @position) ON CONFLICT DO NOTHING");
+        _insertGenreLink = Command("INSERT INTO track_genres (track_id, genre_id, position) VALUES (@track, @genre, @position) ON CONFLICT DO NOTHING");
         _upsertArtist = Command("""
-            INSERT INTO artists (name, sort_name, artist_key, mbz_id, created_at) VALUES ($name, $sort, $key, $mbz, $now)
+            INSERT INTO artists (name, sort_name, artist_key, mbz_id, created_at) VALUES (@name, @sort, @key, @mbz, @now)
             ON CONFLICT (artist_key) DO UPDATE SET mbz_id = COALESCE(artists.mbz_id, excluded.mbz_id) RETURNING id
             """);
         _upsertAlbum = Command("""
             INSERT INTO albums (album_key, name, sort_name, display_artist, compilation, mbz_album_id, mbz_release_group_id, created_at, updated_at)
-            VALUES ($key, $name, $sort, $artist, $compilation, $mbz, $rg, $now, $now)
+            VALUES (@key, @name, @sort, @artist, @compilation, @mbz, @rg, @now, @now)
             ON CONFLICT (album_key) DO UPDATE SET name = excluded.name RETURNING id
             """);
-        _upsertGenre = Command("INSERT INTO genres (name) VALUES ($name) ON CONFLICT (name) DO UPDATE SET name = genres.name RETURNING id");
-        _insertParameters = [.. TrackColumns.Select(c => _insertTrack.Parameters.Add("$" + c, SqliteType.Text))];
-        _updateParameters = [.. TrackColumns.Select(c => _updateTrack.Parameters.Add("$" + c, SqliteType.Text))];
+        _upsertGenre = Command("INSERT INTO genres (name) VALUES (@name) ON CONFLICT (name) DO UPDATE SET name = genres.name RETURNING id");
+        _insertParameters = [.. TrackColumns.Select(c => Parameter(_insertTrack, "@" + c))];
+        _updateParameters = [.. TrackColumns.Select(c => Parameter(_updateTrack, "@" + c))];
+        _updateId = Parameter(_updateTrack, "@id");
     }
 
     public void Begin() => SetTransaction(_connection.BeginTransaction());
@@ -98,32 +102,32 @@ public sealed class CatalogWriter : IDisposable
         }
         else
         {
-            command.Parameters["$id"].Value = id.Value;
+            _updateId.Value = id.Value;
             command.ExecuteNonQuery();
             trackId = id.Value;
-            Run(_deleteLinks, ("$track", trackId));
-            Run(_deleteGenres, ("$track", trackId));
+            Run(_deleteLinks, ("@track", trackId));
+            Run(_deleteGenres, ("@track", trackId));
         }
 
         Link(trackId, "artist", tags.Artists, tags.Artists.Count == 1 ? tags.MbArtistId : null);
         Link(trackId, "albumartist", tags.AlbumArtists, tags.AlbumArtists.Count == 1 ? tags.MbAlbumArtistId : null);
         Link(trackId, "composer", tags.Composers, null);
         for (var i = 0; i < tags.Genres.Count; i++)
-            Run(_insertGenreLink, ("$track", trackId), ("$genre", Genre(tags.Genres[i])), ("$position", i));
+            Run(_insertGenreLink, ("@track", trackId), ("@genre", Genre(tags.Genres[i])), ("@position", i));
         return (trackId, albumId);
     }
 
     private void Link(long trackId, string role, IReadOnlyList<string> names, string? mbzId)
     {
         for (var i = 0; i < names.Count; i++)
-            Run(_insertLink, ("$track", trackId), ("$artist", Artist(names[i], mbzId)), ("$role", role), ("$position", i));
+            Run(_insertLink, ("@track", trackId), ("@artist", Artist(names[i], mbzId)), ("@role", role), ("@position", i));
     }
 
     private long Artist(string name, string? mbzId)
     {
         var key = Names.Fold(name);
         if (_artists.TryGetValue(key, out var id)) return id;
-        id = (long)Scalar(_upsertArtist, ("$name", name), ("$sort", Names.SortKey(name)), ("$key", key), ("$mbz", mbzId), ("$now", _now))!;
+        id = (long)Scalar(_upsertArtist, ("@name", name), ("@sort", Names.SortKey(name)), ("@key", key), ("@mbz", mbzId), ("@now", _now))!;
         _artists[key] = id;
         return id;
     }
@@ -139,9 +143,9 @@ public sealed class CatalogWriter : IDisposable
     {
         var key = AlbumKey(tags);
         if (_albums.TryGetValue(key, out var id)) return id;
-        id = (long)Scalar(_upsertAlbum, ("$key", key), ("$name", tags.Album), ("$sort", Names.SortKey(tags.Album)),
-            ("$artist", tags.DisplayAlbumArtist), ("$compilation", tags.Compilation ? 1 : 0), ("$mbz", tags.MbAlbumId),
-            ("$rg", tags.MbReleaseGroupId), ("$now", _now))!;
+        id = (long)Scalar(_upsertAlbum, ("@key", key), ("@name", tags.Album), ("@sort", Names.SortKey(tags.Album)),
+            ("@artist", tags.DisplayAlbumArtist), ("@compilation", tags.Compilation ? 1 : 0), ("@mbz", tags.MbAlbumId),
+            ("@rg", tags.MbReleaseGroupId), ("@now", _now))!;
         _albums[key] = id;
         return id;
     }
@@ -149,23 +153,31 @@ public sealed class CatalogWriter : IDisposable
     private long Genre(string name)
     {
         if (_genres.TryGetValue(name, out var id)) return id;
-        id = (long)Scalar(_upsertGenre, ("$name", name))!;
+        id = (long)Scalar(_upsertGenre, ("@name", name))!;
         _genres[name] = id;
         return id;
     }
 
-    private void SetTransaction(SqliteTransaction? tx)
+    private void SetTransaction(DbTransaction? tx)
     {
         _tx = tx;
         foreach (var c in new[] { _insertTrack, _updateTrack, _deleteLinks, _deleteGenres, _insertLink, _insertGenreLink, _upsertArtist, _upsertAlbum, _upsertGenre })
             c.Transaction = tx;
     }
 
-    private SqliteCommand Command(string sql)
+    private DbCommand Command(string sql)
     {
         var command = _connection.CreateCommand();
         command.CommandText = sql;
         return command;
+    }
+
+    private static DbParameter Parameter(DbCommand command, string name)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        command.Parameters.Add(parameter);
+        return parameter;
     }
 
     private void Load(string sql, Dictionary<string, long> into)
@@ -175,23 +187,24 @@ public sealed class CatalogWriter : IDisposable
         while (reader.Read()) into[reader.GetString(0)] = reader.GetInt64(1);
     }
 
-    private static void Run(SqliteCommand command, params (string Name, object? Value)[] values)
+    private static void Run(DbCommand command, params (string Name, object? Value)[] values)
     {
         Bind(command, values);
         command.ExecuteNonQuery();
     }
 
-    private static object? Scalar(SqliteCommand command, params (string Name, object? Value)[] values)
+    private static object? Scalar(DbCommand command, params (string Name, object? Value)[] values)
     {
         Bind(command, values);
         return command.ExecuteScalar();
     }
 
-    private static void Bind(SqliteCommand command, (string Name, object? Value)[] values)
+    private static void Bind(DbCommand command, (string Name, object? Value)[] values)
     {
         if (command.Parameters.Count == 0)
-            foreach (var (name, _) in values) command.Parameters.Add(name, SqliteType.Text);
-        foreach (var (name, value) in values) command.Parameters[name].Value = value ?? DBNull.Value;
+            foreach (var (name, _) in values) Parameter(command, name);
+        // By position: each command is always bound with the same names in the same order.
+        for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i].Value ?? DBNull.Value;
     }
 
     public void Dispose()

@@ -3,8 +3,9 @@ namespace Sillon.Library;
 /// <summary>
 /// One scan at a time per data folder, across processes: an exclusive lock on data/scan.lock that the
 /// operating system releases when the holder dies, so a killed scan never leaves a stale lock.
+/// (On PostgreSQL the lock is an advisory lock in the database instead: <see cref="Data.PostgresDialect"/>.)
 /// </summary>
-public sealed class ScanLock : IDisposable
+public sealed class ScanLock : IDisposable, IAsyncDisposable
 {
     private readonly FileStream _stream;
 
@@ -27,6 +28,8 @@ public sealed class ScanLock : IDisposable
     }
 
     public void Dispose() => _stream.Dispose();
+
+    public ValueTask DisposeAsync() => _stream.DisposeAsync();
 }
 
 /// <summary>The scan in progress and the last finished one, for the API, the CLI and metrics.</summary>

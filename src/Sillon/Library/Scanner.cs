@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.Extensions.Options;
 using Sillon.Data;
 using Sillon.Observability;
@@ -42,8 +42,8 @@ public sealed partial class Scanner(
         if (!await _gate.WaitAsync(0, ct)) return Busy("a scan is already running");
         try
         {
-            using var fileLock = ScanLock.TryAcquire(options.Data);
-            if (fileLock is null) return Busy("another sillon process is scanning this library");
+            await using var scanLock = await db.Dialect.TryScanLockAsync(db, ct);
+            if (scanLock is null) return Busy("another sillon process is scanning this library");
             var progress = new ScanProgress(time.GetUtcNow(), full);
             state.Current = progress;
             try
@@ -74,8 +74,9 @@ public sealed partial class Scanner(
     private async Task<ScanSummary> RunAsync(ScanProgress progress, bool full, IReadOnlyCollection<string>? only, CancellationToken ct)
     {
         var errors = new List<ScanError>();
-        await using var connection = (SqliteConnection)await db.OpenAsync(ct);
-        await connection.ExecuteAsync(SqliteDialect.ScannerCacheSize);
+        await using var connection = await db.OpenAsync(ct);
+        // The writer's batched transactions want a bigger page cache than a request's (SQLite's is per connection).
+        if (connection is Microsoft.Data.Sqlite.SqliteConnection) await connection.ExecuteAsync(SqliteDialect.ScannerCacheSize);
         var startedText = progress.StartedAt.ToString("O", CultureInfo.InvariantCulture);
 
         // A run still marked 'running' means the process died mid-scan: its batches are committed
@@ -193,8 +194,8 @@ public sealed partial class Scanner(
         if (coverChanged.Count > 0)
             touchedAlbums.UnionWith(await connection.QueryAsync<long>($"""
                 SELECT DISTINCT t.album_id FROM tracks t JOIN folders f ON f.id = t.folder_id
-                WHERE f.id IN ({SqliteDialect.IdList("@ids")}) OR f.parent_id IN ({SqliteDialect.IdList("@ids")})
-                """, new { ids = SqliteDialect.Ids(coverChanged) }));
+                WHERE f.id IN ({db.Dialect.IdList("@ids")}) OR f.parent_id IN ({db.Dialect.IdList("@ids")})
+                """, new { ids = db.Dialect.Ids(coverChanged) }));
         var counts = new Counts();
         var readErrors = new List<ScanError>();
         var channel = Channel.CreateBounded<ReadResult>(new BoundedChannelOptions(1024) { SingleReader = true });
@@ -299,7 +300,7 @@ public sealed partial class Scanner(
     }
 
     /// <summary>Folder rows for the walk; returns their ids and the ids of folders whose cover image changed.</summary>
-    private async Task<(Dictionary<string, long> Ids, List<long> CoverChanged)> WriteFoldersAsync(SqliteConnection connection, WalkResult walk, CancellationToken ct)
+    private async Task<(Dictionary<string, long> Ids, List<long> CoverChanged)> WriteFoldersAsync(DbConnection connection, WalkResult walk, CancellationToken ct)
     {
         var coverChanged = new List<long>();
         var known = (await connection.QueryAsync<(long Id, string Path, string? Cover)>("SELECT id, path, cover_name FROM folders"))
@@ -329,24 +330,24 @@ public sealed partial class Scanner(
         return (ids, coverChanged);
     }
 
-    private async Task<int> DeleteTracksAsync(SqliteConnection connection, IReadOnlyCollection<long> ids, CancellationToken ct)
+    private async Task<int> DeleteTracksAsync(DbConnection connection, IReadOnlyCollection<long> ids, CancellationToken ct)
     {
         var removed = 0;
         foreach (var chunk in ids.Chunk(Options.BatchSize))
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
-            removed += await connection.ExecuteAsync($"DELETE FROM tracks WHERE id IN ({SqliteDialect.IdList("@ids")})", new { ids = SqliteDialect.Ids(chunk) }, tx);
+            removed += await connection.ExecuteAsync($"DELETE FROM tracks WHERE id IN ({db.Dialect.IdList("@ids")})", new { ids = db.Dialect.Ids(chunk) }, tx);
             await tx.CommitAsync(ct);
         }
         return removed;
     }
 
     /// <summary>Album aggregates and covers for the albums this scan touched (all when null), then orphans.</summary>
-    private async Task FinishAlbumsAsync(SqliteConnection connection, HashSet<long>? touched, WalkResult walk, List<Scope> scopes, CancellationToken ct)
+    private async Task FinishAlbumsAsync(DbConnection connection, HashSet<long>? touched, WalkResult walk, List<Scope> scopes, CancellationToken ct)
     {
-        var where = touched is null ? "" : $"WHERE albums.id IN ({SqliteDialect.IdList("@ids")})";
-        var whereAlbum = touched is null ? "" : $"AND t.album_id IN ({SqliteDialect.IdList("@ids")})";
-        var args = new { ids = touched is null ? null : SqliteDialect.Ids(touched), now = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) };
+        var where = touched is null ? "" : $"WHERE albums.id IN ({db.Dialect.IdList("@ids")})";
+        var whereAlbum = touched is null ? "" : $"AND t.album_id IN ({db.Dialect.IdList("@ids")})";
+        var args = new { ids = touched is null ? null : db.Dialect.Ids(touched), now = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) };
         await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition($"""
             UPDATE albums SET
@@ -375,9 +376,10 @@ public sealed partial class Scanner(
         // Album artists follow the album's first track, so an edited ALBUMARTIST tag is reflected.
         await connection.ExecuteAsync(new CommandDefinition($"""
             DELETE FROM album_artists WHERE album_id IN (SELECT t.album_id FROM tracks t WHERE 1 = 1 {whereAlbum});
-            INSERT OR IGNORE INTO album_artists (album_id, artist_id, position)
+            INSERT INTO album_artists (album_id, artist_id, position)
             SELECT t.album_id, ta.artist_id, ta.position FROM track_artists ta JOIN tracks t ON t.id = ta.track_id
-            WHERE ta.role = 'albumartist' AND t.id = (SELECT MIN(t2.id) FROM tracks t2 WHERE t2.album_id = t.album_id) {whereAlbum};
+            WHERE ta.role = 'albumartist' AND t.id = (SELECT MIN(t2.id) FROM tracks t2 WHERE t2.album_id = t.album_id) {whereAlbum}
+            ON CONFLICT (album_id, position) DO NOTHING;
             """, args, tx, cancellationToken: ct));
 
         await connection.ExecuteAsync(new CommandDefinition("""
@@ -394,11 +396,11 @@ public sealed partial class Scanner(
             .Where(f => InScope(scopes, f.RootId, f.Path) && !walked.Contains(f.Path) && !unreadable.Any(u => f.Path.StartsWith(u, StringComparison.Ordinal)))
             .Select(f => f.Id).ToList();
         foreach (var chunk in gone.Chunk(500))
-            await connection.ExecuteAsync($"DELETE FROM folders WHERE id IN ({SqliteDialect.IdList("@ids")})", new { ids = SqliteDialect.Ids(chunk) }, tx);
+            await connection.ExecuteAsync($"DELETE FROM folders WHERE id IN ({db.Dialect.IdList("@ids")})", new { ids = db.Dialect.Ids(chunk) }, tx);
         await tx.CommitAsync(ct);
     }
 
-    private async Task<ScanSummary> FinishRunAsync(SqliteConnection connection, long runId, ScanProgress progress, List<ScanError> errors, string status, Counts? counts, CancellationToken ct)
+    private async Task<ScanSummary> FinishRunAsync(DbConnection connection, long runId, ScanProgress progress, List<ScanError> errors, string status, Counts? counts, CancellationToken ct)
     {
         counts ??= new Counts();
         var finished = time.GetUtcNow();

@@ -230,15 +230,15 @@ public sealed class Flow(Database db, TimeProvider time)
 
     private static async Task<SeedInfo> TrackInfoAsync(DbConnection c, List<long> ids, CancellationToken ct)
     {
-        var args = new { ids = SqliteDialect.Ids(ids) };
+        var args = new { ids = c.Dialect().Ids(ids) };
         var rows = (await c.QueryAsync<(long Id, string Title, long? Year, string? Mbz)>(new CommandDefinition(
-            $"SELECT id, title, year, mbz_artist_id FROM tracks WHERE id IN ({SqliteDialect.IdList("@ids")})", args, cancellationToken: ct))).ToList();
+            $"SELECT id, title, year, mbz_artist_id FROM tracks WHERE id IN ({c.Dialect().IdList("@ids")})", args, cancellationToken: ct))).ToList();
         var artists = (await c.QueryAsync<(long Track, long Artist)>(new CommandDefinition(
-            $"SELECT track_id, artist_id FROM track_artists WHERE role = 'artist' AND track_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY track_id, position",
+            $"SELECT track_id, artist_id FROM track_artists WHERE role = 'artist' AND track_id IN ({c.Dialect().IdList("@ids")}) ORDER BY track_id, position",
             args, cancellationToken: ct))).ToLookup(a => a.Track, a => a.Artist);
         var genres = (await c.QueryAsync<(long Track, long Id, string Name)>(new CommandDefinition($"""
             SELECT tg.track_id, g.id, g.name FROM track_genres tg JOIN genres g ON g.id = tg.genre_id
-            WHERE tg.track_id IN ({SqliteDialect.IdList("@ids")}) ORDER BY tg.track_id, tg.position
+            WHERE tg.track_id IN ({c.Dialect().IdList("@ids")}) ORDER BY tg.track_id, tg.position
             """, args, cancellationToken: ct))).ToLookup(g => g.Track, g => (g.Id, g.Name));
         return new SeedInfo(rows.ToDictionary(r => r.Id, r => r.Title),
             rows.Where(r => r.Year is > 0).ToDictionary(r => r.Id, r => (int)r.Year!.Value),
@@ -247,13 +247,13 @@ public sealed class Flow(Database db, TimeProvider time)
 
     private static async Task<Dictionary<long, string>> ArtistNamesAsync(DbConnection c, IEnumerable<long> ids, CancellationToken ct) =>
         (await c.QueryAsync<(long Id, string Name)>(new CommandDefinition(
-            $"SELECT id, name FROM artists WHERE id IN ({SqliteDialect.IdList("@ids")})", new { ids = SqliteDialect.Ids(ids.Distinct()) }, cancellationToken: ct)))
+            $"SELECT id, name FROM artists WHERE id IN ({c.Dialect().IdList("@ids")})", new { ids = c.Dialect().Ids(ids.Distinct()) }, cancellationToken: ct)))
             .ToDictionary(a => a.Id, a => a.Name);
 
     private static async Task<ILookup<long, long>> ArtistTracksAsync(DbConnection c, IEnumerable<long> artistIds, CancellationToken ct) =>
         (await c.QueryAsync<(long Artist, long Track)>(new CommandDefinition($"""
-            SELECT artist_id, track_id FROM track_artists WHERE role = 'artist' AND artist_id IN ({SqliteDialect.IdList("@ids")}) LIMIT 5000
-            """, new { ids = SqliteDialect.Ids(artistIds) }, cancellationToken: ct))).ToLookup(x => x.Artist, x => x.Track);
+            SELECT artist_id, track_id FROM track_artists WHERE role = 'artist' AND artist_id IN ({c.Dialect().IdList("@ids")}) LIMIT 5000
+            """, new { ids = c.Dialect().Ids(artistIds) }, cancellationToken: ct))).ToLookup(x => x.Artist, x => x.Track);
 
     /// <summary>
     /// Artists that co-occur with the given ones in other listeners' plays: each listener of a seed
@@ -276,8 +276,8 @@ public sealed class Flow(Database db, TimeProvider time)
         var users = listeners.Select(l => l.User).Distinct().ToList();
         var plays = (await c.QueryAsync<(long User, long Artist, long Plays)>(new CommandDefinition($"""
             SELECT user_id, item_id, play_count FROM annotations
-            WHERE user_id IN ({SqliteDialect.IdList("@users")}) AND item_kind = 'artist' AND play_count > 0
-            """, new { users = SqliteDialect.Ids(users) }, cancellationToken: ct))).ToLookup(p => p.User);
+            WHERE user_id IN ({c.Dialect().IdList("@users")}) AND item_kind = 'artist' AND play_count > 0
+            """, new { users = c.Dialect().Ids(users) }, cancellationToken: ct))).ToLookup(p => p.User);
         var votes = new Dictionary<long, (double Weight, long Because, double Best)>();
         foreach (var (user, seedArtist, _) in listeners)
         {
@@ -333,8 +333,8 @@ public sealed class Flow(Database db, TimeProvider time)
 
     private static async Task<Dictionary<long, long>> PrimaryArtistsAsync(DbConnection c, IEnumerable<long> trackIds, CancellationToken ct) =>
         (await c.QueryAsync<(long Track, long Artist)>(new CommandDefinition($"""
-            SELECT track_id, artist_id FROM track_artists WHERE role = 'artist' AND position = 0 AND track_id IN ({SqliteDialect.IdList("@ids")})
-            """, new { ids = SqliteDialect.Ids(trackIds) }, cancellationToken: ct)))
+            SELECT track_id, artist_id FROM track_artists WHERE role = 'artist' AND position = 0 AND track_id IN ({c.Dialect().IdList("@ids")})
+            """, new { ids = c.Dialect().Ids(trackIds) }, cancellationToken: ct)))
             .GroupBy(x => x.Track).ToDictionary(g => g.Key, g => g.First().Artist);
 
     private static async Task<HashSet<long>> WindowAsync(DbConnection c, long userId, CancellationToken ct)

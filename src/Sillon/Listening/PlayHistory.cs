@@ -39,7 +39,7 @@ public sealed class PlayHistory(Database db, Scrobbling.Scrobbler scrobbler)
         await using var tx = await c.BeginTransactionAsync(ct);
         var ids = plays.Select(p => p.TrackId).Distinct().ToList();
         var durations = (await c.QueryAsync<(long Id, double Duration)>(new CommandDefinition(
-            $"SELECT id, duration FROM tracks WHERE id IN ({SqliteDialect.IdList("@ids")})", new { ids = SqliteDialect.Ids(ids) }, tx, cancellationToken: ct)))
+            $"SELECT id, duration FROM tracks WHERE id IN ({c.Dialect().IdList("@ids")})", new { ids = c.Dialect().Ids(ids) }, tx, cancellationToken: ct)))
             .ToDictionary(r => r.Id, r => (long)Math.Round(r.Duration * 1000));
         if (durations.Count != ids.Count) return null;
 

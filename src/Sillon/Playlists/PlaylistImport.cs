@@ -126,8 +126,8 @@ public static partial class PlaylistImport
                 imported++;
             }
             await c.ExecuteAsync(new CommandDefinition($"""
-                INSERT INTO playlist_tracks (playlist_id, position, track_id) SELECT @playlistId, l.position, l.id FROM ({SqliteDialect.IdListWithPosition("@ids")}) l
-                """, new { playlistId, ids = SqliteDialect.Ids(tracks) }, tx, cancellationToken: ct));
+                INSERT INTO playlist_tracks (playlist_id, position, track_id) SELECT @playlistId, l.position, l.id FROM ({c.Dialect().IdListWithPosition("@ids")}) l
+                """, new { playlistId, ids = c.Dialect().Ids(tracks) }, tx, cancellationToken: ct));
             await tx.CommitAsync(ct);
 
         }

@@ -49,8 +49,8 @@ public sealed partial class SmartPlaylists(Database db, TimeProvider time, ILogg
         {
             var rows = (await c.QueryAsync<(long Id, string Title, string Artist, string Album, double Duration)>(new CommandDefinition($"""
                 SELECT t.id, t.title, t.display_artist, a.name, t.duration FROM tracks t JOIN albums a ON a.id = t.album_id
-                WHERE t.id IN ({SqliteDialect.IdList("@ids")})
-                """, new { ids = SqliteDialect.Ids(ids) }, cancellationToken: ct))).ToDictionary(r => r.Id);
+                WHERE t.id IN ({c.Dialect().IdList("@ids")})
+                """, new { ids = c.Dialect().Ids(ids) }, cancellationToken: ct))).ToDictionary(r => r.Id);
             duration = rows.Values.Sum(r => r.Duration);
             tracks = ids.Take(PreviewTracks).Where(rows.ContainsKey).Select(id => rows[id])
                 .Select(r => new PreviewTrack(Catalog.CatalogIds.Format(Catalog.CatalogIds.Track, r.Id), r.Title, r.Artist, r.Album, Math.Round(r.Duration, 1)))
@@ -116,8 +116,8 @@ public sealed partial class SmartPlaylists(Database db, TimeProvider time, ILogg
         {
             await c.ExecuteAsync(new CommandDefinition("DELETE FROM playlist_tracks WHERE playlist_id = @Id", new { row.Id }, tx, cancellationToken: ct));
             await c.ExecuteAsync(new CommandDefinition($"""
-                INSERT INTO playlist_tracks (playlist_id, position, track_id) SELECT @Id, l.position, l.id FROM ({SqliteDialect.IdListWithPosition("@ids")}) l
-                """, new { row.Id, ids = SqliteDialect.Ids(ids) }, tx, cancellationToken: ct));
+                INSERT INTO playlist_tracks (playlist_id, position, track_id) SELECT @Id, l.position, l.id FROM ({c.Dialect().IdListWithPosition("@ids")}) l
+                """, new { row.Id, ids = c.Dialect().Ids(ids) }, tx, cancellationToken: ct));
             await c.ExecuteAsync(new CommandDefinition("UPDATE playlists SET updated_at = @nowText WHERE id = @Id", new { nowText, row.Id }, tx, cancellationToken: ct));
         }
         await c.ExecuteAsync(new CommandDefinition("UPDATE playlists SET evaluated_key = @key, evaluated_at = @nowText WHERE id = @Id",

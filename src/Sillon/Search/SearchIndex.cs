@@ -6,7 +6,7 @@ using Sillon.Data;
 namespace Sillon.Search;
 
 /// <summary>
-/// The full-text indexes (SQLite FTS5 tables search_tracks, search_albums, search_artists; unicode61
+/// The full-text indexes (PostgreSQL: <see cref="PostgresSearch"/>; SQLite: FTS5 tables search_tracks, search_albums, search_artists; unicode61
 /// with remove_diacritics 2; rowid = the item's id): case- and accent-insensitive word-prefix
 /// matching. "beyonce crazy" matches "Crazy in Love" by Beyoncé, "sigur ros" matches Sigur Rós.
 /// Kept in step by each scan: the tracks and albums it touched (UpdateAsync), or everything after a full or interrupted scan.
@@ -28,15 +28,21 @@ public static class SearchIndex
     public static async Task UpdateAsync(DbConnection connection, IReadOnlyCollection<long> tracks, IReadOnlyCollection<long> removedTracks,
         IReadOnlyCollection<long> albums, CancellationToken ct)
     {
+        if (connection.Dialect() is PostgresDialect)
+        {
+            await PostgresSearch.UpdateAsync(connection, [.. tracks], [.. removedTracks], [.. albums], ct);
+            return;
+        }
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var args = new { tracks = SqliteDialect.Ids(tracks), gone = SqliteDialect.Ids(removedTracks), albums = SqliteDialect.Ids(albums) };
+        var sqlite = SqliteDialect.Instance;
+        var args = new { tracks = sqlite.Ids(tracks), gone = sqlite.Ids(removedTracks), albums = sqlite.Ids(albums) };
         await connection.ExecuteAsync(new CommandDefinition($"""
-            DELETE FROM search_tracks WHERE rowid IN ({SqliteDialect.IdList("@tracks")}) OR rowid IN ({SqliteDialect.IdList("@gone")});
+            DELETE FROM search_tracks WHERE rowid IN ({sqlite.IdList("@tracks")}) OR rowid IN ({sqlite.IdList("@gone")});
             INSERT INTO search_tracks (rowid, name, context)
                 SELECT t.id, t.title, t.display_artist || ' ' || a.name FROM tracks t JOIN albums a ON a.id = t.album_id
-                WHERE t.id IN ({SqliteDialect.IdList("@tracks")});
-            DELETE FROM search_albums WHERE rowid IN ({SqliteDialect.IdList("@albums")});
-            INSERT INTO search_albums (rowid, name, context) SELECT id, name, display_artist FROM albums WHERE id IN ({SqliteDialect.IdList("@albums")});
+                WHERE t.id IN ({sqlite.IdList("@tracks")});
+            DELETE FROM search_albums WHERE rowid IN ({sqlite.IdList("@albums")});
+            INSERT INTO search_albums (rowid, name, context) SELECT id, name, display_artist FROM albums WHERE id IN ({sqlite.IdList("@albums")});
             INSERT INTO search_artists (search_artists) VALUES ('delete-all');
             INSERT INTO search_artists (rowid, name, context) SELECT id, name, '' FROM artists;
             """, args, tx, cancellationToken: ct));
@@ -45,6 +51,11 @@ public static class SearchIndex
 
     public static async Task RebuildAsync(DbConnection connection, CancellationToken ct)
     {
+        if (connection.Dialect() is PostgresDialect)
+        {
+            await PostgresSearch.RebuildAsync(connection, ct);
+            return;
+        }
         await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO search_artists (search_artists) VALUES ('delete-all');
@@ -118,6 +129,8 @@ public static class SearchIndex
             match, key = Library.Names.SortKey(query), count, offset, window,
             nameMatch = $"name : ({match})", contextOnly = $"({match}) NOT (name : ({match}))",
         };
+        if (c.Dialect() is PostgresDialect)
+            return await PostgresSearch.PageAsync(c, table, source, sortColumn, byArtist, match, args.key, count, offset, ct);
         var total = await c.ExecuteScalarAsync<long>(new CommandDefinition(
             $"SELECT COUNT(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH @match LIMIT {RankedLimit + 1})", args, cancellationToken: ct));
         if (total == 0) return [];
@@ -134,24 +147,36 @@ public static class SearchIndex
         }
 
         // Each tier is read only as far as the page needs, after the ids earlier tiers already gave.
-        List<string> tiers =
+        return await TiersAsync(c,
         [
             $"SELECT id FROM {source} WHERE {sortColumn} = @key ORDER BY popularity DESC, id LIMIT @limit",
             .. byArtist is null ? Array.Empty<string>() : [$"SELECT x.id FROM {source} x WHERE x.id IN ({byArtist}) ORDER BY x.popularity DESC, x.{sortColumn}, x.id LIMIT @limit"],
             $"SELECT rowid FROM {table} WHERE {table} MATCH @nameMatch ORDER BY rowid LIMIT @limit",
             $"SELECT rowid FROM {table} WHERE {table} MATCH @contextOnly ORDER BY rowid LIMIT @limit",
-        ];
+        ], new { args.key, args.nameMatch, args.contextOnly }, count, offset, ct);
+    }
+
+    /// <summary>
+    /// A page of the lazy order beyond <see cref="RankedLimit"/>: the tiers' ids one after the other,
+    /// each tier asked only for as many ids as the page still needs (its SQL takes @limit), an id
+    /// given by an earlier tier skipped. Shared by both databases, whose tiers differ only in how they match.
+    /// </summary>
+    internal static async Task<List<long>> TiersAsync(DbConnection c, IReadOnlyList<string> tiers, object args, int count, int offset, CancellationToken ct)
+    {
+        var window = offset + count;
         var seen = new HashSet<long>();
         var ordered = new List<long>(Math.Min(window, 1024));
         foreach (var sql in tiers)
         {
-            var limit = window + seen.Count;
-            foreach (var id in await c.QueryAsync<long>(new CommandDefinition(sql, new { args.key, args.nameMatch, args.contextOnly, limit }, cancellationToken: ct)))
+            var parameters = new DynamicParameters(args);
+            parameters.Add("limit", window + seen.Count);
+            foreach (var id in await c.QueryAsync<long>(new CommandDefinition(sql, parameters, cancellationToken: ct)))
                 if (seen.Add(id) && ordered.Count < window) ordered.Add(id);
             if (ordered.Count >= window) break;
         }
         return ordered.Skip(offset).Take(count).ToList();
     }
 
-    public static string IdList(IEnumerable<long> ids) => SqliteDialect.Ids(ids);
+    /// <summary>The parameter value for <c>IN ({dialect.IdList("@ids")})</c> on this connection's database.</summary>
+    public static object IdList(DbConnection c, IEnumerable<long> ids) => c.Dialect().Ids(ids);
 }

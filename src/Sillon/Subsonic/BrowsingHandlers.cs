@@ -198,8 +198,9 @@ public static class BrowsingHandlers
         var picks = await call.Service<Listening.Flow>().NextAsync(call.User.Id, Math.Max(count, 1), Random.Shared.Next(), mix, remember: false, call.Ct)
             ?? throw SubsonicErrors.NotFoundError("Item");
         var ids = picks.Take(count).Select(p => p.TrackId).ToList();
+        var dialect = call.Service<Data.Database>().Dialect;
         var songs = ids.Count == 0 ? [] : (await call.Service<SubsonicQueries>().SongsAsync(call.User.Id,
-            $"WHERE t.id IN ({Data.SqliteDialect.IdList("@ids")})", new { ids = Data.SqliteDialect.Ids(ids) }, call.Ct)).ToDictionary(s => s.Id);
+            $"WHERE t.id IN ({dialect.IdList("@ids")})", new { ids = dialect.Ids(ids) }, call.Ct)).ToDictionary(s => s.Id);
         return SubsonicResult.Of(name, new Songs(ids.Select(id => songs.GetValueOrDefault(CatalogIds.Format(CatalogIds.Track, id))).OfType<Child>().ToList()));
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using Dapper;
 using Sillon.Catalog;
+using Sillon.Data;
 using Sillon.Search;
 
 namespace Sillon.Subsonic;
@@ -82,7 +83,7 @@ public static class ListHandlers
         var list = $"albums|{type}|{folder}|{genre?.ToLowerInvariant()}|{from}|{to}";
         var ids = await call.Service<KeysetPages>().PageAsync(c, list, $"FROM albums x WHERE {where} {InFolder(folder, "x")}", order, args, size, offset, call.Ct);
         if (ids.Count == 0) return [];
-        var rows = await SubsonicQueries.AlbumsAsync(c, call.User.Id, $"WHERE a.id IN ({Data.SqliteDialect.IdList("@ids")})", new { ids = SearchIndex.IdList(ids) }, call.Ct);
+        var rows = await SubsonicQueries.AlbumsAsync(c, call.User.Id, $"WHERE a.id IN ({c.Dialect().IdList("@ids")})", new { ids = SearchIndex.IdList(c, ids) }, call.Ct);
         return InOrder(ids, CatalogIds.Album, rows, a => a.Id);
     }
 
@@ -118,13 +119,13 @@ public static class ListHandlers
             var points = Enumerable.Range(0, (size - ids.Count) * 2).Select(_ => Random.Shared.NextInt64(min, max + 1)).ToArray();
             var found = await c.QueryAsync<long?>(new CommandDefinition($"""
                 SELECT (SELECT x.id FROM albums x WHERE x.id >= p.value {InFolder(folder, "x")} ORDER BY x.id LIMIT 1)
-                FROM ({Data.SqliteDialect.IdList("@points")}) p
-                """, new { points = SearchIndex.IdList(points), folder }, cancellationToken: ct));
+                FROM ({c.Dialect().IdList("@points")}) p
+                """, new { points = SearchIndex.IdList(c, points), folder }, cancellationToken: ct));
             foreach (var id in found) if (id is { } v && ids.Count < size) ids.Add(v);
         }
         var chosen = ids.ToList();
         if (chosen.Count == 0) return [];
-        var rows = await SubsonicQueries.AlbumsAsync(c, userId, $"WHERE a.id IN ({Data.SqliteDialect.IdList("@ids")})", new { ids = SearchIndex.IdList(chosen) }, ct);
+        var rows = await SubsonicQueries.AlbumsAsync(c, userId, $"WHERE a.id IN ({c.Dialect().IdList("@ids")})", new { ids = SearchIndex.IdList(c, chosen) }, ct);
         return InOrder(chosen, CatalogIds.Album, rows, a => a.Id);
     }
 
@@ -218,15 +219,15 @@ public static class ListHandlers
             await using var c = await q.OpenAsync(call.Ct);
             var pages = call.Service<KeysetPages>();
             KeysetPages.Column[] byId = [new("x.id")];
-            var idList = Data.SqliteDialect.IdList("@ids");
+            var idList = c.Dialect().IdList("@ids");
             var artistIds = await pages.PageAsync(c, "sync|artists", $"FROM artists x WHERE {SubsonicQueries.HasAlbums.Replace("ar.id", "x.id")}",
                 byId, null, artistCount, artistOffset, call.Ct);
             var albumIds = await pages.PageAsync(c, $"sync|albums|{folder}", $"FROM albums x WHERE {folderAlbum}", byId, new { folder }, albumCount, albumOffset, call.Ct);
             var songIds = await pages.PageAsync(c, $"sync|songs|{folder}", $"FROM tracks x WHERE {(folder is null ? "1 = 1" : "x.root_id = @folder")}",
                 byId, new { folder }, songCount, songOffset, call.Ct);
-            artists = artistIds.Count == 0 ? [] : await q.ArtistsAsync(userId, $"WHERE ar.id IN ({idList}) ORDER BY ar.id", new { ids = SearchIndex.IdList(artistIds) }, call.Ct);
-            albums = albumIds.Count == 0 ? [] : await SubsonicQueries.AlbumsAsync(c, userId, $"WHERE a.id IN ({idList}) ORDER BY a.id", new { ids = SearchIndex.IdList(albumIds) }, call.Ct);
-            songs = songIds.Count == 0 ? [] : await SubsonicQueries.SongsAsync(c, userId, $"WHERE t.id IN ({idList}) ORDER BY t.id", new { ids = SearchIndex.IdList(songIds) }, call.Ct);
+            artists = artistIds.Count == 0 ? [] : await q.ArtistsAsync(userId, $"WHERE ar.id IN ({idList}) ORDER BY ar.id", new { ids = SearchIndex.IdList(c, artistIds) }, call.Ct);
+            albums = albumIds.Count == 0 ? [] : await SubsonicQueries.AlbumsAsync(c, userId, $"WHERE a.id IN ({idList}) ORDER BY a.id", new { ids = SearchIndex.IdList(c, albumIds) }, call.Ct);
+            songs = songIds.Count == 0 ? [] : await SubsonicQueries.SongsAsync(c, userId, $"WHERE t.id IN ({idList}) ORDER BY t.id", new { ids = SearchIndex.IdList(c, songIds) }, call.Ct);
         }
         else
         {
@@ -234,14 +235,14 @@ public static class ListHandlers
             var artistIds = await SearchIndex.PageAsync(c, SearchIndex.Kind.Artist, match, raw, artistCount, artistOffset, call.Ct);
             var albumIds = await SearchIndex.PageAsync(c, SearchIndex.Kind.Album, match, raw, albumCount, albumOffset, call.Ct);
             var songIds = await SearchIndex.PageAsync(c, SearchIndex.Kind.Track, match, raw, songCount, songOffset, call.Ct);
-            var idList = Data.SqliteDialect.IdList("@ids");
+            var idList = c.Dialect().IdList("@ids");
             artists = artistIds.Count == 0 ? [] : InOrder(artistIds, CatalogIds.Artist, await q.ArtistsAsync(userId,
-                $"WHERE ar.id IN ({idList})", new { ids = SearchIndex.IdList(artistIds) }, call.Ct), a => a.Id);
+                $"WHERE ar.id IN ({idList})", new { ids = SearchIndex.IdList(c, artistIds) }, call.Ct), a => a.Id);
             albums = albumIds.Count == 0 ? [] : InOrder(albumIds, CatalogIds.Album, await SubsonicQueries.AlbumsAsync(c, userId,
                 $"WHERE a.id IN ({idList}) {(folder is null ? "" : "AND EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = a.id AND ft.root_id = @folder)")}",
-                new { ids = SearchIndex.IdList(albumIds), folder }, call.Ct), a => a.Id);
+                new { ids = SearchIndex.IdList(c, albumIds), folder }, call.Ct), a => a.Id);
             songs = songIds.Count == 0 ? [] : InOrder(songIds, CatalogIds.Track, await SubsonicQueries.SongsAsync(c, userId,
-                $"WHERE t.id IN ({idList}) {(folder is null ? "" : "AND t.root_id = @folder")}", new { ids = SearchIndex.IdList(songIds), folder }, call.Ct), s => s.Id);
+                $"WHERE t.id IN ({idList}) {(folder is null ? "" : "AND t.root_id = @folder")}", new { ids = SearchIndex.IdList(c, songIds), folder }, call.Ct), s => s.Id);
         }
         return id3
             ? SubsonicResult.Of("searchResult3", new SearchResult3(artists, albums, songs))

@@ -26,8 +26,12 @@ public sealed class SubsonicParams(Dictionary<string, StringValues> values)
         return new SubsonicParams(values);
     }
 
-    public string? Get(string name) => values.TryGetValue(name, out var v) && v.Count > 0 && !string.IsNullOrEmpty(v[0]) ? v[0] : null;
-    public IReadOnlyList<string> All(string name) => values.TryGetValue(name, out var v) ? v.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!).ToList() : [];
+    public string? Get(string name) => values.TryGetValue(name, out var v) && v.Count > 0 && !string.IsNullOrEmpty(v[0]) ? Text(name, v[0]!) : null;
+    public IReadOnlyList<string> All(string name) => values.TryGetValue(name, out var v) ? v.Where(s => !string.IsNullOrEmpty(s)).Select(s => Text(name, s!)).ToList() : [];
+
+    // PostgreSQL cannot even compare text holding a NUL (SQLite can): a NUL becomes U+FFFD, which no
+    // stored name holds either, so a lookup finds nothing, on both databases alike.
+    private static string Text(string name, string value) => value.Contains('\0') ? value.Replace('\0', '\uFFFD') : value;
     public string Required(string name) => Get(name) ?? throw SubsonicErrors.Missing(name);
 
     public int? Int(string name)

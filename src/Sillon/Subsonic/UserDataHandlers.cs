@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using Dapper;
 using Sillon.Catalog;
+using Sillon.Data;
 using Sillon.Listening;
 using Sillon.Playlists;
 
@@ -48,7 +49,7 @@ public static class UserDataHandlers
         if (ids.Count > 10_000) throw SubsonicErrors.Invalid(name, "at most 10000 songs");
         var distinct = ids.Distinct().ToList();
         var found = await c.ExecuteScalarAsync<long>(new CommandDefinition(
-            $"SELECT COUNT(*) FROM tracks WHERE id IN ({Data.SqliteDialect.IdList("@ids")})", new { ids = Data.SqliteDialect.Ids(distinct) }, cancellationToken: call.Ct));
+            $"SELECT COUNT(*) FROM tracks WHERE id IN ({c.Dialect().IdList("@ids")})", new { ids = c.Dialect().Ids(distinct) }, cancellationToken: call.Ct));
         if (found != distinct.Count) throw SubsonicErrors.NotFoundError("Song");
         return ids;
     }

@@ -254,7 +254,7 @@ public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFi
         await PageAsync(0);
         await PageAsync(500);
         // A takedown removes tracks already synced: with OFFSET pages, the next page would skip as many.
-        await using (var c = await new Sillon.Data.Database(lib.Data).OpenAsync())
+        await using (var c = await lib.Database().OpenAsync())
             await Dapper.SqlMapper.ExecuteAsync(c, "DELETE FROM tracks WHERE id <= 10");
         await PageAsync(1000);
         await PageAsync(1500);

@@ -51,7 +51,8 @@ public sealed class CliTests : IAsyncLifetime
     public async Task Two_scans_at_once_the_second_says_busy()
     {
         await _lib.AddAsync("a/1.mp3", "mp3", new TagSet { Title = "One", Artists = ["A"], Album = "X" });
-        using (Sillon.Library.ScanLock.TryAcquire(_lib.Data))
+        var db = _lib.Database();
+        await using (await db.Dialect.TryScanLockAsync(db, default))
         {
             var result = await SillonCli.RunAsync(ScanArgs());
             Assert.Equal(3, result.ExitCode);
@@ -59,7 +60,7 @@ public sealed class CliTests : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [SqliteFact("a process killed while writing the SQLite file; PostgreSQL rolls back the killed session's transaction itself")]
     public async Task Killed_scan_leaves_a_consistent_catalog_that_the_next_scan_completes()
     {
         // Many small files so that the scan is still running when it is killed.
@@ -136,7 +137,7 @@ public sealed class CliTests : IAsyncLifetime
         return await SillonCli.RunAsync(args, psi: psi);
     }
 
-    [Fact]
+    [SqliteFact("a small tmpfs under the SQLite file")]
     public async Task Full_disk_while_writing_the_database_gives_a_clear_error_and_an_intact_database()
     {
         Assert.True(Environment.UserName == "root", "this test mounts a small tmpfs as the data folder: run the suite as root (the test command does)");
@@ -229,11 +230,23 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(1L, await Sql.ScalarAsync<long>(_lib.Data, "SELECT is_admin FROM users WHERE name = 'root-admin'"));
     }
 
+    [Theory]
+    [InlineData("postgres://nobody@127.0.0.1:1/none", 4, "cannot use the database")]
+    [InlineData("mysql://db/x", 4, "postgres://user:password@host:port/database")]
+    public async Task Serve_with_a_database_it_cannot_use_says_so_and_exits(string database, int exitCode, string message)
+    {
+        var result = await SillonCli.RunAsync(["serve", "--music", _lib.Music, "--data", _lib.Data, "--urls", $"http://127.0.0.1:{FreePort()}", "--database", database],
+            timeout: TimeSpan.FromSeconds(60));
+        Assert.Equal(exitCode, result.ExitCode);
+        Assert.Contains(message, result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr); // a message, not a stack trace
+    }
+
     [Fact]
     public async Task Serve_reads_sillon_json_from_the_data_folder()
     {
         var port = FreePort();
-        await File.WriteAllTextAsync(Path.Combine(_lib.Data, "sillon.json"), $$"""{ "Urls": "http://127.0.0.1:{{port}}", "Music": [ "{{_lib.Music}}" ] }""");
+        await File.WriteAllTextAsync(Path.Combine(_lib.Data, "sillon.json"), $$"""{ "Urls": "http://127.0.0.1:{{port}}", "Music": [ "{{_lib.Music}}" ]{{(_lib.DatabaseUrl is null ? "" : $", \"Database\": \"{_lib.DatabaseUrl}\"")}} }""");
         var output = await RunUntilReadyAsync(SillonCli.StartInfo(["serve", "--data", _lib.Data]), port);
         Assert.Contains($"127.0.0.1:{port}", output);
     }

@@ -17,21 +17,32 @@ public sealed class MigratorTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Both_databases_have_the_same_migrations()
+    {
+        // A script added for one database only would leave the other one behind, silently.
+        var sqlite = Migrator.Scripts("Sqlite").Select(s => s.Name).ToList();
+        var postgres = Migrator.Scripts("Postgres").Select(s => s.Name).ToList();
+        Assert.Equal(sqlite, postgres);
+    }
+
+    [Fact]
     public async Task Migrating_twice_changes_nothing_and_makes_no_backup()
     {
-        var db = new Database(_lib.Data);
+        var db = _lib.Database();
         var first = await db.MigrateAsync(TimeProvider.System);
         var second = await db.MigrateAsync(TimeProvider.System);
         Assert.Equal(first, second);
+        Assert.Equal(Migrator.Scripts(db.Dialect.Name)[^1].Version, first);
         Assert.False(Directory.Exists(Path.Combine(_lib.Data, "backups")));
+        if (db.IsPostgres) return;
         Assert.Equal("wal", await Sql.ScalarAsync<string>(_lib.Data, "PRAGMA journal_mode"));
         Assert.Equal(1L, await Sql.ScalarAsync<long>(_lib.Data, "PRAGMA foreign_keys"));
     }
 
-    [Fact]
+    [SqliteFact("the backup copies the SQLite file; a PostgreSQL server is backed up by its operator")]
     public async Task Upgrade_backs_up_the_database_first()
     {
-        var db = new Database(_lib.Data);
+        var db = _lib.Database();
         await new Migrator(db, TimeProvider.System, [(1, "0001_a", "CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (42);")]).RunAsync(default);
         await new Migrator(db, TimeProvider.System, [(1, "0001_a", ""), (2, "0002_b", "CREATE TABLE b (y INTEGER);")]).RunAsync(default);
 
@@ -48,12 +59,14 @@ public sealed class MigratorTests : IAsyncLifetime
     [Fact]
     public async Task Failed_migration_rolls_back_and_keeps_the_previous_version()
     {
-        var db = new Database(_lib.Data);
+        var db = _lib.Database();
         await new Migrator(db, TimeProvider.System, [(1, "0001_a", "CREATE TABLE a (x INTEGER);")]).RunAsync(default);
         var broken = new Migrator(db, TimeProvider.System, [(1, "0001_a", ""), (2, "0002_bad", "CREATE TABLE c (z INTEGER); THIS IS NOT SQL;")]);
-        await Assert.ThrowsAsync<SqliteException>(() => broken.RunAsync(default));
+        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => broken.RunAsync(default));
         Assert.Equal(1L, await Sql.ScalarAsync<long>(_lib.Data, "SELECT MAX(version) FROM schema_migrations"));
-        Assert.Equal(0L, await Sql.ScalarAsync<long>(_lib.Data, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'c'"));
+        Assert.Equal(0L, await Sql.ScalarAsync<long>(_lib.Data, db.IsPostgres
+            ? "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'c'"
+            : "SELECT COUNT(*) FROM sqlite_master WHERE name = 'c'"));
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

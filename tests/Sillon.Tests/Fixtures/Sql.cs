@@ -6,21 +6,34 @@ namespace Sillon.Tests.Fixtures;
 /// <summary>Direct reads of the catalog, to check what the scanner stored field by field.</summary>
 public static class Sql
 {
+    /// <summary>The database a data folder uses: its sillon.json's "Database" (PostgreSQL runs), else SQLite in the folder.</summary>
+    public static Database Db(string dataDir)
+    {
+        var settings = Path.Combine(dataDir, "sillon.json");
+        string? url = null;
+        if (File.Exists(settings) && System.Text.Json.JsonDocument.Parse(File.ReadAllText(settings)).RootElement.TryGetProperty("Database", out var value))
+            url = value.GetString();
+        return new Database(dataDir, url);
+    }
+
+    /// <summary>Skips a test that checks something only SQLite has (its file, its pragmas) when the suite runs on PostgreSQL.</summary>
+    public static bool OnPostgres => PostgresServer.Enabled;
+
     public static async Task<T> ScalarAsync<T>(string dataDir, string sql, object? args = null)
     {
-        await using var c = await new Database(dataDir).OpenAsync();
+        await using var c = await Db(dataDir).OpenAsync();
         return await c.ExecuteScalarAsync<T>(sql, args) ?? throw new InvalidOperationException($"no value: {sql}");
     }
 
     public static async Task<List<T>> QueryAsync<T>(string dataDir, string sql, object? args = null)
     {
-        await using var c = await new Database(dataDir).OpenAsync();
+        await using var c = await Db(dataDir).OpenAsync();
         return (await c.QueryAsync<T>(sql, args)).ToList();
     }
 
     public static async Task<Dictionary<string, object?>> RowAsync(string dataDir, string sql, object? args = null)
     {
-        await using var c = await new Database(dataDir).OpenAsync();
+        await using var c = await Db(dataDir).OpenAsync();
         var row = (IDictionary<string, object?>)await c.QuerySingleAsync(sql, args);
         return new Dictionary<string, object?>(row);
     }

@@ -16,6 +16,9 @@ public sealed class TestLibrary : IAsyncDisposable
     public string Music { get; }
     public string Data { get; }
 
+    /// <summary>This library's own PostgreSQL database when the suite runs on PostgreSQL, else null (SQLite in Data).</summary>
+    public string? DatabaseUrl { get; }
+
     public TestLibrary()
     {
         Root = Path.Combine(Path.GetTempPath(), "sillon-test-" + Guid.NewGuid().ToString("N")[..12]);
@@ -23,7 +26,17 @@ public sealed class TestLibrary : IAsyncDisposable
         Data = Path.Combine(Root, "data");
         Directory.CreateDirectory(Music);
         Directory.CreateDirectory(Data);
+        if (PostgresServer.Enabled)
+        {
+            // Through the data folder's sillon.json, so everything that opens this data folder (the
+            // in-process server, `sillon` child processes, the direct SQL of the tests) uses it.
+            DatabaseUrl = PostgresServer.CreateDatabase();
+            File.WriteAllText(Path.Combine(Data, "sillon.json"), System.Text.Json.JsonSerializer.Serialize(new { Database = DatabaseUrl }));
+        }
     }
+
+    /// <summary>The database of this library, as the server opens it.</summary>
+    public Database Database() => new(Data, DatabaseUrl);
 
     public string PathOf(string relative) => Path.Combine(Music, relative);
 
@@ -76,6 +89,7 @@ public sealed class TestLibrary : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Task.Yield();
+        if (DatabaseUrl is not null) PostgresServer.DropDatabase(DatabaseUrl);
         try
         {
             // Tests chmod files to 000 and make loops: make everything deletable first.

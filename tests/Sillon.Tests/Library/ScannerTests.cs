@@ -337,7 +337,8 @@ public sealed class ScannerTests : IAsyncLifetime
     public async Task Second_scan_while_one_runs_is_refused_as_busy()
     {
         await _lib.AddAsync("a/1.mp3", "mp3", Song("One"));
-        using (ScanLock.TryAcquire(_lib.Data))
+        var db = _lib.Database();
+        await using (await db.Dialect.TryScanLockAsync(db, default))
         {
             var summary = await _lib.ScanAsync();
             Assert.Equal(ScanStatus.Busy, summary.Status);
@@ -351,7 +352,7 @@ public sealed class ScannerTests : IAsyncLifetime
         await _lib.AddAsync("a/1.mp3", "mp3", Song("One"));
         await _lib.ScanAsync();
         // What a killed process leaves: a run still marked 'running' and stale album figures.
-        await using (var c = await new Sillon.Data.Database(_lib.Data).OpenAsync())
+        await using (var c = await _lib.Database().OpenAsync())
         {
             await Dapper.SqlMapper.ExecuteAsync(c, "INSERT INTO scan_runs (started_at, status, full_scan) VALUES ('2026-01-01', 'running', 0); UPDATE albums SET track_count = 99");
         }

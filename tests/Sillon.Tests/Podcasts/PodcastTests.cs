@@ -219,7 +219,7 @@ public sealed class PodcastTests(PodcastFixture fx) : IClassFixture<PodcastFixtu
         // The feed's enclosures point at the hostile audio for this kind.
         var channel = await fx.SubscribeAsync(fx.Host.Url($"/rss/{name}"));
         var channelId = channel.GetProperty("id").GetString()!;
-        await using (var c = await new Sillon.Data.Database(fx.Library.Data).OpenAsync())
+        await using (var c = await fx.Library.Database().OpenAsync())
             await Dapper.SqlMapper.ExecuteAsync(c, "UPDATE podcast_episodes SET enclosure_url = @url WHERE channel_id = @id",
                 new { url = fx.Host.Url($"/audio/{name}/{kind}.mp3"), id = long.Parse(channelId[3..]) });
         var episodeId = (await fx.EpisodesAsync(channelId))[0].GetProperty("id").GetString()!;
@@ -237,7 +237,7 @@ public sealed class PodcastTests(PodcastFixture fx) : IClassFixture<PodcastFixtu
     {
         var channel = await fx.SubscribeAsync(fx.Host.Url("/rss/trav"));
         var channelId = channel.GetProperty("id").GetString()!;
-        await using (var c = await new Sillon.Data.Database(fx.Library.Data).OpenAsync())
+        await using (var c = await fx.Library.Database().OpenAsync())
             await Dapper.SqlMapper.ExecuteAsync(c, "UPDATE podcast_episodes SET enclosure_url = @url WHERE channel_id = @id",
                 new { url = fx.Host.Url("/audio/x/..%2F..%2F..%2F..%2Fescape.mp3"), id = long.Parse(channelId[3..]) });
         var episodeId = (await fx.EpisodesAsync(channelId))[0].GetProperty("id").GetString()!;

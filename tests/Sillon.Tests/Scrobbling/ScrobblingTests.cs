@@ -296,7 +296,7 @@ public sealed class ScrobblingTests
         await s.LinkListenBrainzAsync();
         s.Fake.FailNext(int.MaxValue / 2, 503);
         var userId = await Sql.ScalarAsync<long>(s.Library.Data, "SELECT id FROM users WHERE name = 'alice'");
-        await using (var c = await new Sillon.Data.Database(s.Library.Data).OpenAsync())
+        await using (var c = await s.Library.Database().OpenAsync())
         {
             await using var tx = await c.BeginTransactionAsync();
             var outbox = s.Server.Services.GetRequiredService<ScrobbleOutbox>();
@@ -316,7 +316,7 @@ public sealed class ScrobblingTests
         await s.LinkListenBrainzAsync();
         var userId = await Sql.ScalarAsync<long>(s.Library.Data, "SELECT id FROM users WHERE name = 'alice'");
         var leaseEnds = DateTimeOffset.UtcNow.AddSeconds(3);
-        await using (var c = await new Sillon.Data.Database(s.Library.Data).OpenAsync())
+        await using (var c = await s.Library.Database().OpenAsync())
         {
             // A sender claimed this listen and died (perhaps after sending it): in the database it is 'sending' until its lease ends.
             await using var tx = await c.BeginTransactionAsync();

@@ -26,7 +26,9 @@ public sealed class SearchIndexTests
         var rows = Enumerable.Range(1, 3000).Select(i => i <= 1500
             ? new { id = (long)i, name = $"Solar {i}", context = "Someone" }
             : new { id = (long)i, name = $"Other {i}", context = "Solar Band" });
-        await c.ExecuteAsync("INSERT INTO search_tracks (rowid, name, context) VALUES (@id, @name, @context)", rows);
+        await c.ExecuteAsync(harness.Database.IsPostgres
+            ? "INSERT INTO search_tracks (id, doc) VALUES (@id, setweight(to_tsvector('simple', @name), 'A') || setweight(to_tsvector('simple', @context), 'D'))"
+            : "INSERT INTO search_tracks (rowid, name, context) VALUES (@id, @name, @context)", rows);
         var match = SearchIndex.MatchExpression("sol")!;
         var first = await SearchIndex.PageAsync(c, SearchIndex.Kind.Track, match, "sol", 1000, 0, CancellationToken.None);
         Assert.Equal(Enumerable.Range(1, 1000).Select(i => (long)i), first);
@@ -38,7 +40,7 @@ public sealed class SearchIndexTests
 
     private static async Task<List<long>> FindAsync(TestLibrary lib, string query)
     {
-        await using var c = await new Sillon.Data.Database(lib.Data).OpenAsync();
+        await using var c = await lib.Database().OpenAsync();
         return await SearchIndex.PageAsync(c, SearchIndex.Kind.Track, SearchIndex.MatchExpression(query)!, query, 50, 0, CancellationToken.None);
     }
 

@@ -1,0 +1,97 @@
+using System.Data.Common;
+using Dapper;
+using Npgsql;
+
+namespace Sillon.Data;
+
+/// <summary>A --database value that names no PostgreSQL database we can use.</summary>
+public sealed class DatabaseUrlException(string message) : ArgumentException(message);
+
+/// <summary>The SQL that is particular to PostgreSQL (through Npgsql).</summary>
+public sealed class PostgresDialect : ISqlDialect
+{
+    public static readonly PostgresDialect Instance = new();
+
+    // Advisory lock keys: any two fixed numbers, the same in every Sillon process sharing a database.
+    private const long ScanLockKey = 7_351_001;
+    private const long MigrationLockKey = 7_351_002;
+
+    public string Name => "Postgres";
+
+    public DbConnection NewConnection(string connectionString) => new NpgsqlConnection(connectionString);
+
+    public Task PrepareConnectionAsync(DbConnection connection, CancellationToken ct) => Task.CompletedTask;
+
+    // Named "value" like json_each's column, so `FROM ({IdList}) p` reads p.value on both databases.
+    public string IdList(string parameter) => $"SELECT unnest({parameter}) AS value";
+
+    public object Ids(IEnumerable<long> ids) => ids as long[] ?? ids.ToArray();
+
+    public string IdListWithPosition(string parameter) => $"SELECT ordinality - 1 AS position, id FROM unnest({parameter}) WITH ORDINALITY AS u(id, ordinality)";
+
+    /// <summary>PostgreSQL's disk_full (53100).</summary>
+    public bool IsDiskFull(Exception e) =>
+        e is PostgresException { SqlState: PostgresErrorCodes.DiskFull } || e.InnerException is PostgresException { SqlState: PostgresErrorCodes.DiskFull };
+
+    /// <summary>A session lock, released when the migration connection closes.</summary>
+    public async Task BeginMigrationAsync(DbConnection connection, CancellationToken ct) =>
+        await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = MigrationLockKey }, cancellationToken: ct));
+
+    /// <summary>
+    /// Nothing to copy: a PostgreSQL server is backed up by its operator (pg_dump, base backups),
+    /// and each script runs in a transaction (DDL included), so a failed one leaves the schema as it was.
+    /// </summary>
+    public Task BackupAsync(DbConnection connection, Database db, int fromVersion, TimeProvider time, CancellationToken ct) => Task.CompletedTask;
+
+    public async Task<IAsyncDisposable?> TryScanLockAsync(Database db, CancellationToken ct)
+    {
+        // The lock belongs to this session: it is held as long as this connection stays open, and
+        // the server drops it when the process or its network connection dies, so a killed scanner
+        // never leaves a stale lock. The connection is kept out of the pool so closing it really
+        // ends the session.
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(db.ConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync(ct);
+        var held = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_try_advisory_lock(@key)", new { key = ScanLockKey }, cancellationToken: ct));
+        if (held) return connection;
+        await connection.DisposeAsync();
+        return null;
+    }
+
+    /// <summary>
+    /// A libpq-style URL (<c>postgres://user:password@host:port/database?sslmode=require</c>) or an
+    /// Npgsql connection string (<c>Host=…;Database=…</c>) as an Npgsql connection string.
+    /// </summary>
+    public static string ConnectionString(string database)
+    {
+        if (!database.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) && !database.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!database.Contains('=')) throw new DatabaseUrlException($"--database: expected postgres://user:password@host:port/database, got '{database}'");
+            return new NpgsqlConnectionStringBuilder(database).ConnectionString;
+        }
+        if (!Uri.TryCreate(database, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
+            throw new DatabaseUrlException("--database: expected postgres://user:password@host:port/database");
+        var b = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host.Trim('[', ']'),
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')) is { Length: > 0 } name ? name
+                
+                : throw new DatabaseUrlException("--database: the URL names no database (postgres://…/DATABASE)"),
+        };
+        if (uri.UserInfo.Length > 0)
+        {
+            var colon = uri.UserInfo.IndexOf(':');
+            b.Username = Uri.UnescapeDataString(colon < 0 ? uri.UserInfo : uri.UserInfo[..colon]);
+            if (colon >= 0) b.Password = Uri.UnescapeDataString(uri.UserInfo[(colon + 1)..]);
+        }
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = pair.IndexOf('=');
+            var key = Uri.UnescapeDataString(eq < 0 ? pair : pair[..eq]);
+            var value = eq < 0 ? "" : Uri.UnescapeDataString(pair[(eq + 1)..]);
+            // libpq spellings of the common ones; anything else is taken as an Npgsql keyword.
+            b[key switch { "sslmode" => "SSL Mode", "connect_timeout" => "Timeout", "application_name" => "Application Name", _ => key }] = value;
+        }
+        return b.ConnectionString;
+    }
+}

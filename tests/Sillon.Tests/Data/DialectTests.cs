@@ -1,0 +1,62 @@
+using Npgsql;
+using Sillon.Data;
+
+namespace Sillon.Tests.Data;
+
+/// <summary>Choosing the database from the --database value: no server needed.</summary>
+public sealed class DialectTests
+{
+    [Theory]
+    [InlineData("postgres://sillon:pa%3Ass@db.example:6543/music", "db.example", 6543, "music", "sillon", "pa:ss")]
+    [InlineData("postgresql://sillon@localhost/sillon", "localhost", 5432, "sillon", "sillon", null)]
+    [InlineData("postgres://u:p@127.0.0.1:5433/db?sslmode=require", "127.0.0.1", 5433, "db", "u", "p")]
+    [InlineData("Host=pg;Port=5000;Database=cat;Username=x", "pg", 5000, "cat", "x", null)]
+    public void Database_urls_become_npgsql_connection_strings(string url, string host, int port, string database, string user, string? password)
+    {
+        var b = new NpgsqlConnectionStringBuilder(PostgresDialect.ConnectionString(url));
+        Assert.Equal((host, port, database, user, password), (b.Host, b.Port, b.Database, b.Username, b.Password));
+    }
+
+    [Fact]
+    public void Sslmode_in_the_url_is_kept()
+    {
+        Assert.Equal(SslMode.Require, new NpgsqlConnectionStringBuilder(PostgresDialect.ConnectionString("postgres://u@h/db?sslmode=require")).SslMode);
+    }
+
+    [Theory]
+    [InlineData("postgres://user@host:5432/")]
+    [InlineData("mysql-server:3306")]
+    [InlineData("postgres://")]
+    public void Unusable_database_values_are_refused_with_the_expected_form(string url)
+    {
+        var e = Assert.Throws<DatabaseUrlException>(() => new Database(Path.GetTempPath(), url));
+        Assert.Contains("postgres://", e.Message);
+    }
+
+    [Fact]
+    public void Without_a_database_url_the_catalog_is_sqlite_in_the_data_folder()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "sillon-dialect-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var db = new Database(data, null);
+            Assert.False(db.IsPostgres);
+            Assert.Equal(Path.Combine(Path.GetFullPath(data), "sillon.db"), db.FilePath);
+            Assert.Equal("Sqlite", db.Dialect.Name);
+            Assert.True(new Database(data, "postgres://u@h/db").IsPostgres);
+        }
+        finally { Directory.Delete(data, recursive: true); }
+    }
+
+    [Fact]
+    public void Tables_are_copied_after_the_tables_they_point_at()
+    {
+        var order = SqliteToPostgres.ReferencedFirst(["playlist_tracks", "tracks", "playlists", "users", "albums", "folders"],
+            [("playlist_tracks", "playlists"), ("playlist_tracks", "tracks"), ("playlists", "users"), ("tracks", "albums"), ("tracks", "folders"), ("folders", "folders")]);
+        Assert.True(order.IndexOf("users") < order.IndexOf("playlists"));
+        Assert.True(order.IndexOf("playlists") < order.IndexOf("playlist_tracks"));
+        Assert.True(order.IndexOf("albums") < order.IndexOf("tracks"));
+        Assert.True(order.IndexOf("folders") < order.IndexOf("tracks"));
+        Assert.Equal(6, order.Count);
+    }
+}

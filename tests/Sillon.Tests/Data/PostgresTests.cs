@@ -1,0 +1,180 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Sillon.Accounts;
+using Sillon.Data;
+using Sillon.Library;
+using Sillon.Tests.Fixtures;
+
+namespace Sillon.Tests.Data;
+
+/// <summary>
+/// What only PostgreSQL offers: moving a SQLite installation into it, and several servers sharing
+/// one database. Runs in the PostgreSQL pass of the suite (SILLON_TEST_DATABASE=postgres).
+/// </summary>
+public sealed class PostgresTests
+{
+    private const string Password = "s3cret-pass";
+
+    [PostgresFact]
+    public async Task Migrate_to_copies_a_sqlite_installation_without_losing_a_play_count()
+    {
+        await using var lib = new TestLibrary();
+        var target = lib.DatabaseUrl!;
+        File.Delete(Path.Combine(lib.Data, "sillon.json")); // this installation starts on SQLite
+        await lib.AddAsync("Sigur Rós/Ágætis byrjun/01 - Svefn-g-englar.flac", "flac", new TagSet { Title = "Svefn-g-englar", Artists = ["Sigur Rós"], Album = "Ágætis byrjun", Track = 1 });
+        await lib.AddAsync("Sigur Rós/Ágætis byrjun/02 - Starálfur.flac", "flac", new TagSet { Title = "Starálfur", Artists = ["Sigur Rós"], Album = "Ágætis byrjun", Track = 2 });
+
+        string song, album;
+        long deletedPlaylist;
+        await using (var server = await SillonServer.StartAsync(lib))
+        {
+            await server.WaitForScanAsync(TimeSpan.FromSeconds(60));
+            Assert.False(server.Services.GetRequiredService<Database>().IsPostgres);
+            await server.Services.GetRequiredService<Users>().AddAsync("alice", Password, true, CancellationToken.None);
+            var http = server.Client();
+            song = (await Rest(http, "search3", "query=svefn")).GetProperty("searchResult3").GetProperty("song")[0].GetProperty("id").GetString()!;
+            album = (await Rest(http, "getAlbumList2", "type=newest")).GetProperty("albumList2").GetProperty("album")[0].GetProperty("id").GetString()!;
+            for (var i = 0; i < 3; i++) await Rest(http, "scrobble", $"id={song}&submission=true&time={1_700_000_000_000 + i * 1000}");
+            await Rest(http, "star", $"albumId={album}");
+            await Rest(http, "setRating", $"id={song}&rating=4");
+            await Rest(http, "createPlaylist", $"name=Keep&songId={song}&songId={song}");
+            var gone = (await Rest(http, "createPlaylist", $"name=Gone&songId={song}")).GetProperty("playlist").GetProperty("id").GetString()!;
+            await Rest(http, "deletePlaylist", $"id={gone}");
+            deletedPlaylist = long.Parse(gone[3..]);
+        }
+
+        var copy = await SillonCli.RunAsync(["db", "migrate-to", target, "--data", lib.Data]);
+        Assert.True(copy.ExitCode == 0, copy.Stderr + copy.Stdout);
+        Assert.Contains("play_events: 3 rows", copy.Stdout);
+
+        var again = await SillonCli.RunAsync(["db", "migrate-to", target, "--data", lib.Data]);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("not empty", again.Stderr);
+
+        await File.WriteAllTextAsync(Path.Combine(lib.Data, "sillon.json"), JsonSerializer.Serialize(new { Database = target }));
+        await using (var server = await SillonServer.StartAsync(lib))
+        {
+            await server.WaitForScanAsync(TimeSpan.FromSeconds(60));
+            Assert.True(server.Services.GetRequiredService<Database>().IsPostgres);
+            var http = server.Client();
+            var played = (await Rest(http, "getSong", $"id={song}")).GetProperty("song");
+            Assert.Equal(3, played.GetProperty("playCount").GetInt32());
+            Assert.Equal(4, played.GetProperty("userRating").GetInt32());
+            Assert.Equal(album, (await Rest(http, "getStarred2")).GetProperty("starred2").GetProperty("album")[0].GetProperty("id").GetString());
+            var playlists = (await Rest(http, "getPlaylists")).GetProperty("playlists").GetProperty("playlist");
+            Assert.Equal("Keep", Assert.Single(playlists.EnumerateArray()).GetProperty("name").GetString());
+            Assert.Equal(2, playlists[0].GetProperty("songCount").GetInt32());
+            Assert.Equal(song, (await Rest(http, "search3", "query=svefn")).GetProperty("searchResult3").GetProperty("song")[0].GetProperty("id").GetString());
+            // Sequences start past every id SQLite ever gave, deleted ones included.
+            var next = (await Rest(http, "createPlaylist", $"name=New&songId={song}")).GetProperty("playlist").GetProperty("id").GetString()!;
+            Assert.True(long.Parse(next[3..]) > deletedPlaylist, $"{next} reuses an id at or below the deleted pl-{deletedPlaylist}");
+        }
+    }
+
+    [PostgresFact]
+    public async Task Migrate_to_refuses_a_url_that_is_not_postgres()
+    {
+        await using var lib = new TestLibrary();
+        File.Delete(Path.Combine(lib.Data, "sillon.json"));
+        await lib.ScanAsync();
+        var result = await SillonCli.RunAsync(["db", "migrate-to", "mysql-server:3306", "--data", lib.Data]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("postgres://", result.Stderr);
+    }
+
+    [PostgresFact]
+    public async Task Two_servers_on_one_database_scan_one_at_a_time_and_both_serve()
+    {
+        await using var lib = new TestLibrary();
+        await lib.AddAsync("A/Album/01 - One.mp3", "mp3", new TagSet { Title = "One", Artists = ["A"], Album = "Album", Track = 1 });
+        // No file watching: the scans of this test are the ones it starts.
+        await using var first = await SillonServer.StartAsync(lib, new Dictionary<string, string?> { ["Library:Watch"] = "false" });
+        await first.WaitForScanAsync(TimeSpan.FromSeconds(60));
+        // The second server has a data folder of its own (another machine): only the database is shared.
+        var otherData = Path.Combine(lib.Root, "data-2");
+        await using var second = await SillonServer.StartAsync(lib, new Dictionary<string, string?> { ["Data"] = otherData, ["Library:Watch"] = "false" });
+        await second.WaitForScanAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(lib.DatabaseUrl is null ? null : PostgresDialect.ConnectionString(lib.DatabaseUrl),
+            second.Services.GetRequiredService<Database>().ConnectionString);
+
+        await lib.AddAsync("A/Album/02 - Two.mp3", "mp3", new TagSet { Title = "Two", Artists = ["A"], Album = "Album", Track = 2 });
+        var scanner = first.Services.GetRequiredService<Scanner>();
+        using var reading = new SemaphoreSlim(0);
+        using var release = new SemaphoreSlim(0);
+        scanner.BeforeRead = _ => { reading.Release(); release.Wait(TimeSpan.FromSeconds(30)); };
+        var running = Task.Run(() => scanner.ScanAsync(full: false, CancellationToken.None));
+        Assert.True(await reading.WaitAsync(TimeSpan.FromSeconds(30)), "the first server's scan never reached the tag reader");
+
+        var refused = await second.Services.GetRequiredService<Scanner>().ScanAsync(full: false, CancellationToken.None);
+        Assert.Equal(ScanStatus.Busy, refused.Status);
+        Assert.Contains("another sillon process", refused.Errors[0].Reason);
+
+        scanner.BeforeRead = null;
+        release.Release();
+        Assert.Equal(1, (await running).Added);
+        var after = await second.Services.GetRequiredService<Scanner>().ScanAsync(full: false, CancellationToken.None);
+        Assert.Equal(ScanStatus.Completed, after.Status);
+        Assert.Equal(0, after.Added);
+
+        // A session made on one server is valid on the other: sessions live in the shared database.
+        var login = await first.LoginAsync("alice", Password);
+        using var onSecond = second.Client(login.DefaultRequestHeaders.Authorization!.Parameter);
+        var tracks = await onSecond.GetFromJsonAsync<JsonElement>("/api/v1/tracks");
+        Assert.Equal(2, tracks.GetProperty("items").GetArrayLength());
+    }
+
+    [PostgresFact]
+    public async Task The_same_generated_catalog_searches_alike_on_sqlite_and_postgres()
+    {
+        // One seed, two databases: SQLite in the data folder, PostgreSQL given by --database.
+        await using var sqlite = new TestLibrary();
+        await using var postgres = new TestLibrary();
+        var url = postgres.DatabaseUrl!;
+        File.Delete(Path.Combine(sqlite.Data, "sillon.json"));
+        File.Delete(Path.Combine(postgres.Data, "sillon.json"));
+        var one = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "20000", "--seed", "5", "--data", sqlite.Data]);
+        Assert.True(one.ExitCode == 0, one.Stderr);
+        var two = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "20000", "--seed", "5", "--data", postgres.Data, "--database", url, "--json"]);
+        Assert.True(two.ExitCode == 0, two.Stderr);
+        Assert.Equal(20000, JsonDocument.Parse(two.Stdout).RootElement.GetProperty("tracks").GetInt64());
+
+        await using var s = await new Database(sqlite.Data).OpenAsync();
+        await using var p = await new Database(postgres.Data, url).OpenAsync();
+        Assert.IsType<Npgsql.NpgsqlConnection>(p);
+        var artist = await Dapper.SqlMapper.ExecuteScalarAsync<string>(s, "SELECT name FROM artists WHERE id = 1");
+        var title = await Dapper.SqlMapper.ExecuteScalarAsync<string>(s, "SELECT title FROM tracks WHERE id = 2");
+        var album = await Dapper.SqlMapper.ExecuteScalarAsync<string>(s, "SELECT name FROM albums WHERE id = 3");
+        // Exact names (ranked whole), an artist's name (their works first), broad prefixes (lazy tiers past RankedLimit), deep pages.
+        foreach (var query in new[] { artist!, title!, album!, "lo", "ma", "ete" })
+        {
+            var match = Sillon.Search.SearchIndex.MatchExpression(query)!;
+            foreach (var kind in Enum.GetValues<Sillon.Search.SearchIndex.Kind>())
+            foreach (var offset in new[] { 0, 40, 400 })
+            {
+                var expected = await Sillon.Search.SearchIndex.PageAsync(s, kind, match, query, 20, offset, CancellationToken.None);
+                var actual = await Sillon.Search.SearchIndex.PageAsync(p, kind, match, query, 20, offset, CancellationToken.None);
+                Assert.True(expected.SequenceEqual(actual), $"{kind} '{query}' at {offset}: SQLite [{string.Join(", ", expected)}], PostgreSQL [{string.Join(", ", actual)}]");
+                // Every query reaches tracks (their context holds artist and album); "lo" goes past the ranked limit.
+                if (kind == Sillon.Search.SearchIndex.Kind.Track && (offset == 0 || query == "lo")) Assert.NotEmpty(expected);
+            }
+        }
+    }
+
+    private static async Task<JsonElement> Rest(HttpClient http, string endpoint, string query = "")
+    {
+        var response = await http.GetFromJsonAsync<JsonElement>($"/rest/{endpoint}?u=alice&p={Password}&v=1.16.1&c=tests&f=json&{query}");
+        var body = response.GetProperty("subsonic-response");
+        Assert.True(body.GetProperty("status").GetString() == "ok", $"{endpoint}: {body}");
+        return body;
+    }
+}
+
+/// <summary>A test that needs PostgreSQL: skipped, with the reason, in the SQLite pass of the suite.</summary>
+public sealed class PostgresFactAttribute : FactAttribute
+{
+    public PostgresFactAttribute()
+    {
+        if (!PostgresServer.Enabled) Skip = "PostgreSQL only: runs when SILLON_TEST_DATABASE=postgres (test.sh's second pass)";
+    }
+}
