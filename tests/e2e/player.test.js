@@ -74,6 +74,13 @@ test('search as you type ignores accents and opens the album', async () => {
   await page.getByRole('heading', { level: 1, name: 'Artists' }).waitFor();
   await page.waitForTimeout(100);
   assert.equal(await page.evaluate(() => document.activeElement.id), 'search');
+  // And the other way round: '/' first, then the navigation.
+  await page.evaluate(() => document.activeElement.blur());
+  await page.keyboard.press('/');
+  await page.evaluate(() => { location.hash = '#/albums'; });
+  await page.getByRole('heading', { level: 1, name: 'Albums' }).waitFor();
+  await page.waitForTimeout(100);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'search');
   await page.keyboard.type('eloise');
   const result = page.locator('#search-results').getByRole('link', { name: /Café du Port/ });
   await result.waitFor();

@@ -102,14 +102,15 @@ async function route() {
   views.closeMenu?.();
   main.replaceChildren(h('p.loading', { role: 'status' }, t('loading')));
   main.scrollTop = 0;
-  const focusBefore = document.activeElement;
   try {
     cleanup = (await view(main, params, ctx)) ?? null;
     document.title = `${main.querySelector('h1')?.textContent ?? ''} · ${t('app.name')}`;
     // Move focus to the new page's heading for screen-reader and keyboard users (not on first load),
-    // unless the listener moved it while the page loaded (pressed '/' and started typing a search).
-    const moved = document.activeElement !== focusBefore && document.activeElement !== document.body;
-    if (route.done && !moved) main.querySelector('h1')?.focus({ preventScroll: true });
+    // unless the listener is typing elsewhere: '/' pressed while the page loaded has put them in the
+    // search box, whichever of the key and the navigation came first.
+    const active = document.activeElement;
+    const busy = active && (typing(active) || active.closest('#search-results, dialog'));
+    if (route.done && !busy) main.querySelector('h1')?.focus({ preventScroll: true });
     route.done = true;
   } catch (e) {
     if (e.status === 401) return;
