@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Subsonic API benchmark: a synthetic catalog of N tracks (default 100,000), the Release build of
-# sillon, and wrk with 50 connections on the same machine. Results go to stdout as a Markdown table;
+# Subsonic API benchmark: a generated catalog of N tracks (default 100,000; `sillon catalog
+# generate`, the same generator as bench/scale), the Release build of sillon, and wrk with 50
+# connections on the same machine. Results go to stdout as a Markdown table;
 # docs/benchmarks.md keeps the last run.
 #
 # usage: bench/subsonic/run.sh [TRACKS] [SECONDS]
@@ -10,26 +11,23 @@ tracks=${1:-100000}
 seconds=${2:-10}
 work=bench/.work/subsonic
 rm -rf "$work"; mkdir -p "$work/music" "$work/data"
-for tool in wrk ffmpeg python3 curl; do command -v $tool >/dev/null || { echo "needs $tool (apt-get install -y wrk ffmpeg python3 curl)" >&2; exit 2; }; done
+for tool in wrk python3 curl; do command -v $tool >/dev/null || { echo "needs $tool (apt-get install -y wrk python3 curl)" >&2; exit 2; }; done
 
 dotnet publish src/Sillon -c Release -o "$work/bin" --nologo -v quiet >/dev/null
 sillon=(dotnet "$work/bin/sillon.dll")
-ffmpeg -nostdin -loglevel error -y -f lavfi -i sine=duration=1 -c:a libmp3lame "$work/music/tone.mp3"
-ffmpeg -nostdin -loglevel error -y -f lavfi -i color=c=blue:s=1000x1000 -frames:v 1 "$work/music/cover.jpg"
+"${sillon[@]}" catalog generate --tracks "$tracks" --data "$work/data" --json >"$work/generate.json"
 echo bench-pass | "${sillon[@]}" user add bench --password-stdin --data "$work/data" >/dev/null
-python3 bench/subsonic/make_catalog.py "$work/data" "$(realpath "$work/music")" "$work/music/tone.mp3" "$(realpath "$work/music/cover.jpg")" "$tracks"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
-SILLON_LIBRARY__SCANONSTART=false SILLON_LIBRARY__WATCH=false SILLON_LIBRARY__SCANINTERVAL=00:00:00 \
-  "${sillon[@]}" serve --music "$(realpath "$work/music")" --data "$work/data" --urls "$url" >"$work/server.log" 2>&1 &
+SILLON_LIBRARY__WATCH=false SILLON_LIBRARY__SCANINTERVAL=00:00:00 \
+  "${sillon[@]}" serve --data "$work/data" --urls "$url" >"$work/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "$url/readyz" >/dev/null && break; sleep 0.2; done
 
 auth="u=bench&p=bench-pass&v=1.16.1&c=bench&f=json"
 album=$(curl -s "$url/rest/getAlbumList2?$auth&type=random&size=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["subsonic-response"]["albumList2"]["album"][0]["id"])')
-curl -sf "$url/rest/getCoverArt?$auth&id=$album&size=300" -o /dev/null # fills the cover cache
 
 echo "| request | req/s | p50 | p99 |"
 echo "|---|---|---|---|"
@@ -46,7 +44,6 @@ bench() {
 bench "getAlbumList2?type=newest&size=50" "/rest/getAlbumList2?$auth&type=newest&size=50"
 bench "getAlbum" "/rest/getAlbum?$auth&id=$album"
 bench "search3 (3-letter prefix)" "/rest/search3?$auth&query=sol"
-bench "getCoverArt?size=300 (cached)" "/rest/getCoverArt?$auth&id=$album&size=300"
 
 start=$(date +%s.%N)
 offset=0; total=0

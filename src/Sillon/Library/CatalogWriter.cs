@@ -31,7 +31,7 @@ public sealed class CatalogWriter : IDisposable
     private readonly Dictionary<string, long> _albums = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _genres = new(StringComparer.OrdinalIgnoreCase);
     private readonly DbCommand _insertTrack, _updateTrack, _deleteLinks, _deleteGenres, _insertLink, _insertGenreLink,
-        _upsertArtist, _upsertAlbum, _upsertGenre;
+        _upsertArtist, _upsertAlbum, _upsertGenre, _bumpCatalog;
     private readonly DbParameter[] _insertParameters, _updateParameters;
     private readonly DbParameter _updateId;
     private DbTransaction? _tx;
@@ -44,6 +44,7 @@ public sealed class CatalogWriter : IDisposable
         Load("SELECT album_key, id FROM albums", _albums);
         Load("SELECT name, id FROM genres", _genres);
 
+        _bumpCatalog = Command(Catalog.CatalogChanges.BumpSql);
         _insertTrack = Command($"INSERT INTO tracks ({string.Join(", ", TrackColumns)}, created_at) VALUES ({string.Join(", ", TrackColumns.Select(c => "@" + c))}, @updated_at) RETURNING id");
         _updateTrack = Command($"UPDATE tracks SET {string.Join(", ", TrackColumns.Select(c => $"{c} = @{c}"))} WHERE id = @id");
         
@@ -70,6 +71,8 @@ public sealed class CatalogWriter : IDisposable
 
     public void Commit()
     {
+        // Cached answers built from the catalog compare this counter: it moves with the batch.
+        if (_tx is not null) _bumpCatalog.ExecuteNonQuery();
         _tx?.Commit();
         _tx?.Dispose();
         _tx = null;
@@ -161,7 +164,7 @@ public sealed class CatalogWriter : IDisposable
     private void SetTransaction(DbTransaction? tx)
     {
         _tx = tx;
-        foreach (var c in new[] { _insertTrack, _updateTrack, _deleteLinks, _deleteGenres, _insertLink, _insertGenreLink, _upsertArtist, _upsertAlbum, _upsertGenre })
+        foreach (var c in new[] { _insertTrack, _updateTrack, _deleteLinks, _deleteGenres, _insertLink, _insertGenreLink, _upsertArtist, _upsertAlbum, _upsertGenre, _bumpCatalog })
             c.Transaction = tx;
     }
 
@@ -210,7 +213,7 @@ public sealed class CatalogWriter : IDisposable
     public void Dispose()
     {
         _tx?.Dispose();
-        foreach (var c in new[] { _insertTrack, _updateTrack, _deleteLinks, _deleteGenres, _insertLink, _insertGenreLink, _upsertArtist, _upsertAlbum, _upsertGenre })
+        foreach (var c in new[] { _insertTrack, _updateTrack, _deleteLinks, _deleteGenres, _insertLink, _insertGenreLink, _upsertArtist, _upsertAlbum, _upsertGenre, _bumpCatalog })
             c.Dispose();
     }
 }

@@ -306,6 +306,7 @@ public sealed partial class Scanner(
         var known = (await connection.QueryAsync<(long Id, string Path, string? Cover)>("SELECT id, path, cover_name FROM folders"))
             .ToDictionary(f => f.Path, StringComparer.Ordinal);
         var ids = new Dictionary<string, long>(StringComparer.Ordinal);
+        var changed = false;
         await using var tx = await connection.BeginTransactionAsync(ct);
         foreach (var folder in walk.Folders)
         {
@@ -316,16 +317,19 @@ public sealed partial class Scanner(
                 {
                     await connection.ExecuteAsync("UPDATE folders SET cover_name = @CoverName WHERE id = @Id", new { folder.CoverName, row.Id }, tx);
                     coverChanged.Add(row.Id);
+                    changed = true;
                 }
                 continue;
             }
             // The first folder of a partial walk has no parent in the walk: it is in the catalog already.
             var parentPath = folder.Parent ?? Path.GetDirectoryName(folder.Path);
             long? parentId = parentPath is null ? null : ids.TryGetValue(parentPath, out var p) ? p : known.TryGetValue(parentPath, out var k) ? k.Id : null;
+            changed = true;
             ids[folder.Path] = await connection.ExecuteScalarAsync<long>(
                 "INSERT INTO folders (root_id, parent_id, path, name, cover_name) VALUES (@RootId, @parentId, @Path, @name, @CoverName) RETURNING id",
                 new { folder.RootId, parentId, folder.Path, name = Path.GetFileName(folder.Path), folder.CoverName }, tx);
         }
+        if (changed) await Catalog.CatalogChanges.BumpAsync(connection, tx, ct);
         await tx.CommitAsync(ct);
         return (ids, coverChanged);
     }
@@ -337,6 +341,7 @@ public sealed partial class Scanner(
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
             removed += await connection.ExecuteAsync($"DELETE FROM tracks WHERE id IN ({db.Dialect.IdList("@ids")})", new { ids = db.Dialect.Ids(chunk) }, tx);
+            await Catalog.CatalogChanges.BumpAsync(connection, tx, ct);
             await tx.CommitAsync(ct);
         }
         return removed;
@@ -397,6 +402,7 @@ public sealed partial class Scanner(
             .Select(f => f.Id).ToList();
         foreach (var chunk in gone.Chunk(500))
             await connection.ExecuteAsync($"DELETE FROM folders WHERE id IN ({db.Dialect.IdList("@ids")})", new { ids = db.Dialect.Ids(chunk) }, tx);
+        await Catalog.CatalogChanges.BumpAsync(connection, tx, ct);
         await tx.CommitAsync(ct);
     }
 

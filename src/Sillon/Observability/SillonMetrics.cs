@@ -9,7 +9,7 @@ public sealed class SillonMetrics
     public const string MeterName = "Sillon";
     private readonly Counter<long> _scans, _scanFiles, _streamBytes, _streams;
     private readonly UpDownCounter<long> _activeStreams, _activeTranscodes;
-    private readonly Counter<long> _transcodes, _transcodeCacheHits;
+    private readonly Counter<long> _transcodes, _transcodeCacheHits, _subsonicCache;
     private long _catalogTracks;
 
     public SillonMetrics(IMeterFactory meters)
@@ -23,6 +23,7 @@ public sealed class SillonMetrics
         _transcodes = meter.CreateCounter<long>("sillon.transcode.started", description: "ffmpeg processes started");
         _transcodeCacheHits = meter.CreateCounter<long>("sillon.transcode.cache_hits", description: "Transcodes served from the disk cache");
         _activeTranscodes = meter.CreateUpDownCounter<long>("sillon.transcode.active", description: "ffmpeg processes running now");
+        _subsonicCache = meter.CreateCounter<long>("sillon.subsonic.cache", description: "Subsonic answers looked up in the response cache, by result (hit, miss)");
         meter.CreateObservableGauge("sillon.catalog.tracks", () => Volatile.Read(ref _catalogTracks), description: "Tracks in the catalog");
     }
 
@@ -53,4 +54,6 @@ public sealed class SillonMetrics
     public void TranscodeEnded() => _activeTranscodes.Add(-1);
 
     public void TranscodeCacheHit() => _transcodeCacheHits.Add(1);
+
+    public void SubsonicCache(bool hit) => _subsonicCache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
 }

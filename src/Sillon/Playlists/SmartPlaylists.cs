@@ -14,8 +14,8 @@ public sealed record SmartPreview(int Count, double Duration, IReadOnlyList<Prev
 /// Evaluates smart playlists. Their tracks are materialized into playlist_tracks, so every reader of
 /// playlists (Subsonic, covers, shares, M3U export) sees an ordinary playlist. Evaluation is lazy:
 /// a read calls <see cref="RefreshAsync"/>, which re-runs the rules only when the tracks are stale —
-/// when the library changed (the last finished scan), the owner's listening changed (their
-/// listening_changes counter, kept by triggers on annotations), the rules changed, or the last
+/// when the catalog changed (its catalog_changes counter, moved by every batch a scan commits), the
+/// owner's listening changed (their listening_changes counter, kept by triggers on annotations), the rules changed, or the last
 /// evaluation is older than <see cref="MaxAge"/> (relative dates like "in the last 30 days" move
 /// with the clock, and a random order is reshuffled).
 /// </summary>
@@ -71,28 +71,25 @@ public sealed partial class SmartPlaylists(Database db, TimeProvider time, ILogg
             FROM playlists WHERE rules IS NOT NULL AND (@playlistId IS NULL AND (user_id = @viewerId OR public = 1) OR id = @playlistId)
             """, new { viewerId, playlistId }, cancellationToken: ct))).ToList();
         if (rows.Count == 0) return;
-        var library = await c.ExecuteScalarAsync<string>(new CommandDefinition(
-            "SELECT COALESCE(MAX(finished_at), '') FROM scan_runs", cancellationToken: ct)) ?? "";
         foreach (var row in rows)
         {
             var gate = _locks.GetOrAdd(row.Id, _ => new SemaphoreSlim(1, 1));
             await gate.WaitAsync(ct);
-            try { await RefreshOneAsync(c, row, library, ct); }
+            try { await RefreshOneAsync(c, row, ct); }
             finally { gate.Release(); }
         }
     }
 
-    private async Task RefreshOneAsync(DbConnection c, SmartRow stale, string library, CancellationToken ct)
+    private async Task RefreshOneAsync(DbConnection c, SmartRow stale, CancellationToken ct)
     {
         // Re-read under the lock: another reader may have just evaluated it.
         var row = await c.QuerySingleOrDefaultAsync<SmartRow>(new CommandDefinition("""
             SELECT id AS Id, user_id AS UserId, rules AS Rules, evaluated_key AS EvaluatedKey, evaluated_at AS EvaluatedAt FROM playlists WHERE id = @Id
             """, new { stale.Id }, cancellationToken: ct));
         if (row?.Rules is null) return;
-        var listening = await c.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COALESCE(MAX(counter), 0) FROM listening_changes WHERE user_id = @UserId", new { row.UserId }, cancellationToken: ct));
+        var (catalog, listening) = await Catalog.CatalogChanges.ReadAsync(c, row.UserId, ct);
         // The rules are part of the key, so an edit re-evaluates at once.
-        var key = $"{library}|{listening}|{StableHash(row.Rules)}";
+        var key = $"{catalog}|{listening}|{StableHash(row.Rules)}";
         var now = time.GetUtcNow();
         if (key == row.EvaluatedKey && row.EvaluatedAt is not null
             && DateTimeOffset.TryParse(row.EvaluatedAt, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) && now - at < MaxAge)

@@ -23,7 +23,7 @@ public sealed class ArtistShelf(Database db, TimeProvider time, IConfiguration c
         public string? Mbz { get; init; }
         public long AlbumCount { get; init; }
     }
-    private sealed record Shelf(string Version, DateTimeOffset Until, List<Row> Rows);
+    private sealed record Shelf(long Version, DateTimeOffset Until, List<Row> Rows);
 
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(1);
     private readonly Dictionary<long, Shelf> _shelves = [];
@@ -52,9 +52,7 @@ public sealed class ArtistShelf(Database db, TimeProvider time, IConfiguration c
 
     private async Task<List<Row>> RowsAsync(System.Data.Common.DbConnection c, long? folder, CancellationToken ct)
     {
-        // The last completed scan and the artist count tell whether the catalog changed.
-        var version = await c.ExecuteScalarAsync<string>(new CommandDefinition(
-            "SELECT COALESCE((SELECT MAX(finished_at) FROM scan_runs), '') || '/' || (SELECT COUNT(*) FROM artists)", cancellationToken: ct)) ?? "";
+        var version = await Catalog.CatalogChanges.CatalogAsync(c, ct);
         var key = folder ?? 0;
         var now = time.GetUtcNow();
         lock (_shelves)

@@ -32,6 +32,23 @@ public sealed class SubsonicParams(Dictionary<string, StringValues> values)
     // PostgreSQL cannot even compare text holding a NUL (SQLite can): a NUL becomes U+FFFD, which no
     // stored name holds either, so a lookup finds nothing, on both databases alike.
     private static string Text(string name, string value) => value.Contains('\0') ? value.Replace('\0', '\uFFFD') : value;
+    /// <summary>
+    /// Every parameter but those in <paramref name="except"/>, sorted by name, as one string: the same
+    /// request written in another order gives the same text.
+    /// </summary>
+    public string Canonical(IReadOnlySet<string> except)
+    {
+        var b = new StringBuilder();
+        foreach (var (k, v) in values.Where(kv => !except.Contains(kv.Key)).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            // Separators no URL-decoded value can confuse: control characters between fields.
+            b.Append(k).Append('');
+            foreach (var s in v) b.Append(s).Append('');
+            b.Append('');
+        }
+        return b.ToString();
+    }
+
     public string Required(string name) => Get(name) ?? throw SubsonicErrors.Missing(name);
 
     public int? Int(string name)
@@ -117,6 +134,7 @@ public static partial class SubsonicEndpoints
     {
         services.AddSingleton<SubsonicAuth>();
         services.AddSingleton<NowPlayingBoard>();
+        services.AddSingleton<ResponseCache>();
         return services;
     }
 
@@ -127,7 +145,7 @@ public static partial class SubsonicEndpoints
         ShareLinks.Map(app);
     }
 
-    private static async Task DispatchAsync(string name, HttpContext http, SubsonicAuth auth, ILoggerFactory logs)
+    private static async Task DispatchAsync(string name, HttpContext http, SubsonicAuth auth, ResponseCache cache, ILoggerFactory logs)
     {
         var ct = http.RequestAborted;
         if (name.EndsWith(".view", StringComparison.OrdinalIgnoreCase)) name = name[..^5];
@@ -149,6 +167,8 @@ public static partial class SubsonicEndpoints
         }
 
         SubsonicResponse response;
+        string? cacheKey = null;
+        (long, long) version = default;
         try
         {
             User user;
@@ -171,6 +191,16 @@ public static partial class SubsonicEndpoints
                 }
                 user = found;
             }
+            if (cache.Applies(name, p))
+            {
+                cacheKey = ResponseCache.Key(name, user.Id, p);
+                version = await cache.VersionAsync(user.Id, ct);
+                if (cache.Find(cacheKey, version) is { } hit)
+                {
+                    await SendAsync(http, hit.Body, hit.ContentType);
+                    return;
+                }
+            }
             var result = await handler(new SubsonicCall(http, p, user, p.Get("c")));
             if (result.Written) return;
             response = new SubsonicResponse(null, result.Name, result.Payload);
@@ -184,8 +214,11 @@ public static partial class SubsonicEndpoints
             if (e is not SubsonicException) LogHandlerFailed(logs.CreateLogger("Sillon.Subsonic"), e, name);
             if (http.Response.HasStarted) return;
             response = new SubsonicResponse(SubsonicErrors.From(e), null, null);
+            cacheKey = null;
         }
-        await WriteAsync(http, p, response);
+        var (body, contentType) = Serialize(p, response);
+        if (cacheKey is not null) cache.Store(cacheKey, version, body, contentType);
+        await SendAsync(http, body, contentType);
     }
 
     /// <summary>20 when the client speaks an older major version, 30 when it expects a newer server; no "v" is accepted (many clients omit it).</summary>
@@ -200,29 +233,31 @@ public static partial class SubsonicEndpoints
         return null;
     }
 
-    public static async Task WriteAsync(HttpContext http, SubsonicParams p, SubsonicResponse response)
+    public static Task WriteAsync(HttpContext http, SubsonicParams p, SubsonicResponse response)
+    {
+        var (body, contentType) = Serialize(p, response);
+        return SendAsync(http, body, contentType);
+    }
+
+    /// <summary>The answer as bytes in the format asked for (f=xml, the default; json; jsonp with a callback).</summary>
+    private static (byte[] Body, string ContentType) Serialize(SubsonicParams p, SubsonicResponse response)
     {
         var format = p.Get("f");
+        if (format is not ("json" or "jsonp")) return (Encoding.UTF8.GetBytes(SubsonicWriter.Xml(response)), "text/xml; charset=utf-8");
+        var json = SubsonicWriter.Json(response);
+        var callback = p.Get("callback");
+        if (format == "jsonp" && callback is not null && IsIdentifier(callback))
+            return ([.. Encoding.UTF8.GetBytes(callback + "("), .. json, .. ");"u8], "application/javascript; charset=utf-8");
+        return (json, "application/json; charset=utf-8");
+    }
+
+    private static Task SendAsync(HttpContext http, byte[] body, string contentType)
+    {
         var res = http.Response;
         res.Headers.CacheControl = "no-store";
-        if (format == "json" || format == "jsonp")
-        {
-            var json = SubsonicWriter.Json(response);
-            var callback = p.Get("callback");
-            if (format == "jsonp" && callback is not null && IsIdentifier(callback))
-            {
-                res.ContentType = "application/javascript; charset=utf-8";
-                await res.Body.WriteAsync(Encoding.UTF8.GetBytes(callback + "("), http.RequestAborted);
-                await res.Body.WriteAsync(json, http.RequestAborted);
-                await res.Body.WriteAsync(");"u8.ToArray(), http.RequestAborted);
-                return;
-            }
-            res.ContentType = "application/json; charset=utf-8";
-            await res.Body.WriteAsync(json, http.RequestAborted);
-            return;
-        }
-        res.ContentType = "text/xml; charset=utf-8";
-        await res.WriteAsync(SubsonicWriter.Xml(response), Encoding.UTF8, http.RequestAborted);
+        res.ContentType = contentType;
+        res.ContentLength = body.Length;
+        return res.Body.WriteAsync(body, http.RequestAborted).AsTask();
     }
 
     // A JSONP callback is echoed into script: only a dotted JavaScript identifier is accepted.

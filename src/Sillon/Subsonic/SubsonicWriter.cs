@@ -4,7 +4,9 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Sillon.Subsonic;
 
@@ -45,10 +47,14 @@ public static class SubsonicWriter
         return sb.Append("</subsonic-response>").ToString();
     }
 
+    // Names in any script stay as they are (a Korean title is 3 bytes a character, not 6 of \uXXXX),
+    // while the characters that matter inside HTML (<, >, &, quotes) are still escaped.
+    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.Create(UnicodeRanges.All) };
+
     public static byte[] Json(SubsonicResponse response)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, JsonOptions))
         {
             w.WriteStartObject();
             w.WriteStartObject("subsonic-response");

@@ -60,6 +60,7 @@ public sealed class CliTests : IAsyncLifetime
         }
     }
 
+    [Trait("Database", "SQLite")]
     [SqliteFact("a process killed while writing the SQLite file; PostgreSQL rolls back the killed session's transaction itself")]
     public async Task Killed_scan_leaves_a_consistent_catalog_that_the_next_scan_completes()
     {
@@ -137,6 +138,7 @@ public sealed class CliTests : IAsyncLifetime
         return await SillonCli.RunAsync(args, psi: psi);
     }
 
+    [Trait("Database", "SQLite")]
     [SqliteFact("a small tmpfs under the SQLite file")]
     public async Task Full_disk_while_writing_the_database_gives_a_clear_error_and_an_intact_database()
     {

@@ -39,6 +39,7 @@ public sealed class MigratorTests : IAsyncLifetime
         Assert.Equal(1L, await Sql.ScalarAsync<long>(_lib.Data, "PRAGMA foreign_keys"));
     }
 
+    [Trait("Database", "SQLite")]
     [SqliteFact("the backup copies the SQLite file; a PostgreSQL server is backed up by its operator")]
     public async Task Upgrade_backs_up_the_database_first()
     {

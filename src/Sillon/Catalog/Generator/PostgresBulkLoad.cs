@@ -216,6 +216,7 @@ public static class PostgresBulkLoad
             }
             await w.CompleteAsync(ct);
         }
+        await CatalogChanges.BumpAsync(c, tx, ct);
         await tx.CommitAsync(ct);
     }
 

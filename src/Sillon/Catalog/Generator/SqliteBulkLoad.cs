@@ -103,6 +103,7 @@ public static class SqliteBulkLoad
                     progress(tracks);
                 }
             }
+            Exec(handle, CatalogChanges.BumpSql);
             Exec(handle, "COMMIT");
         }
         progress(tracks);

@@ -1,0 +1,199 @@
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Sillon.Accounts;
+using Sillon.Tests.Fixtures;
+
+namespace Sillon.Tests.Subsonic;
+
+/// <summary>
+/// The Subsonic response cache: repeated questions are answered from memory, and no answer is ever
+/// stale, whoever changed the catalog or the annotations (this server, another process, another node).
+/// </summary>
+public sealed class ResponseCacheTests : IAsyncLifetime
+{
+    private const string Password = "s3cret-pass";
+    private readonly TestLibrary _lib = new();
+    private SillonServer _server = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _lib.AddAsync("Ana/First/01.flac", "flac", new TagSet { Title = "Uno", Artists = ["Ana"], AlbumArtists = ["Ana"], Album = "First", Track = 1, Date = "2001" });
+        await _lib.AddAsync("Ana/First/02.flac", "flac", new TagSet { Title = "Dos", Artists = ["Ana"], AlbumArtists = ["Ana"], Album = "First", Track = 2, Date = "2001" });
+        await _lib.AddAsync("Bo/Second/01.mp3", "mp3", new TagSet { Title = "Ett", Artists = ["Bo"], AlbumArtists = ["Bo"], Album = "Second", Track = 1, Date = "2002" });
+        // No watcher: the tests decide when the catalog changes.
+        _server = await SillonServer.StartAsync(_lib, new Dictionary<string, string?> { ["Library:Watch"] = "false" });
+        await _server.WaitForScanAsync(TimeSpan.FromSeconds(60));
+        _http = _server.Client();
+        var users = _server.Services.GetRequiredService<Users>();
+        await users.AddAsync("alice", Password, false, CancellationToken.None);
+        await users.AddAsync("bob", Password, false, CancellationToken.None);
+        CountCacheLookups();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _listener?.Dispose();
+        _http.Dispose();
+        await _server.DisposeAsync();
+        await _lib.DisposeAsync();
+    }
+
+    private async Task<string> BodyAsync(string endpoint, string query, string user = "alice", string format = "json")
+    {
+        var auth = $"u={user}&p={Password}&v=1.16.1&c=tests&f={format}";
+        return await _http.GetStringAsync($"/rest/{endpoint}?{auth}{(query.Length > 0 ? "&" + query : "")}");
+    }
+
+    private async Task<JsonElement> OkAsync(string endpoint, string query, string user = "alice")
+    {
+        var body = await BodyAsync(endpoint, query, user);
+        var r = JsonDocument.Parse(body).RootElement.GetProperty("subsonic-response");
+        Assert.True(r.GetProperty("status").GetString() == "ok", body);
+        return r.Clone();
+    }
+
+    // The cache's hit and miss counter of this server (its own meter factory: other test servers run
+    // in the same process), read in-process: the /metrics scrape is itself cached for a moment.
+    private long _hits, _misses;
+    private MeterListener? _listener;
+
+    private void CountCacheLookups()
+    {
+        var factory = _server.Services.GetRequiredService<IMeterFactory>();
+        _listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == "sillon.subsonic.cache" && instrument.Meter.Scope == factory) l.EnableMeasurementEvents(instrument);
+            },
+        };
+        _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag.Key == "result") Interlocked.Add(ref (string?)tag.Value == "hit" ? ref _hits : ref _misses, value);
+        });
+        _listener.Start();
+    }
+
+    private Task<(long Hits, long Misses)> CountsAsync() => Task.FromResult((Interlocked.Read(ref _hits), Interlocked.Read(ref _misses)));
+
+    private async Task<string> AlbumIdAsync(string name) =>
+        (await OkAsync("getAlbumList2", "type=alphabeticalByName&size=10")).GetProperty("albumList2").GetProperty("album")
+            .EnumerateArray().Single(a => a.GetProperty("name").GetString() == name).GetProperty("id").GetString()!;
+
+    [Fact]
+    public async Task The_same_question_twice_is_answered_from_the_cache_byte_for_byte()
+    {
+        var first = await BodyAsync("getAlbumList2", "type=newest&size=10&offset=0");
+        var before = await CountsAsync();
+        // Parameters in another order, and the other format, are the same question; xml is a different answer.
+        var again = await BodyAsync("getAlbumList2", "offset=0&size=10&type=newest");
+        var xml = await BodyAsync("getAlbumList2", "type=newest&size=10&offset=0", format: "xml");
+        var after = await CountsAsync();
+
+        Assert.Equal(first, again);
+        Assert.StartsWith("<?xml", xml.TrimStart('\uFEFF'));
+        Assert.Equal(before.Hits + 1, after.Hits);
+        Assert.Equal(before.Misses + 1, after.Misses);
+    }
+
+    [Fact]
+    public async Task Random_albums_are_never_answered_from_the_cache()
+    {
+        await OkAsync("getAlbumList2", "type=random&size=2");
+        var before = await CountsAsync();
+        await OkAsync("getAlbumList2", "type=random&size=2");
+        await OkAsync("getRandomSongs", "size=2");
+        var after = await CountsAsync();
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public async Task A_star_or_a_rating_shows_at_once_in_answers_cached_before_and_only_for_its_user()
+    {
+        var album = await AlbumIdAsync("First");
+        Assert.False((await OkAsync("getAlbum", $"id={album}")).GetProperty("album").TryGetProperty("starred", out _));
+        Assert.False((await OkAsync("getAlbum", $"id={album}", "bob")).GetProperty("album").TryGetProperty("starred", out _));
+        Assert.Equal(0, (await OkAsync("getAlbumList2", "type=starred")).GetProperty("albumList2").GetProperty("album").GetArrayLength());
+
+        await OkAsync("star", $"albumId={album}");
+        await OkAsync("setRating", $"id={album}&rating=5");
+
+        var mine = (await OkAsync("getAlbum", $"id={album}")).GetProperty("album");
+        Assert.True(mine.TryGetProperty("starred", out _));
+        Assert.Equal(5, mine.GetProperty("userRating").GetInt32());
+        Assert.Equal(["First"], (await OkAsync("getAlbumList2", "type=starred")).GetProperty("albumList2").GetProperty("album")
+            .EnumerateArray().Select(a => a.GetProperty("name").GetString()));
+
+        // Bob's cached answer is still his, and still served from the cache.
+        var before = await CountsAsync();
+        Assert.False((await OkAsync("getAlbum", $"id={album}", "bob")).GetProperty("album").TryGetProperty("starred", out _));
+        Assert.Equal(before.Hits + 1, (await CountsAsync()).Hits);
+    }
+
+    [Fact]
+    public async Task A_play_shows_at_once_in_the_cached_album()
+    {
+        var album = (await OkAsync("getAlbum", $"id={await AlbumIdAsync("Second")}")).GetProperty("album");
+        Assert.Equal(0, album.GetProperty("playCount").GetInt64());
+        var song = album.GetProperty("song")[0].GetProperty("id").GetString();
+
+        await OkAsync("scrobble", $"id={song}&submission=true");
+
+        album = (await OkAsync("getAlbum", $"id={album.GetProperty("id").GetString()}")).GetProperty("album");
+        Assert.Equal(1, album.GetProperty("song")[0].GetProperty("playCount").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_scan_by_another_process_shows_at_once_in_cached_answers()
+    {
+        var id = await AlbumIdAsync("First");
+        Assert.Equal(["Uno", "Dos"], (await OkAsync("getAlbum", $"id={id}")).GetProperty("album").GetProperty("song")
+            .EnumerateArray().Select(s => s.GetProperty("title").GetString()));
+        var found = (await OkAsync("search3", "query=Eins")).GetProperty("searchResult3");
+        Assert.False(found.TryGetProperty("song", out var none) && none.GetArrayLength() > 0);
+
+        // Another process (a `sillon scan` beside `sillon serve`, or another node) edits the catalog.
+        var path = _lib.PathOf("Ana/First/01.flac");
+        await AudioFiles.RunAsync("metaflac", ["--remove-tag=TITLE", "--set-tag=TITLE=Eins", path]);
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(1));
+        await _lib.AddAsync("Ana/First/03.flac", "flac", new TagSet { Title = "Tres", Artists = ["Ana"], AlbumArtists = ["Ana"], Album = "First", Track = 3, Date = "2001" });
+        var summary = await _lib.ScanAsync();
+        Assert.Equal(1, summary.Updated);
+        Assert.Equal(1, summary.Added);
+
+        Assert.Equal(["Eins", "Dos", "Tres"], (await OkAsync("getAlbum", $"id={id}")).GetProperty("album").GetProperty("song")
+            .EnumerateArray().Select(s => s.GetProperty("title").GetString()));
+        Assert.Equal(["Eins"], (await OkAsync("search3", "query=Eins")).GetProperty("searchResult3").GetProperty("song")
+            .EnumerateArray().Select(s => s.GetProperty("title").GetString()));
+        Assert.Equal(3, (await OkAsync("getAlbumList2", "type=alphabeticalByName&size=10")).GetProperty("albumList2").GetProperty("album")
+            .EnumerateArray().Single(a => a.GetProperty("name").GetString() == "First").GetProperty("songCount").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_deleted_file_leaves_cached_answers_at_once()
+    {
+        var id = await AlbumIdAsync("Second");
+        await OkAsync("getAlbum", $"id={id}");
+        File.Delete(_lib.PathOf("Bo/Second/01.mp3"));
+        Assert.Equal(1, (await _lib.ScanAsync()).Removed);
+
+        var body = await BodyAsync("getAlbum", $"id={id}");
+        Assert.Contains("\"status\":\"failed\"", body);
+        Assert.DoesNotContain("Second", string.Join(",", (await OkAsync("getAlbumList2", "type=alphabeticalByName&size=10"))
+            .GetProperty("albumList2").GetProperty("album").EnumerateArray().Select(a => a.GetProperty("name").GetString())));
+    }
+
+    [Fact]
+    public async Task Errors_are_not_kept()
+    {
+        var before = await CountsAsync();
+        Assert.Contains("\"status\":\"failed\"", await BodyAsync("getAlbum", "id=al-999999"));
+        Assert.Contains("\"status\":\"failed\"", await BodyAsync("getAlbum", "id=al-999999"));
+        var after = await CountsAsync();
+        Assert.Equal(before.Hits, after.Hits);
+        Assert.Equal(before.Misses + 2, after.Misses);
+    }
+}
