@@ -44,7 +44,7 @@ public sealed record OutputFormat(
     string Name, string Suffix, string ContentType, string Codec, string Muxer, int DefaultBitrate, int MinBitrate, int MaxBitrate,
     bool Lossless, string[] ExtraArgs)
 {
-    public static readonly OutputFormat Mp3 = new("mp3", "mp3", "audio/mpeg", "libmp3lame", "mp3", 192, 32, 320, false, ["-write_xing", "0"]);
+    public static readonly OutputFormat Mp3 = new("mp3", "mp3", "audio/mpeg", "libmp3lame", "mp3", 192, 32, 320, false, ["-compression_level", "5", "-write_xing", "0"]);
     public static readonly OutputFormat Opus = new("opus", "opus", "audio/ogg; codecs=opus", "libopus", "ogg", 128, 16, 256, false, ["-ar", "48000", "-vbr", "constrained"]);
     public static readonly OutputFormat Aac = new("aac", "aac", "audio/aac", "aac", "adts", 192, 32, 320, false, []);
     // Fragmented MP4 can be written to a pipe and played while it grows.

@@ -150,7 +150,9 @@ public sealed partial class Transcoder
             UseShellExecute = false,
         };
         var args = psi.ArgumentList;
-        foreach (var a in new[] { "-nostdin", "-hide_banner", "-loglevel", "error" }) args.Add(a);
+        // One thread: the scheduler's run slots then are what a process can use, and each paused
+        // process holds less memory.
+        foreach (var a in new[] { "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1" }) args.Add(a);
         if (plan.Offset > 0) { args.Add("-ss"); args.Add(plan.Offset.ToString("0.###", CultureInfo.InvariantCulture)); }
         // "file:" so that no name inside the library is ever taken for an ffmpeg protocol.
         args.Add("-i"); args.Add("file:" + source.Path);
@@ -159,6 +161,9 @@ public sealed partial class Transcoder
         args.Add("-c:a"); args.Add(plan.Format.Codec);
         if (!plan.Format.Lossless) { args.Add("-b:a"); args.Add(string.Create(CultureInfo.InvariantCulture, $"{plan.BitRate}k")); }
         foreach (var a in plan.Format.ExtraArgs) args.Add(a);
+        // Without this ffmpeg writes every MP3 frame (418 bytes) to the pipe on its own: 2,300
+        // writes and wake-ups per minute of audio instead of 30 blocks of 32 KiB.
+        args.Add("-flush_packets"); args.Add("0");
         args.Add("-f"); args.Add(plan.Format.Muxer);
         args.Add("pipe:1");
         return psi;
