@@ -10,7 +10,11 @@ public sealed class TranscodeOptions
     /// core. Above it requests get 503 + Retry-After. Each paused ffmpeg holds about 10 MB.
     /// </summary>
     public int MaxProcesses { get; set; }
-    /// <summary>ffmpeg processes allowed to run at once, the rest paused (Linux); 0 means two per core.</summary>
+    /// <summary>
+    /// ffmpeg processes allowed to run at once, the rest paused (Linux); 0 means one per core. Two
+    /// per core measured worse: a newcomer shared its core with three others while it started
+    /// (docs/benchmarks.md).
+    /// </summary>
     public int RunningProcesses { get; set; }
     /// <summary>How often the scheduler re-decides which encoders run.</summary>
     public TimeSpan SchedulerTick { get; set; } = TimeSpan.FromMilliseconds(50);
@@ -32,7 +36,7 @@ public sealed class TranscodeOptions
     /// <summary>How long a refused client is told to wait.</summary>
     public int RetryAfterSeconds { get; set; } = 2;
 
-    public int EffectiveRunningProcesses => RunningProcesses > 0 ? RunningProcesses : 2 * Environment.ProcessorCount;
+    public int EffectiveRunningProcesses => RunningProcesses > 0 ? RunningProcesses : Environment.ProcessorCount;
 
     /// <summary>Without a way to pause processes every admitted one runs, so admission falls back to the run slots.</summary>
     public int EffectiveMaxProcesses =>
