@@ -35,13 +35,16 @@ py=/usr/bin/python3; load="$BENCH_HERE/transcode_load.py"
 $py "$load" ttfb "$base/api/v1/tracks/$first/stream?format=mp3&maxBitRate=128&timeOffset={offset}" "$token" 5 >/dev/null   # warm-up
 ttfb=$($py "$load" ttfb "$base/api/v1/tracks/$first/stream?format=mp3&maxBitRate=128&timeOffset={offset}" "$token" 40)
 # Reference: ffmpeg alone to its first output byte (process start + decoder + encoder set-up).
-ff=$(for i in $(seq 1 20); do s=$(now); ffmpeg -nostdin -loglevel quiet -i "file:$lib/01.flac" -c:a libmp3lame -b:a 128k -f mp3 pipe:1 | head -c 1 >/dev/null; elapsed "$s"; done | median)
+# The server's own settings (one thread, LAME -q 5, 32 KiB writes), so the ratios compare like with like.
+mp3="-threads 1 -c:a libmp3lame -b:a 128k -compression_level 5 -flush_packets 0 -f mp3"
+ff=$(for i in $(seq 1 20); do s=$(now); ffmpeg -nostdin -loglevel quiet -i "file:$lib/01.flac" $mp3 pipe:1 | head -c 1 >/dev/null; elapsed "$s"; done | median)
 
 wait_quiet
 log "encoding speed of one whole transcode"
 speed_mp3=$($py "$load" speed "$base/api/v1/tracks/$first/stream?format=mp3&maxBitRate=128&timeOffset=0.5" "$token" $track_s)
 speed_opus=$($py "$load" speed "$base/api/v1/tracks/$first/stream?format=opus&maxBitRate=128&timeOffset=0.5" "$token" $track_s)
-s=$(now); ffmpeg -nostdin -loglevel quiet -i "$lib/02.flac" -c:a libmp3lame -b:a 128k -f mp3 - > /dev/null; ffmpeg_x=$(echo "$track_s / $(elapsed "$s")" | bc -l)
+s=$(now); ffmpeg -nostdin -loglevel quiet -i "$lib/02.flac" $mp3 - > /dev/null; ffmpeg_x=$(echo "$track_s / $(elapsed "$s")" | bc -l)
+s=$(now); ffmpeg -nostdin -loglevel quiet -i "$lib/02.flac" -c:a libmp3lame -b:a 128k -f mp3 - > /dev/null; ffmpeg_q3_x=$(echo "$track_s / $(elapsed "$s")" | bc -l)
 
 echo
 echo "| measure | Sillon | reference | ratio |"
@@ -51,17 +54,19 @@ printf '| live transcode, time to first byte p50 / p99 (ms) | %s / %s | ffmpeg a
 printf '| one transcode, FLAC → MP3 128k (× realtime) | %s | ffmpeg alone to /dev/null: %.0f | %.2f |\n' \
   "$(jq .x_realtime <<<"$speed_mp3")" "$ffmpeg_x" "$(echo "$(jq .x_realtime <<<"$speed_mp3") / $ffmpeg_x" | bc -l)"
 printf '| one transcode, FLAC → Opus 128k (× realtime) | %s | | |\n' "$(jq .x_realtime <<<"$speed_opus")"
+printf '| ffmpeg alone, LAME at its default -q 3 (× realtime) | | %.0f | |\n' "$ffmpeg_q3_x"
 
 echo
-echo "| listeners (128 kbps MP3, each a new transcode per ${track_s}s track) | tracks started | underruns | 503s (retried) | playback start p50 / p99 (ms) | API p50 / p99 (ms) | server RSS (MiB) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| listeners (128 kbps MP3, each a new transcode per ${track_s}s track) | tracks started | underruns | 503s (retried) | playback start p50 / p99 (ms) | API p50 / p99 (ms) | encoders alive / paused at most | server RSS (MiB) | load average after |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for n in ${LISTENERS:-50 100 150 200}; do
   wait_quiet
   rm -rf "$data/cache/transcodes"/*
   log "$n listeners for ${WINDOW:-90}s"
   r=$($py "$load" listen "$base" "$token" "$ids" "$n" "${WINDOW:-90}" "$track_s")
-  printf '| %s | %s | %s | %s | %s / %s | %s / %s | %s |\n' "$n" "$(jq .tracks <<<"$r")" "$(jq .underruns <<<"$r")" "$(jq .refused_503 <<<"$r")" \
-    "$(jq .start_p50_ms <<<"$r")" "$(jq .start_p99_ms <<<"$r")" "$(jq .api_p50_ms <<<"$r")" "$(jq .api_p99_ms <<<"$r")" "$(hwm_mib $pid)"
+  printf '| %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s | %s |\n' "$n" "$(jq .tracks <<<"$r")" "$(jq .underruns <<<"$r")" "$(jq .refused_503 <<<"$r")" \
+    "$(jq .start_p50_ms <<<"$r")" "$(jq .start_p99_ms <<<"$r")" "$(jq .api_p50_ms <<<"$r")" "$(jq .api_p99_ms <<<"$r")" \
+    "$(jq .max_alive <<<"$r")" "$(jq .max_paused <<<"$r")" "$(hwm_mib $pid)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
 wait_quiet

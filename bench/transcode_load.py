@@ -5,7 +5,8 @@ ttfb   URL_TEMPLATE TOKEN N            time to first body byte of N cache-missin
 speed  URL TOKEN SECONDS               how fast one whole transcode arrives (x realtime)
 listen BASE TOKEN IDS N WINDOW TRACK_S listeners that each play tracks back to back at realtime,
                                        starting at random times over one track length; an API probe
-                                       runs beside them. Prints underruns, 503s, API p50/p99.
+                                       runs beside them. Prints underruns, 503s, API p50/p99, and the
+                                       most encoders alive and paused at once.
 Standard library only; HTTP/1.0 so that bodies end at connection close (no chunk parsing).
 """
 import asyncio, json, random, statistics, sys, time
@@ -91,17 +92,29 @@ async def api_probe(base, token, stop_at, latencies):
         latencies.append((time.perf_counter() - t0) * 1000)
         await asyncio.sleep(0.05)
 
+async def encoders(base, token, stop_at, seen):
+    """Samples the transcoder's status twice a second: how many encoders were alive and paused at most."""
+    while time.monotonic() < stop_at:
+        _, _, reader, writer = await request(f"{base}/api/v1/system", token)
+        t = json.loads(await reader.read())["transcoding"]
+        writer.close()
+        seen["alive"] = max(seen["alive"], t["activeProcesses"])
+        seen["paused"] = max(seen["paused"], t.get("paused", 0))
+        await asyncio.sleep(0.5)
+
 async def listen(base, token, ids, n, window, track_s):
     stats = {"refused": 0, "tracks": 0, "underruns": 0, "start_ms": []}
     latencies = []
+    seen = {"alive": 0, "paused": 0}
     stop_at = time.monotonic() + window
     # Listeners are at random points of their current track, as on a server in steady state: their
     # next-track requests arrive spread over one track length, not all at once.
     tasks = [listener(base, token, ids, track_s, random.uniform(0, track_s), stop_at, stats) for _ in range(n)]
-    await asyncio.gather(api_probe(base, token, stop_at, latencies), *tasks)
+    await asyncio.gather(api_probe(base, token, stop_at, latencies), encoders(base, token, stop_at, seen), *tasks)
     print(json.dumps({"listeners": n, "tracks": stats["tracks"], "underruns": stats["underruns"], "refused_503": stats["refused"],
                       "start_p50_ms": round(pct(stats["start_ms"], 50), 1), "start_p99_ms": round(pct(stats["start_ms"], 99), 1),
-                      "api_p50_ms": round(pct(latencies, 50), 1), "api_p99_ms": round(pct(latencies, 99), 1), "api_requests": len(latencies)}))
+                      "api_p50_ms": round(pct(latencies, 50), 1), "api_p99_ms": round(pct(latencies, 99), 1), "api_requests": len(latencies),
+                      "max_alive": seen["alive"], "max_paused": seen["paused"]}))
 
 if __name__ == "__main__":
     random.seed(7)

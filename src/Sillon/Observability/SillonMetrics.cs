@@ -9,12 +9,13 @@ public sealed class SillonMetrics
     public const string MeterName = "Sillon";
     private readonly Counter<long> _scans, _scanFiles, _streamBytes, _streams;
     private readonly UpDownCounter<long> _activeStreams, _activeTranscodes;
-    private readonly Counter<long> _transcodes, _transcodeCacheHits, _subsonicCache;
+    private readonly Counter<long> _transcodes, _transcodeCacheHits, _transcodePauses, _subsonicCache;
+    private readonly Meter _meter;
     private long _catalogTracks;
 
     public SillonMetrics(IMeterFactory meters)
     {
-        var meter = meters.Create(MeterName);
+        var meter = _meter = meters.Create(MeterName);
         _scans = meter.CreateCounter<long>("sillon.scan.runs", description: "Library scans finished, by status");
         _scanFiles = meter.CreateCounter<long>("sillon.scan.files", description: "Files handled by scans, by result");
         _streams = meter.CreateCounter<long>("sillon.stream.requests", description: "Stream requests served");
@@ -22,7 +23,8 @@ public sealed class SillonMetrics
         _activeStreams = meter.CreateUpDownCounter<long>("sillon.stream.active", description: "Streams being sent now");
         _transcodes = meter.CreateCounter<long>("sillon.transcode.started", description: "ffmpeg processes started");
         _transcodeCacheHits = meter.CreateCounter<long>("sillon.transcode.cache_hits", description: "Transcodes served from the disk cache");
-        _activeTranscodes = meter.CreateUpDownCounter<long>("sillon.transcode.active", description: "ffmpeg processes running now");
+        _activeTranscodes = meter.CreateUpDownCounter<long>("sillon.transcode.active", description: "ffmpeg processes alive now, running or paused");
+        _transcodePauses = meter.CreateCounter<long>("sillon.transcode.pauses", description: "Times the scheduler paused an encoder for a needier one");
         _subsonicCache = meter.CreateCounter<long>("sillon.subsonic.cache", description: "Subsonic answers looked up in the response cache, by result (hit, miss)");
         meter.CreateObservableGauge("sillon.catalog.tracks", () => Volatile.Read(ref _catalogTracks), description: "Tracks in the catalog");
     }
@@ -56,4 +58,13 @@ public sealed class SillonMetrics
     public void TranscodeCacheHit() => _transcodeCacheHits.Add(1);
 
     public void SubsonicCache(bool hit) => _subsonicCache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+
+    public void TranscodePaused() => _transcodePauses.Add(1);
+
+    /// <summary>The encoder scheduler's split of the live processes.</summary>
+    public void ObserveEncoders(Func<int> running, Func<int> paused)
+    {
+        _meter.CreateObservableGauge("sillon.transcode.running", running, description: "ffmpeg processes allowed to run now");
+        _meter.CreateObservableGauge("sillon.transcode.paused", paused, description: "ffmpeg processes paused by the scheduler now");
+    }
 }

@@ -10,7 +10,9 @@ namespace Sillon.Streaming;
 
 public sealed record StreamingSettings(int? MaxBitRate, string? PreferredFormat, string? ReplayGain);
 public sealed record PlayerInfo(long Id, string User, string Client, int? MaxBitRate, string? PreferredFormat, string LastSeen);
-public sealed record TranscodingStatus(bool Available, string? Problem, string? Ffmpeg, int ActiveProcesses, int MaxProcesses, long CacheBytes, int CacheEntries);
+/// <summary>ActiveProcesses are the admitted live transcodes: Running of them may run (at most RunSlots), Paused wait for a slot.</summary>
+public sealed record TranscodingStatus(bool Available, string? Problem, string? Ffmpeg, int ActiveProcesses, int MaxProcesses,
+    int Running, int Paused, int RunSlots, long CacheBytes, int CacheEntries);
 public sealed record SystemStatus(string Version, TranscodingStatus Transcoding);
 
 public static class StreamEndpoints
@@ -103,5 +105,6 @@ public static class StreamEndpoints
         TypedResults.Ok(new SystemStatus(SillonApp.Version, Status(transcoder)));
 
     public static TranscodingStatus Status(Transcoder t) =>
-        new(t.Available, t.Available ? null : t.UnavailableReason, t.FfmpegPath, t.ActiveProcesses, t.MaxProcesses, t.Cache.Bytes, t.Cache.Count);
+        new(t.Available, t.Available ? null : t.UnavailableReason, t.FfmpegPath, t.ActiveProcesses, t.MaxProcesses,
+            t.Scheduler.Running, t.Scheduler.Paused, Math.Min(t.Scheduler.RunSlots, t.MaxProcesses), t.Cache.Bytes, t.Cache.Count);
 }

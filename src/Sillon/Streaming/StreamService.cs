@@ -68,7 +68,7 @@ public sealed class StreamService(Database db, FileSender files, Transcoder tran
                 finally
                 {
                     await live.Reader.DisposeAsync();
-                    live.Transcode.RemoveListener();
+                    live.Transcode.RemoveListener(live.JoinedAt);
                 }
                 return new StreamOutcome.Sent();
             default:

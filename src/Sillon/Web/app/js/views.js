@@ -781,7 +781,7 @@ export function admin(main, _params) {
   api.system().then((sys) => {
     const tc = sys.transcoding;
     systemStats = [...stat(t('admin.version'), sys.version),
-      ...stat(t('admin.transcoding'), tc.available ? t('admin.transcoding.on', { active: tc.activeProcesses, max: tc.maxProcesses }) : t('admin.transcoding.off', { problem: tc.problem }))];
+      ...stat(t('admin.transcoding'), tc.available ? t('admin.transcoding.on', { running: tc.running, paused: tc.paused, active: tc.activeProcesses, max: tc.maxProcesses }) : t('admin.transcoding.off', { problem: tc.problem }))];
   }, () => {});
   async function start(fullScan) {
     clearTimeout(timer);

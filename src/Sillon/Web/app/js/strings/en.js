@@ -154,7 +154,7 @@ export default {
   'admin.artists': 'Artists',
   'admin.version': 'Version',
   'admin.transcoding': 'Transcoding',
-  'admin.transcoding.on': 'available ({active}/{max} encoders busy)',
+  'admin.transcoding.on': 'available ({running} encoding, {paused} paused, {active}/{max} admitted)',
   'admin.transcoding.off': 'unavailable: {problem}',
   'admin.busy': 'A scan is already running.',
 

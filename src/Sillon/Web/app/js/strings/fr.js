@@ -154,7 +154,7 @@ export default {
   'admin.artists': 'Artistes',
   'admin.version': 'Version',
   'admin.transcoding': 'Transcodage',
-  'admin.transcoding.on': 'disponible ({active}/{max} encodeurs occupés)',
+  'admin.transcoding.on': 'disponible ({running} en cours, {paused} en pause, {active}/{max} admis)',
   'admin.transcoding.off': 'indisponible : {problem}',
   'admin.busy': 'Un scan est déjà en cours.',
 
