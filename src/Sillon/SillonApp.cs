@@ -88,6 +88,7 @@ public static partial class SillonApp
         services.AddAuthentication(BearerHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, BearerHandler>(BearerHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy("admin", p => p.RequireRole("admin"))
+            .AddRolePolicies()
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         services.AddRateLimiter(o =>
         {
@@ -115,6 +116,7 @@ public static partial class SillonApp
         app.MapOpenApi().AllowAnonymous();
         var api = app.MapGroup("/api/v1");
         api.MapAccountEndpoints();
+        api.MapUserAdminEndpoints();
         api.MapScanEndpoints();
         api.MapCatalogEndpoints();
         api.MapSearchEndpoints();
