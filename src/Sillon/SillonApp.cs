@@ -36,6 +36,7 @@ public static partial class SillonApp
         services.AddMetrics();
         services.AddSingleton<SillonMetrics>();
         services.AddSingleton<ScanState>();
+        services.AddSingleton<LibraryFolders>();
         services.AddSingleton<Scanner>();
         services.AddSingleton<PasswordVault>();
         services.AddSingleton<Users>();
@@ -63,6 +64,7 @@ public static partial class SillonApp
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
 
         services.AddSingleton<ScanTrigger>();
+        services.AddSingleton<ScanEvents>();
         services.AddHostedService<LibraryService>();
         services.AddSingleton<IAudioStore, LocalAudioStore>();
         services.AddSingleton<FileSender>();
@@ -118,6 +120,7 @@ public static partial class SillonApp
         api.MapAccountEndpoints();
         api.MapUserAdminEndpoints();
         api.MapScanEndpoints();
+        api.MapFolderEndpoints();
         api.MapCatalogEndpoints();
         api.MapSearchEndpoints();
         api.MapStreamEndpoints();
