@@ -32,10 +32,10 @@ public static class AccountEndpoints
         var keys = api.MapGroup("/me/apikeys").WithTags("Accounts");
         keys.MapGet("", (HttpContext http, ApiKeys apiKeys, CancellationToken ct) => apiKeys.ListAsync(http.UserId(), ct))
             .WithSummary("The logged-in user's API keys (for Subsonic clients: apiKey=…), without the keys themselves");
-        keys.MapPost("", CreateKey).RequireAuthorization(RolePolicies.Settings).WithSummary("Create an API key; the key is shown only in this answer");
+        // Not behind the settings role: the web player makes its own key to reach /rest for favourites and playlists.
+        keys.MapPost("", CreateKey).WithSummary("Create an API key; the key is shown only in this answer");
         keys.MapDelete("/{id:long}", async Task<Results<NoContent, NotFound>> (long id, HttpContext http, ApiKeys apiKeys, CancellationToken ct) =>
-            await apiKeys.DeleteAsync(http.UserId(), id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
-            .RequireAuthorization(RolePolicies.Settings).WithSummary("Revoke an API key");
+            await apiKeys.DeleteAsync(http.UserId(), id, ct) ? TypedResults.NoContent() : TypedResults.NotFound()).WithSummary("Revoke an API key");
     }
 
     private static async Task<Results<Ok<LoginResponse>, UnauthorizedHttpResult, ProblemHttpResult>> Login(LoginRequest? request, Users users, Sessions sessions, CancellationToken ct)

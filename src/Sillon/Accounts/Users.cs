@@ -42,7 +42,7 @@ public sealed record User
 /// <summary>
 /// The Subsonic roles Sillon enforces. Stream: play audio (REST and Subsonic stream, podcast episodes);
 /// download: Subsonic download (the original file); playlist: create, change and delete playlists;
-/// share: create and change share links; settings: change one's own password and API keys.
+/// share: create and change share links; settings: change one's own password.
 /// </summary>
 public enum Role { Stream, Download, Playlist, Share, Settings }
 
