@@ -41,10 +41,15 @@ public static class ScanEndpoints
         ScanState state, Catalog.CatalogQueries catalog, TimeProvider time, CancellationToken ct)
     {
         bool admin;
-        if (http.User.Identity?.IsAuthenticated == true) admin = http.User.IsInRole("admin");
-        else if (!string.IsNullOrEmpty(ticket) && events.Redeem(ticket) is { } name)
+        string name;
+        async Task<bool> Allowed(CancellationToken token) => await users.DetailsAsync(name, token) is { IsAdmin: true, Disabled: false };
+        if (http.User.Identity?.IsAuthenticated == true) (admin, name) = (http.User.IsInRole("admin"), http.User.Identity.Name!);
+        else if (!string.IsNullOrEmpty(ticket) && events.Redeem(ticket) is { } holder)
+        {
             // The account may have lost its role, or been disabled, since the ticket was issued.
-            admin = await users.DetailsAsync(name, ct) is { IsAdmin: true, Disabled: false };
+            name = holder;
+            admin = await Allowed(ct);
+        }
         else return TypedResults.Problem("log in (Authorization: Bearer) or pass a fresh ticket from POST /api/v1/scan/events/ticket", statusCode: 401);
         if (!admin) return TypedResults.Problem("scan events are for administrators", statusCode: 403);
         if (!events.TryEnter())
@@ -54,7 +59,7 @@ public static class ScanEndpoints
         }
         try
         {
-            await events.StreamAsync(http, await SnapshotAsync(state, catalog, time, ct), ct);
+            await events.StreamAsync(http, await SnapshotAsync(state, catalog, time, ct), Allowed, ct);
         }
         finally
         {

@@ -23,6 +23,8 @@ public sealed class ScanEvents(ScanState state, TimeProvider time)
     public static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
     // A comment line this often keeps proxies from closing an idle stream.
     private const int KeepAliveTicks = 60;
+    /// <summary>How often an open stream checks that its account is still an enabled administrator.</summary>
+    public static readonly TimeSpan Recheck = TimeSpan.FromSeconds(10);
     /// <summary>Open streams at most; more are refused with 503 rather than tying up connections.</summary>
     public const int MaxStreams = 32;
 
@@ -57,9 +59,11 @@ public sealed class ScanEvents(ScanState state, TimeProvider time)
 
     /// <summary>
     /// Writes "status" (the snapshot), then "progress" every tick while a scan runs and "summary"
-    /// when one finishes, until the client goes away (RequestAborted ends the loop and the timer).
+    /// when one finishes, until the client goes away (RequestAborted ends the loop and the timer)
+    /// or <paramref name="allowed"/> says the account may no longer watch (disabled or demoted
+    /// while the stream was open): then an "end" event and the stream closes.
     /// </summary>
-    public async Task StreamAsync(HttpContext http, ScanStatusResponse snapshot, CancellationToken ct)
+    public async Task StreamAsync(HttpContext http, ScanStatusResponse snapshot, Func<CancellationToken, Task<bool>> allowed, CancellationToken ct)
     {
         var response = http.Response;
         response.ContentType = "text/event-stream";
@@ -71,9 +75,19 @@ public sealed class ScanEvents(ScanState state, TimeProvider time)
             await WriteAsync(response, "status", snapshot, ct);
             var last = state.Last;
             var quiet = 0;
+            var checkedAt = time.GetUtcNow();
             using var timer = new PeriodicTimer(Tick, time);
             while (await timer.WaitForNextTickAsync(ct))
             {
+                if (time.GetUtcNow() - checkedAt >= Recheck)
+                {
+                    checkedAt = time.GetUtcNow();
+                    if (!await allowed(ct))
+                    {
+                        await WriteAsync(response, "end", new { reason = "this account may no longer watch scans" }, ct);
+                        return;
+                    }
+                }
                 var current = state.Current;
                 if (current is not null)
                 {

@@ -131,6 +131,26 @@ public sealed class ScanEventsTests
     }
 
     [Fact]
+    public async Task An_open_stream_ends_when_its_administrator_is_disabled()
+    {
+        await using var lib = new TestLibrary();
+        await using var server = await SillonServer.StartAsync(lib, NoScanOnStart);
+        using var admin = await server.LoginAsync();
+        using var carol = await server.LoginAsync("carol", "s3cret-pass", admin: true);
+        using var response = await OpenAsync(carol);
+        using var events = new EventReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal("status", (await events.NextAsync()).Name);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PatchAsJsonAsync("/api/v1/users/carol", new { disabled = true })).StatusCode);
+        var timeout = ScanEvents.Recheck + TimeSpan.FromSeconds(10);
+        Assert.Equal("end", (await events.NextAsync(timeout)).Name);
+        await Assert.ThrowsAsync<EndOfStreamException>(() => events.NextAsync(timeout));
+        var scanEvents = server.Services.GetRequiredService<ScanEvents>();
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (scanEvents.ActiveStreams > 0 && DateTime.UtcNow < until) await Task.Delay(50);
+        Assert.Equal(0, scanEvents.ActiveStreams);
+    }
+
+    [Fact]
     public async Task Streams_of_clients_that_disconnect_are_let_go()
     {
         await using var lib = new TestLibrary();
