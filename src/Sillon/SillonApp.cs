@@ -141,8 +141,9 @@ public static partial class SillonApp
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sillon");
         var options = app.Services.GetRequiredService<SillonOptions>();
         await PrepareAsync(app, log, ct);
-        foreach (var root in options.Music.Where(r => !Directory.Exists(r))) LogMissingRoot(log, root);
-        if (options.Music.Count == 0) LogNoMusic(log);
+        var roots = await app.Services.GetRequiredService<LibraryFolders>().RootsAsync(ct);
+        foreach (var root in roots.Where(r => !Directory.Exists(r))) LogMissingRoot(log, root);
+        if (roots.Count == 0) LogNoMusic(log);
         await app.StartAsync(ct);
         app.Services.GetRequiredService<Readiness>().MarkReady();
         LogListening(log, Version, string.Join(", ", app.Urls), options.Data);
@@ -190,6 +191,6 @@ public static partial class SillonApp
     [LoggerMessage(Level = LogLevel.Warning, Message = "Music folder {Root} does not exist or is not mounted; its tracks are kept until it comes back")]
     private static partial void LogMissingRoot(ILogger log, string root);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "No music folder configured: pass --music DIR (or set SILLON_MUSIC)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No music folder configured: pass --music DIR (or set SILLON_MUSIC), or add one on the admin page")]
     private static partial void LogNoMusic(ILogger log);
 }
