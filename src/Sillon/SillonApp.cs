@@ -36,6 +36,7 @@ public static partial class SillonApp
         services.AddMetrics();
         services.AddSingleton<SillonMetrics>();
         services.AddSingleton<ScanState>();
+        services.AddSingleton<LibraryFolders>();
         services.AddSingleton<Scanner>();
         services.AddSingleton<PasswordVault>();
         services.AddSingleton<Users>();
@@ -63,6 +64,7 @@ public static partial class SillonApp
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
 
         services.AddSingleton<ScanTrigger>();
+        services.AddSingleton<ScanEvents>();
         services.AddHostedService<LibraryService>();
         services.AddSingleton<IAudioStore, LocalAudioStore>();
         services.AddSingleton<FileSender>();
@@ -90,6 +92,7 @@ public static partial class SillonApp
         services.AddAuthentication(BearerHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, BearerHandler>(BearerHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy("admin", p => p.RequireRole("admin"))
+            .AddRolePolicies()
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         services.AddRateLimiter(o =>
         {
@@ -117,7 +120,9 @@ public static partial class SillonApp
         app.MapOpenApi().AllowAnonymous();
         var api = app.MapGroup("/api/v1");
         api.MapAccountEndpoints();
+        api.MapUserAdminEndpoints();
         api.MapScanEndpoints();
+        api.MapFolderEndpoints();
         api.MapCatalogEndpoints();
         api.MapSearchEndpoints();
         api.MapStreamEndpoints();
@@ -138,8 +143,9 @@ public static partial class SillonApp
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sillon");
         var options = app.Services.GetRequiredService<SillonOptions>();
         await PrepareAsync(app, log, ct);
-        foreach (var root in options.Music.Where(r => !Directory.Exists(r))) LogMissingRoot(log, root);
-        if (options.Music.Count == 0) LogNoMusic(log);
+        var roots = await app.Services.GetRequiredService<LibraryFolders>().RootsAsync(ct);
+        foreach (var root in roots.Where(r => !Directory.Exists(r))) LogMissingRoot(log, root);
+        if (roots.Count == 0) LogNoMusic(log);
         await app.StartAsync(ct);
         app.Services.GetRequiredService<Readiness>().MarkReady();
         LogListening(log, Version, string.Join(", ", app.Urls), options.Data);
@@ -187,6 +193,6 @@ public static partial class SillonApp
     [LoggerMessage(Level = LogLevel.Warning, Message = "Music folder {Root} does not exist or is not mounted; its tracks are kept until it comes back")]
     private static partial void LogMissingRoot(ILogger log, string root);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "No music folder configured: pass --music DIR (or set SILLON_MUSIC)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No music folder configured: pass --music DIR (or set SILLON_MUSIC), or add one on the admin page")]
     private static partial void LogNoMusic(ILogger log);
 }

@@ -25,13 +25,14 @@ public static class AccountEndpoints
             .WithSummary("Whether the server still needs its first administrator");
         setup.MapPost("", Setup).RequireRateLimiting("login")
             .WithSummary("Create the first administrator and log in as them; refused (409) once any account exists");
-        api.MapPost("/me/password", ChangePassword).WithTags("Accounts").RequireRateLimiting("login")
+        api.MapPost("/me/password", ChangePassword).WithTags("Accounts").RequireRateLimiting("login").RequireAuthorization(RolePolicies.Settings)
             .WithSummary("Change one's own password; ends every other session and returns a new token");
         api.MapGet("/me", (HttpContext http) => TypedResults.Ok(new MeResponse(http.UserId(), http.User.Identity!.Name!, http.User.IsInRole("admin"))))
             .WithTags("Accounts").WithSummary("The logged-in user");
         var keys = api.MapGroup("/me/apikeys").WithTags("Accounts");
         keys.MapGet("", (HttpContext http, ApiKeys apiKeys, CancellationToken ct) => apiKeys.ListAsync(http.UserId(), ct))
             .WithSummary("The logged-in user's API keys (for Subsonic clients: apiKey=…), without the keys themselves");
+        // Not behind the settings role: the web player makes its own key to reach /rest for favourites and playlists.
         keys.MapPost("", CreateKey).WithSummary("Create an API key; the key is shown only in this answer");
         keys.MapDelete("/{id:long}", async Task<Results<NoContent, NotFound>> (long id, HttpContext http, ApiKeys apiKeys, CancellationToken ct) =>
             await apiKeys.DeleteAsync(http.UserId(), id, ct) ? TypedResults.NoContent() : TypedResults.NotFound()).WithSummary("Revoke an API key");
@@ -43,6 +44,8 @@ public static class AccountEndpoints
             return TypedResults.Problem("username and password are required", statusCode: 400);
         var user = await users.VerifyAsync(request.Username, request.Password, ct);
         if (user is null) return TypedResults.Unauthorized();
+        // Said only to whoever knows the password, so it tells a stranger nothing about the account.
+        if (user.Disabled) return TypedResults.Problem(BearerHandler.DisabledMessage, statusCode: 403, title: "Account disabled");
         return TypedResults.Ok(await LoginAsync(user, sessions, ct));
     }
 

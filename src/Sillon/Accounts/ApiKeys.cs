@@ -44,8 +44,8 @@ public sealed class ApiKeys(Database db, TimeProvider time)
         if (key.Length is < 16 or > 256) return null;
         await using var c = await db.OpenAsync(ct);
         var hash = Hash(key);
-        var user = await c.QuerySingleOrDefaultAsync<User>(new CommandDefinition("""
-            SELECT u.id AS Id, u.name AS Name, u.is_admin AS IsAdmin, u.created_at AS CreatedAt
+        var user = await c.QuerySingleOrDefaultAsync<User>(new CommandDefinition($"""
+            SELECT {User.Columns}
             FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = @hash
             """, new { hash }, cancellationToken: ct));
         if (user is not null)

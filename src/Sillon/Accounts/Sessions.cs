@@ -16,8 +16,19 @@ namespace Sillon.Accounts;
 /// hash. Stored in the database rather than signed so that several nodes share them and a password
 /// change or logout revokes them at once.
 /// </summary>
-public sealed class Sessions(Database db, TimeProvider time)
+public sealed class Sessions
 {
+    private readonly Database db;
+    private readonly TimeProvider time;
+
+    public Sessions(Database db, TimeProvider time, Users users)
+    {
+        this.db = db;
+        this.time = time;
+        // A disabled account, a role taken away or a new password takes effect on the next request.
+        users.Changed += Forget;
+    }
+
     public static readonly TimeSpan Lifetime = TimeSpan.FromDays(30);
     // Streaming clients send the token with every range request: a short memory of recent lookups
     // keeps the database out of that hot path. A revoked token stays valid at most this long.
@@ -43,14 +54,17 @@ public sealed class Sessions(Database db, TimeProvider time)
         var now = time.GetUtcNow();
         if (_cache.TryGetValue(hash, out var hit) && hit.Until > now) return hit.User;
         await using var connection = await db.OpenAsync(ct);
-        var user = await connection.QuerySingleOrDefaultAsync<User>(new CommandDefinition("""
-            SELECT u.id AS Id, u.name AS Name, u.is_admin AS IsAdmin, u.created_at AS CreatedAt
+        var user = await connection.QuerySingleOrDefaultAsync<User>(new CommandDefinition($"""
+            SELECT {User.Columns}
             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = @hash AND s.expires_at > @now
             """, new { hash, now = Iso(now) }, cancellationToken: ct));
         if (user is null) _cache.TryRemove(hash, out _);
         else _cache[hash] = (user, now + CacheFor);
         return user;
     }
+
+    /// <summary>After an account is disabled or its roles change: every session is looked up again on its next request.</summary>
+    public void Forget() => _cache.Clear();
 
     public async Task RevokeAsync(string token, CancellationToken ct)
     {
@@ -85,9 +99,34 @@ public sealed class BearerHandler(IOptionsMonitor<AuthenticationSchemeOptions> o
         else return AuthenticateResult.NoResult();
         var user = await sessions.FindAsync(token, Context.RequestAborted);
         if (user is null) return AuthenticateResult.Fail("invalid or expired token");
+        if (user.Disabled)
+        {
+            // The session stays (enabling the account again restores it) but opens nothing meanwhile.
+            Context.Items[DisabledItem] = true;
+            return AuthenticateResult.Fail(DisabledMessage);
+        }
+        return AuthenticateResult.Success(new AuthenticationTicket(Principal(user), SchemeName));
+    }
+
+    public const string DisabledMessage = "this account is disabled; ask an administrator to enable it";
+    private const string DisabledItem = "sillon.disabled";
+
+    /// <summary>The claims of a user: id, name, and a role claim for "admin" and for each role they hold (see <see cref="RolePolicies"/>).</summary>
+    public static ClaimsPrincipal Principal(User user)
+    {
         var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, user.Id.ToString(CultureInfo.InvariantCulture)), new(ClaimTypes.Name, user.Name) };
         if (user.IsAdmin) claims.Add(new Claim(ClaimTypes.Role, "admin"));
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
+        foreach (var role in Enum.GetValues<Role>())
+            if (user.Can(role)) claims.Add(new Claim(ClaimTypes.Role, RolePolicies.Name(role)));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+    }
+
+    /// <summary>A disabled account's client is told why, so it can show it instead of "session expired".</summary>
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if (Context.Items[DisabledItem] is not true) { await base.HandleChallengeAsync(properties); return; }
+        Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\", error_description=\"account disabled\"";
+        await TypedResults.Problem(DisabledMessage, statusCode: StatusCodes.Status401Unauthorized, title: "Account disabled").ExecuteAsync(Context);
     }
 
     public const string QueryParameter = "access_token";
@@ -100,5 +139,26 @@ public sealed class BearerHandler(IOptionsMonitor<AuthenticationSchemeOptions> o
         // "", "api", "v1", kind, id, action
         return segments is ["", "api", "v1", "tracks", { Length: > 0 }, "stream"] or ["", "api", "v1", "albums", { Length: > 0 }, "cover"]
             or ["", "api", "v1", "podcasts", "episodes", { Length: > 0 }, "stream"];
+    }
+}
+
+/// <summary>
+/// One authorization policy per <see cref="Role"/>: an endpoint that needs a role says
+/// <c>.RequireAuthorization(RolePolicies.Stream)</c>, and a user without it gets 403.
+/// </summary>
+public static class RolePolicies
+{
+    public const string Stream = "role:stream";
+    public const string Download = "role:download";
+    public const string Playlist = "role:playlist";
+    public const string Share = "role:share";
+    public const string Settings = "role:settings";
+
+    public static string Name(Role role) => "role:" + role.ToString().ToLowerInvariant();
+
+    public static Microsoft.AspNetCore.Authorization.AuthorizationBuilder AddRolePolicies(this Microsoft.AspNetCore.Authorization.AuthorizationBuilder builder)
+    {
+        foreach (var role in Enum.GetValues<Role>()) builder.AddPolicy(Name(role), p => p.RequireRole(Name(role)));
+        return builder;
     }
 }

@@ -12,7 +12,39 @@ public sealed record User
     public string Name { get; init; } = "";
     public bool IsAdmin { get; init; }
     public string CreatedAt { get; init; } = "";
+    /// <summary>A disabled account keeps its data but every way in (password, token, API key, session) is refused.</summary>
+    public bool Disabled { get; init; }
+    public bool StreamRole { get; init; } = true;
+    public bool DownloadRole { get; init; } = true;
+    public bool PlaylistRole { get; init; } = true;
+    public bool ShareRole { get; init; } = true;
+    public bool SettingsRole { get; init; } = true;
+
+    /// <summary>Administrators hold every role, whatever their stored flags say.</summary>
+    public bool Can(Role role) => IsAdmin || role switch
+    {
+        Role.Stream => StreamRole,
+        Role.Download => DownloadRole,
+        Role.Playlist => PlaylistRole,
+        Role.Share => ShareRole,
+        Role.Settings => SettingsRole,
+        _ => false,
+    };
+
+    /// <summary>The user's columns, for any query that reads the users table as "u".</summary>
+    internal const string Columns = """
+        u.id AS Id, u.name AS Name, u.is_admin AS IsAdmin, u.created_at AS CreatedAt, u.disabled AS Disabled,
+        u.stream_role AS StreamRole, u.download_role AS DownloadRole, u.playlist_role AS PlaylistRole,
+        u.share_role AS ShareRole, u.settings_role AS SettingsRole
+        """;
 }
+
+/// <summary>
+/// The Subsonic roles Sillon enforces. Stream: play audio (REST and Subsonic stream, podcast episodes);
+/// download: Subsonic download (the original file); playlist: create, change and delete playlists;
+/// share: create and change share links; settings: change one's own password.
+/// </summary>
+public enum Role { Stream, Download, Playlist, Share, Settings }
 
 /// <summary>An account with the settings an administrator manages.</summary>
 public sealed record UserDetails
@@ -22,9 +54,29 @@ public sealed record UserDetails
     public bool IsAdmin { get; init; }
     public string? Email { get; init; }
     public int? MaxBitrate { get; init; }
+    public bool Disabled { get; init; }
+    public bool StreamRole { get; init; } = true;
+    public bool DownloadRole { get; init; } = true;
+    public bool PlaylistRole { get; init; } = true;
+    public bool ShareRole { get; init; } = true;
+    public bool SettingsRole { get; init; } = true;
 }
 
-public enum UserResult { Ok, NotFound, AlreadyExists, InvalidName, InvalidPassword }
+/// <summary>What an administrator changes on an account; null leaves a setting as it is. MaxBitrate 0 means no limit.</summary>
+public sealed record UserChange
+{
+    public bool? IsAdmin { get; init; }
+    public string? Email { get; init; }
+    public int? MaxBitrate { get; init; }
+    public bool? Disabled { get; init; }
+    public bool? StreamRole { get; init; }
+    public bool? DownloadRole { get; init; }
+    public bool? PlaylistRole { get; init; }
+    public bool? ShareRole { get; init; }
+    public bool? SettingsRole { get; init; }
+}
+
+public enum UserResult { Ok, NotFound, AlreadyExists, InvalidName, InvalidPassword, LastAdmin }
 
 /// <summary>
 /// Accounts. Logins check ASP.NET Core Identity's PBKDF2 hash (salted, 100,000+ iterations,
@@ -35,6 +87,12 @@ public sealed class Users(Database db, TimeProvider time, PasswordVault vault)
 {
     private static readonly PasswordHasher<string> Hasher = new();
     public const int MinPasswordLength = 4;
+
+    /// <summary>
+    /// Raised after a password change, an account update (disabled, roles, admin) or a removal, so
+    /// that the memories of recent logins (<see cref="Sessions"/>, Subsonic auth) forget at once.
+    /// </summary>
+    public event Action? Changed;
 
     public static UserResult Validate(string name, string? password)
     {
@@ -95,37 +153,63 @@ public sealed class Users(Database db, TimeProvider time, PasswordVault vault)
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = @name)", new { name }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
-        return changed == 0 ? UserResult.NotFound : UserResult.Ok;
+        if (changed == 0) return UserResult.NotFound;
+        Changed?.Invoke();
+        return UserResult.Ok;
     }
 
     public async Task<UserResult> RemoveAsync(string name, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        var removed = await connection.ExecuteAsync(new CommandDefinition("DELETE FROM users WHERE name = @name", new { name }, cancellationToken: ct));
-        return removed == 0 ? UserResult.NotFound : UserResult.Ok;
+        // The guard is part of the statement: the last enabled administrator is never removed.
+        var removed = await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM users WHERE name = @name AND {KeepsAnAdmin}",
+            new { name, isAdmin = (bool?)false, disabled = (bool?)null }, cancellationToken: ct));
+        if (removed > 0) { Changed?.Invoke(); return UserResult.Ok; }
+        return await ExistsAsync(connection, name, ct) ? UserResult.LastAdmin : UserResult.NotFound;
     }
 
-    /// <summary>The user when the password is right; null otherwise (unknown name or wrong password alike).</summary>
+    // True unless the change (@isAdmin, @disabled; null = unchanged) turns the last enabled
+    // administrator into something else. A server without any enabled administrator (accounts made
+    // by `sillon user add` without --admin) is not blocked.
+    private const string KeepsAnAdmin = """
+        (NOT (users.is_admin = 1 AND users.disabled = 0)
+         OR (COALESCE(@isAdmin, users.is_admin) = 1 AND COALESCE(@disabled, users.disabled) = 0)
+         OR EXISTS (SELECT 1 FROM users o WHERE o.id <> users.id AND o.is_admin = 1 AND o.disabled = 0))
+        """;
+
+    private static async Task<bool> ExistsAsync(System.Data.Common.DbConnection connection, string name, CancellationToken ct) =>
+        await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM users WHERE name = @name", new { name }, cancellationToken: ct)) > 0;
+
+    /// <summary>
+    /// The user when the password is right; null otherwise (unknown name or wrong password alike). A
+    /// disabled account is returned (with Disabled set) so that the caller can say why it is refused,
+    /// but only to whoever knows its password.
+    /// </summary>
     public async Task<User?> VerifyAsync(string name, string password, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        var row = await connection.QuerySingleOrDefaultAsync<(long Id, string Name, long IsAdmin, string CreatedAt, string Hash)>(new CommandDefinition(
-            "SELECT id, name, is_admin, created_at, password_hash FROM users WHERE name = @name", new { name }, cancellationToken: ct));
-        if (row.Hash is null)
+        var hash = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+            "SELECT password_hash FROM users WHERE name = @name", new { name }, cancellationToken: ct));
+        if (hash is null)
         {
             // Same cost as a real check, so response time does not tell which names exist.
             Hasher.VerifyHashedPassword(name, DummyHash, password);
             return null;
         }
-        var result = Hasher.VerifyHashedPassword(row.Name, row.Hash, password);
+        var user = await connection.QuerySingleAsync<User>(new CommandDefinition($"SELECT {User.Columns} FROM users u WHERE u.name = @name", new { name }, cancellationToken: ct));
+        var result = Hasher.VerifyHashedPassword(user.Name, hash, password);
         if (result == PasswordVerificationResult.Failed) return null;
         if (result == PasswordVerificationResult.SuccessRehashNeeded)
             await connection.ExecuteAsync(new CommandDefinition("UPDATE users SET password_hash = @hash WHERE id = @Id",
-                new { hash = Hasher.HashPassword(row.Name, password), row.Id }, cancellationToken: ct));
-        return new User { Id = row.Id, Name = row.Name, IsAdmin = row.IsAdmin != 0, CreatedAt = row.CreatedAt };
+                new { hash = Hasher.HashPassword(user.Name, password), user.Id }, cancellationToken: ct));
+        return user;
     }
 
-    private const string DetailsSelect = "SELECT id AS Id, name AS Name, is_admin AS IsAdmin, email AS Email, max_bitrate AS MaxBitrate FROM users";
+    private const string DetailsSelect = """
+        SELECT id AS Id, name AS Name, is_admin AS IsAdmin, email AS Email, max_bitrate AS MaxBitrate, disabled AS Disabled,
+            stream_role AS StreamRole, download_role AS DownloadRole, playlist_role AS PlaylistRole, share_role AS ShareRole, settings_role AS SettingsRole
+        FROM users
+        """;
 
     public async Task<UserDetails?> DetailsAsync(string name, CancellationToken ct)
     {
@@ -140,26 +224,42 @@ public sealed class Users(Database db, TimeProvider time, PasswordVault vault)
     }
 
     /// <summary>Changes the given settings; null leaves one as it is. maxBitrate 0 means no limit.</summary>
-    public async Task<UserResult> UpdateAsync(string name, bool? isAdmin, string? email, int? maxBitrate, CancellationToken ct)
+    public Task<UserResult> UpdateAsync(string name, bool? isAdmin, string? email, int? maxBitrate, CancellationToken ct) =>
+        UpdateAsync(name, new UserChange { IsAdmin = isAdmin, Email = email, MaxBitrate = maxBitrate }, ct);
+
+    /// <summary>
+    /// Changes the given settings. Refused with <see cref="UserResult.LastAdmin"/> when it would
+    /// leave the server without an enabled administrator (demoting or disabling the last one).
+    /// </summary>
+    public async Task<UserResult> UpdateAsync(string name, UserChange change, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        var changed = await connection.ExecuteAsync(new CommandDefinition("""
+        var changed = await connection.ExecuteAsync(new CommandDefinition($"""
             UPDATE users SET is_admin = COALESCE(@isAdmin, is_admin), email = COALESCE(@email, email),
-                max_bitrate = CASE WHEN @maxBitrate IS NULL THEN max_bitrate WHEN @maxBitrate = 0 THEN NULL ELSE @maxBitrate END
-            WHERE name = @name
-            """, new { name, isAdmin, email, maxBitrate }, cancellationToken: ct));
-        return changed == 0 ? UserResult.NotFound : UserResult.Ok;
+                max_bitrate = CASE WHEN @maxBitrate IS NULL THEN max_bitrate WHEN @maxBitrate = 0 THEN NULL ELSE @maxBitrate END,
+                disabled = COALESCE(@disabled, disabled),
+                stream_role = COALESCE(@streamRole, stream_role), download_role = COALESCE(@downloadRole, download_role),
+                playlist_role = COALESCE(@playlistRole, playlist_role), share_role = COALESCE(@shareRole, share_role),
+                settings_role = COALESCE(@settingsRole, settings_role)
+            WHERE name = @name AND {KeepsAnAdmin}
+            """, new
+            {
+                name, isAdmin = change.IsAdmin, email = change.Email, maxBitrate = change.MaxBitrate, disabled = change.Disabled,
+                streamRole = change.StreamRole, downloadRole = change.DownloadRole, playlistRole = change.PlaylistRole,
+                shareRole = change.ShareRole, settingsRole = change.SettingsRole,
+            }, cancellationToken: ct));
+        if (changed > 0) { Changed?.Invoke(); return UserResult.Ok; }
+        return await ExistsAsync(connection, name, ct) ? UserResult.LastAdmin : UserResult.NotFound;
     }
 
     /// <summary>The password for Subsonic token auth: null when the user is unknown or has no recoverable copy (set before 0003).</summary>
     public async Task<(User User, string? Password)?> RecoverablePasswordAsync(string name, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        var row = await connection.QuerySingleOrDefaultAsync<(long Id, string Name, long IsAdmin, string CreatedAt, string? Enc)>(new CommandDefinition(
-            "SELECT id, name, is_admin, created_at, password_enc FROM users WHERE name = @name", new { name }, cancellationToken: ct));
-        if (row.Name is null) return null;
-        var user = new User { Id = row.Id, Name = row.Name, IsAdmin = row.IsAdmin != 0, CreatedAt = row.CreatedAt };
-        return (user, row.Enc is null ? null : vault.Decrypt(row.Enc));
+        var user = await connection.QuerySingleOrDefaultAsync<User>(new CommandDefinition($"SELECT {User.Columns} FROM users u WHERE u.name = @name", new { name }, cancellationToken: ct));
+        if (user is null) return null;
+        var enc = await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition("SELECT password_enc FROM users WHERE id = @Id", new { user.Id }, cancellationToken: ct));
+        return (user, enc is null ? null : vault.Decrypt(enc));
     }
 
     private static readonly string DummyHash = Hasher.HashPassword("", Guid.NewGuid().ToString());

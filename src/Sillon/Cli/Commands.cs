@@ -184,6 +184,7 @@ public static class Commands
             UserResult.AlreadyExists => $"sillon: an account named '{name}' already exists.",
             UserResult.InvalidName => "sillon: a name is 1–64 characters, without control characters, ':', '/' or '\\'.",
             UserResult.InvalidPassword => $"sillon: a password is {Users.MinPasswordLength}–1024 characters.",
+            UserResult.LastAdmin => $"sillon: '{name}' is the last enabled administrator; make another one first.",
             _ => outcome.ToString(),
         };
         if (outcome == UserResult.Ok) Console.WriteLine(message);

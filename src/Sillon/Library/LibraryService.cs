@@ -65,25 +65,34 @@ public sealed class ScanTrigger(Scanner scanner)
 /// (network mounts, inotify limits).
 /// </summary>
 public sealed partial class LibraryService(
-    Scanner scanner, ScanTrigger trigger, SillonOptions options, IOptions<LibraryOptions> libraryOptions,
+    Scanner scanner, ScanTrigger trigger, LibraryFolders libraryFolders, IOptions<LibraryOptions> libraryOptions,
     TimeProvider time, ILogger<LibraryService> log) : BackgroundService
 {
-    private readonly List<FileSystemWatcher> _watchers = [];
+    // Guarded by itself: the watcher set follows folders added and removed from the admin page.
+    private readonly Dictionary<string, FileSystemWatcher> _watchers = new(StringComparer.Ordinal);
     private ITimer? _debounce;
+    private CancellationToken _stopping;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = libraryOptions.Value;
+        _stopping = stoppingToken;
         await Task.Yield();
-        if (settings.Watch) StartWatching(settings.WatchDebounce);
+        if (settings.Watch)
+        {
+            _debounce = time.CreateTimer(_ => FlushChanges(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            libraryFolders.Changed += FoldersChanged;
+            await WatchAsync(settings.WatchDebounce, stoppingToken);
+        }
         // Without music folders (a generated or delivered catalog) there is nothing to scan on a
         // schedule; a scan asked for by hand still runs and says why it cannot.
-        var folders = options.Music.Count > 0;
+        var folders = (await libraryFolders.RootsAsync(stoppingToken)).Count > 0;
         if (settings.ScanOnStart && folders) trigger.RequestSoon();
 
-        var interval = settings.ScanInterval > TimeSpan.Zero && folders ? settings.ScanInterval : Timeout.InfiniteTimeSpan;
         while (!stoppingToken.IsCancellationRequested)
         {
+            // Read each time: a folder added from the admin page turns the schedule on.
+            var interval = settings.ScanInterval > TimeSpan.Zero && folders ? settings.ScanInterval : Timeout.InfiniteTimeSpan;
             (bool Full, IReadOnlyCollection<string>? Folders) request;
             using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
             {
@@ -105,41 +114,61 @@ public sealed partial class LibraryService(
                 // A failed scan must not stop the server: the catalog stays as it was and the next trigger retries.
                 LogScanFailed(e);
             }
+            try { folders = (await libraryFolders.RootsAsync(stoppingToken)).Count > 0; }
+            catch (Exception e) when (e is not OperationCanceledException) { LogScanFailed(e); }
         }
     }
 
-    private void StartWatching(TimeSpan debounce)
+    private void FoldersChanged() => _ = WatchAsync(libraryOptions.Value.WatchDebounce, _stopping);
+
+    /// <summary>Watches every music folder that exists and stops watching folders no longer in the library.</summary>
+    private async Task WatchAsync(TimeSpan debounce, CancellationToken ct)
     {
-        _debounce = time.CreateTimer(_ => FlushChanges(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        foreach (var root in options.Music.Where(Directory.Exists))
+        IReadOnlyList<string> roots;
+        try { roots = await libraryFolders.RootsAsync(ct); }
+        catch (Exception e) when (e is not OperationCanceledException) { LogWatchError("(library folders)", e.Message); return; }
+        catch (OperationCanceledException) { return; }
+        lock (_watchers)
         {
-            try
+            foreach (var gone in _watchers.Keys.Except(roots).ToList())
             {
-                var watcher = new FileSystemWatcher(root)
-                {
-                    IncludeSubdirectories = true,
-                    NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
-                    InternalBufferSize = 64 * 1024,
-                };
-                FileSystemEventHandler changed = (_, e) => Changed(e.FullPath, debounce);
-                watcher.Created += changed;
-                watcher.Changed += changed;
-                watcher.Deleted += changed;
-                watcher.Renamed += (_, e) => { Changed(e.OldFullPath, debounce); Changed(e.FullPath, debounce); };
-                // Overflow means events were lost: the whole library is rescanned.
-                watcher.Error += (_, e) =>
-                {
-                    LogWatchError(root, e.GetException().Message);
-                    lock (_changed) _overflow = true;
-                    _debounce.Change(debounce, Timeout.InfiniteTimeSpan);
-                };
-                watcher.EnableRaisingEvents = true;
-                _watchers.Add(watcher);
+                _watchers[gone].Dispose();
+                _watchers.Remove(gone);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            foreach (var root in roots.Where(r => !_watchers.ContainsKey(r) && Directory.Exists(r)))
+                if (Watch(root, debounce) is { } watcher) _watchers[root] = watcher;
+        }
+    }
+
+    private FileSystemWatcher? Watch(string root, TimeSpan debounce)
+    {
+        try
+        {
+            var watcher = new FileSystemWatcher(root)
             {
-                LogWatchError(root, e.Message);
-            }
+                IncludeSubdirectories = true,
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
+                InternalBufferSize = 64 * 1024,
+            };
+            FileSystemEventHandler changed = (_, e) => Changed(e.FullPath, debounce);
+            watcher.Created += changed;
+            watcher.Changed += changed;
+            watcher.Deleted += changed;
+            watcher.Renamed += (_, e) => { Changed(e.OldFullPath, debounce); Changed(e.FullPath, debounce); };
+            // Overflow means events were lost: the whole library is rescanned.
+            watcher.Error += (_, e) =>
+            {
+                LogWatchError(root, e.GetException().Message);
+                lock (_changed) _overflow = true;
+                _debounce!.Change(debounce, Timeout.InfiniteTimeSpan);
+            };
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            LogWatchError(root, e.Message);
+            return null;
         }
     }
 
@@ -170,7 +199,8 @@ public sealed partial class LibraryService(
 
     public override void Dispose()
     {
-        foreach (var w in _watchers) w.Dispose();
+        libraryFolders.Changed -= FoldersChanged;
+        lock (_watchers) foreach (var w in _watchers.Values) w.Dispose();
         _debounce?.Dispose();
         base.Dispose();
     }

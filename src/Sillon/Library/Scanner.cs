@@ -17,7 +17,7 @@ namespace Sillon.Library;
 /// </summary>
 public sealed partial class Scanner(
     Database db,
-    SillonOptions options,
+    LibraryFolders folders,
     IOptions<LibraryOptions> libraryOptions,
     ScanState state,
     SillonMetrics metrics,
@@ -99,8 +99,12 @@ public sealed partial class Scanner(
         var scopes = new List<Scope>();
         var rootsOk = 0;
         var changed = only is null ? null : Outermost(only);
-        if (options.Music.Count == 0) errors.Add(new ScanError("", "no music folder configured: pass --music DIR"));
-        foreach (var root in options.Music)
+        var roots = await folders.RootsAsync(connection, ct);
+        // Folders an administrator removed: all their tracks are missing, whatever this scan walks.
+        var detached = await folders.DetachedAsync(connection, roots, ct);
+        var detachedIds = detached.Select(d => d.Id).ToHashSet();
+        if (roots.Count == 0 && detached.Count == 0) errors.Add(new ScanError("", "no music folder configured: pass --music DIR or add one on the admin page"));
+        foreach (var root in roots)
         {
             var rootId = await connection.ExecuteScalarAsync<long>(
                 "INSERT INTO library_roots (path) VALUES (@root) ON CONFLICT (path) DO UPDATE SET path = excluded.path RETURNING id", new { root });
@@ -149,7 +153,7 @@ public sealed partial class Scanner(
         errors.AddRange(walk.Errors);
         progress.WalkDone = true;
 
-        if (rootsOk == 0)
+        if (rootsOk == 0 && detached.Count == 0)
         {
             return await FinishRunAsync(connection, runId, progress, errors, ScanStatus.Failed, default, ct);
         }
@@ -178,7 +182,8 @@ public sealed partial class Scanner(
 
         var unreadable = walk.UnreadableFolders.Select(f => f + Path.DirectorySeparatorChar).ToList();
         var missing = existing.Values
-            .Where(e => InScope(scopes, e.RootId, e.Path) && !seen.Contains(e.Path) && !unreadable.Any(u => e.Path.StartsWith(u, StringComparison.Ordinal)))
+            .Where(e => detachedIds.Contains(e.RootId)
+                || InScope(scopes, e.RootId, e.Path) && !seen.Contains(e.Path) && !unreadable.Any(u => e.Path.StartsWith(u, StringComparison.Ordinal)))
             .ToList();
         // A new file whose tags match a missing one is that file, moved: it keeps its id.
         var movedCandidates = missing.GroupBy(m => m.Fingerprint).ToDictionary(g => g.Key, g => new Stack<Existing>(g));
@@ -265,6 +270,7 @@ public sealed partial class Scanner(
         var removedAlbums = missing.Where(m => missingIds.Contains(m.Id)).Select(m => m.AlbumId);
         touchedAlbums.UnionWith(removedAlbums);
         counts.Removed = await DeleteTracksAsync(connection, missingIds, ct);
+        await LibraryFolders.DeleteDetachedAsync(connection, detached, db.Dialect, ct);
 
         // Phase 5: albums, covers, orphans.
         progress.Phase = "albums";
@@ -278,8 +284,10 @@ public sealed partial class Scanner(
         progress.Phase = "playlists";
         phases.Next("playlists");
         var unreadableFolders = walk.UnreadableFolders;
-        var playlists = await Playlists.PlaylistImport.SyncAsync(connection, walk.PlaylistFiles, options.Music,
-            path => scopes.Any(s => path.StartsWith(s.Path + "/", StringComparison.Ordinal)), unreadableFolders, errors, time.GetUtcNow(), log, ct);
+        // Playlist files of a removed folder are gone with it, as if deleted.
+        var playlists = await Playlists.PlaylistImport.SyncAsync(connection, walk.PlaylistFiles, roots,
+            path => scopes.Any(s => path.StartsWith(s.Path + "/", StringComparison.Ordinal)) || detached.Any(d => path.StartsWith(d.Path + "/", StringComparison.Ordinal)),
+            unreadableFolders, errors, time.GetUtcNow(), log, ct);
         counts.Playlists = playlists.Imported + playlists.Updated + playlists.Removed;
 
         // Phase 7: the search index follows the catalog.

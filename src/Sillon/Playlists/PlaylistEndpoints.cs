@@ -27,12 +27,12 @@ public static class PlaylistEndpoints
                 .Select(f => new SmartFieldInfo(f.Name, f.Type.ToString().ToLowerInvariant(), f.Operators, SmartRules.IsSortField(f.Name))).ToList(), SmartRules.MaxLimit)))
             .WithSummary("The fields smart playlist rules can use, with their type and operators");
         group.MapPost("/smart/preview", Preview).WithSummary("Evaluate smart playlist rules for the user without saving them");
-        group.MapPost("/smart", Create).WithSummary("Create a smart playlist");
-        group.MapPut("/smart/{id}", Update).WithSummary("Change a smart playlist's name, comment, visibility or rules");
+        group.MapPost("/smart", Create).RequireAuthorization(RolePolicies.Playlist).WithSummary("Create a smart playlist");
+        group.MapPut("/smart/{id}", Update).RequireAuthorization(RolePolicies.Playlist).WithSummary("Change a smart playlist's name, comment, visibility or rules");
         group.MapGet("/{id}", Get).WithSummary("A playlist with its rules (smart) or its file and missing entries (imported)");
         group.MapDelete("/{id}", async Task<Results<NoContent, NotFound>> (string id, HttpContext http, PlaylistStore store, CancellationToken ct) =>
             CatalogIds.TryParse(id, CatalogIds.Playlist, out var n) && await store.DeleteAsync(n, http.UserId(), http.User.IsInRole("admin"), ct)
-                ? TypedResults.NoContent() : TypedResults.NotFound()).WithSummary("Delete a playlist (its owner or an administrator)");
+                ? TypedResults.NoContent() : TypedResults.NotFound()).RequireAuthorization(RolePolicies.Playlist).WithSummary("Delete a playlist (its owner or an administrator)");
         group.MapGet("/{id}/m3u8", Export).WithSummary("The playlist as an M3U8 file; paths relative to the music folder, or absolute (administrators)");
     }
 

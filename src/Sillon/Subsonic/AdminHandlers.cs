@@ -16,11 +16,21 @@ public static class AdminHandlers
         h["changePassword"] = ChangePassword;
     }
 
+    // Administrators hold every role Sillon enforces, as User.Can says; the stored flags are what
+    // they fall back to if the admin role is taken away.
     private static UserInfo ToInfo(UserDetails u, IReadOnlyList<long> folders) => new()
     {
         Username = u.Name, Email = u.Email, ScrobblingEnabled = true, MaxBitRate = u.MaxBitrate ?? 0, AdminRole = u.IsAdmin,
-        SettingsRole = true, DownloadRole = true, UploadRole = false, PlaylistRole = true, CoverArtRole = u.IsAdmin, CommentRole = false,
-        PodcastRole = u.IsAdmin, StreamRole = true, JukeboxRole = false, ShareRole = true, VideoConversionRole = false, Folder = folders,
+        SettingsRole = u.IsAdmin || u.SettingsRole, DownloadRole = u.IsAdmin || u.DownloadRole, UploadRole = false,
+        PlaylistRole = u.IsAdmin || u.PlaylistRole, CoverArtRole = u.IsAdmin, CommentRole = false, PodcastRole = u.IsAdmin,
+        StreamRole = u.IsAdmin || u.StreamRole, JukeboxRole = false, ShareRole = u.IsAdmin || u.ShareRole, VideoConversionRole = false, Folder = folders,
+    };
+
+    /// <summary>The role parameters of createUser/updateUser that Sillon stores (playlistRole is ours: Subsonic has no parameter for it).</summary>
+    private static UserChange Roles(SubsonicCall call) => new()
+    {
+        StreamRole = call.Params.Bool("streamRole"), DownloadRole = call.Params.Bool("downloadRole"), ShareRole = call.Params.Bool("shareRole"),
+        SettingsRole = call.Params.Bool("settingsRole"), PlaylistRole = call.Params.Bool("playlistRole"),
     };
 
     private static async Task<IReadOnlyList<long>> FoldersAsync(SubsonicCall call)
@@ -56,7 +66,7 @@ public static class AdminHandlers
         var users = call.Service<Users>();
         var (result, _) = await users.AddAsync(name, password, admin, call.Ct);
         if (result != UserResult.Ok) throw SubsonicErrors.From(result, name);
-        await users.UpdateAsync(name, null, email, maxBitRate, call.Ct);
+        await users.UpdateAsync(name, Roles(call) with { Email = email, MaxBitrate = maxBitRate }, call.Ct);
         return SubsonicResult.Empty;
     }
 
@@ -67,7 +77,7 @@ public static class AdminHandlers
         var users = call.Service<Users>();
         var admin = call.Params.Bool("adminRole");
         if (admin == false && Self(call, name)) throw SubsonicErrors.Forbidden("an administrator cannot remove their own admin role");
-        var result = await users.UpdateAsync(name, admin, call.Params.Get("email"), MaxBitRate(call), call.Ct);
+        var result = await users.UpdateAsync(name, Roles(call) with { IsAdmin = admin, Email = call.Params.Get("email"), MaxBitrate = MaxBitRate(call) }, call.Ct);
         if (result != UserResult.Ok) throw SubsonicErrors.From(result, name);
         if (call.Params.Get("password") is { } password)
         {
@@ -94,6 +104,7 @@ public static class AdminHandlers
         var name = call.Params.Required("username");
         var password = Password(call.Params.Required("password"));
         if (!Self(call, name)) call.RequireAdmin("another user's password");
+        else call.RequireRole(Role.Settings, "changePassword");
         var result = await call.Service<Users>().SetPasswordAsync(name, password, call.Ct);
         if (result != UserResult.Ok) throw SubsonicErrors.From(result, name);
         call.Service<SubsonicAuth>().Forget();

@@ -1,3 +1,4 @@
+using Sillon.Accounts;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Dapper;
@@ -27,6 +28,7 @@ public static partial class MediaHandlers
     /// </summary>
     private static async Task<SubsonicResult> Stream(SubsonicCall call)
     {
+        call.RequireRole(Role.Stream, "stream");
         if (PodcastHandlers.IsEpisodeId(call.Params.Get("id"))) return await PodcastHandlers.SendEpisodeAsync(call);
         var id = BrowsingHandlers.RequireId(call, CatalogIds.Track, "Song");
         var request = new Streaming.Transcoding.StreamRequest(call.Params.Get("format"), call.Params.Int("maxBitRate"), Seconds(call, "timeOffset"),
@@ -60,6 +62,7 @@ public static partial class MediaHandlers
 
     private static async Task<SubsonicResult> Download(SubsonicCall call)
     {
+        call.RequireRole(Role.Download, "download");
         if (PodcastHandlers.IsEpisodeId(call.Params.Get("id"))) return await PodcastHandlers.SendEpisodeAsync(call);
         var track = await TrackFileAsync(call);
         var disposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment");

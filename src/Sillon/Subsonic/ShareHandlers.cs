@@ -1,3 +1,4 @@
+using Sillon.Accounts;
 using System.Data.Common;
 using System.Security.Cryptography;
 using Dapper;
@@ -57,6 +58,7 @@ public static class ShareHandlers
 
     private static async Task<SubsonicResult> CreateShare(SubsonicCall call)
     {
+        call.RequireRole(Role.Share, "createShare");
         var values = call.Params.All("id");
         if (values.Count == 0) throw SubsonicErrors.Missing("id");
         await using var c = await OpenAsync(call);
@@ -107,6 +109,7 @@ public static class ShareHandlers
 
     private static async Task<SubsonicResult> UpdateShare(SubsonicCall call)
     {
+        call.RequireRole(Role.Share, "updateShare");
         await using var c = await OpenAsync(call);
         var row = await OwnShareAsync(c, call);
         var expires = call.Params.Get("expires") is null ? row.ExpiresAt : ExpiresParam(call);
@@ -117,6 +120,7 @@ public static class ShareHandlers
 
     private static async Task<SubsonicResult> DeleteShare(SubsonicCall call)
     {
+        call.RequireRole(Role.Share, "deleteShare");
         await using var c = await OpenAsync(call);
         var row = await OwnShareAsync(c, call);
         await c.ExecuteAsync(new CommandDefinition("DELETE FROM shares WHERE id = @Id", new { row.Id }, cancellationToken: call.Ct));

@@ -5,7 +5,7 @@ using Sillon.Accounts;
 
 namespace Sillon.Subsonic;
 
-public enum AuthFailure { None, Missing, WrongCredentials, TokenNotSupported, Conflicting, InvalidApiKey, Throttled }
+public enum AuthFailure { None, Missing, WrongCredentials, TokenNotSupported, Conflicting, InvalidApiKey, Throttled, Disabled }
 
 /// <summary>
 /// Subsonic authentication: u+p (plain or "enc:" hex), u+t+s (t = md5(password + s)) and apiKey.
@@ -13,8 +13,20 @@ public enum AuthFailure { None, Missing, WrongCredentials, TokenNotSupported, Co
 /// the credentials (PBKDF2 on every range request would cost more than the streaming). Failures
 /// count toward <see cref="LoginThrottle"/>. Nothing here logs a credential.
 /// </summary>
-public sealed class SubsonicAuth(Users users, ApiKeys apiKeys, LoginThrottle throttle, TimeProvider time)
+public sealed class SubsonicAuth
 {
+    private readonly Users users;
+    private readonly ApiKeys apiKeys;
+    private readonly LoginThrottle throttle;
+    private readonly TimeProvider time;
+
+    public SubsonicAuth(Users users, ApiKeys apiKeys, LoginThrottle throttle, TimeProvider time)
+    {
+        (this.users, this.apiKeys, this.throttle, this.time) = (users, apiKeys, throttle, time);
+        // Any account change made through this process (REST or Subsonic) is seen at once.
+        users.Changed += Forget;
+    }
+
     // Changes made through this server (password, user removal) clear the memory at once; a change
     // made by another process (`sillon user passwd`) is seen within this time.
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
@@ -36,7 +48,7 @@ public sealed class SubsonicAuth(Users users, ApiKeys apiKeys, LoginThrottle thr
         if (throttle.RetryAfter(name, address) is { } wait) return (null, AuthFailure.Throttled, wait);
         var key = CacheKey(name, password, token, salt, apiKey);
         var now = time.GetUtcNow();
-        if (_recent.TryGetValue(key, out var hit) && hit.Until > now) return (hit.User, AuthFailure.None, 0);
+        if (_recent.TryGetValue(key, out var hit) && hit.Until > now) return hit.User.Disabled ? (null, AuthFailure.Disabled, 0) : (hit.User, AuthFailure.None, 0);
 
         // Single flight: a client opening 50 connections at once (or every client when the memory
         // expires) triggers one PBKDF2 check, not 50 that starve the thread pool.
@@ -55,10 +67,11 @@ public sealed class SubsonicAuth(Users users, ApiKeys apiKeys, LoginThrottle thr
         }
         if (_recent.Count > 10_000) _recent.Clear();
         _recent[key] = (user, now + CacheFor);
-        return (user, AuthFailure.None, 0);
+        // Right credentials of a disabled account: refused, and said so (not counted as a failed guess).
+        return user.Disabled ? (null, AuthFailure.Disabled, 0) : (user, AuthFailure.None, 0);
     }
 
-    /// <summary>After a password change, key deletion or user removal: old credentials stop working at once.</summary>
+    /// <summary>After a password change, key deletion, user removal, disabling or a role change: old credentials are checked again at once.</summary>
     public void Forget() => _recent.Clear();
 
     private async Task<(User?, AuthFailure)> ApiKeyAsync(string apiKey, CancellationToken ct) =>

@@ -86,6 +86,8 @@ public sealed record SubsonicCall(HttpContext Http, SubsonicParams Params, User 
     public CancellationToken Ct => Http.RequestAborted;
     public T Service<T>() where T : notnull => Http.RequestServices.GetRequiredService<T>();
     public void RequireAdmin(string what) { if (!User.IsAdmin) throw SubsonicErrors.Forbidden(what); }
+    /// <summary>Error 50 unless the user holds the role (administrators hold them all).</summary>
+    public void RequireRole(Role role, string what) { if (!User.Can(role)) throw SubsonicErrors.Forbidden($"{what} needs the {role.ToString().ToLowerInvariant()} role"); }
 }
 
 /// <summary>A handler's outcome: a payload to serialize, an empty ok, or a response it already wrote (stream, cover art).</summary>

@@ -37,6 +37,7 @@ public static class SubsonicErrors
         UserResult.AlreadyExists => new SubsonicException(Generic, $"User {name} already exists"),
         UserResult.InvalidName => Invalid("username"),
         UserResult.InvalidPassword => Invalid("password", $"at least {Users.MinPasswordLength} characters"),
+        UserResult.LastAdmin => Forbidden($"{name} is the last enabled administrator"),
         _ => new SubsonicException(Generic, result.ToString()),
     };
 
@@ -48,6 +49,7 @@ public static class SubsonicErrors
         AuthFailure.Conflicting => new(ConflictingAuth, "Multiple conflicting authentication mechanisms provided"),
         AuthFailure.InvalidApiKey => new(InvalidApiKey, "Invalid API key"),
         AuthFailure.Throttled => new(WrongCredentials, "Too many failed logins; wait a minute and try again"),
+        AuthFailure.Disabled => new(NotAuthorized, "This account is disabled; ask an administrator to enable it"),
         _ => new(Generic, failure.ToString()),
     };
 }

@@ -26,7 +26,8 @@ public static class SystemHandlers
     private static async Task<SubsonicResult> GetMusicFolders(SubsonicCall call)
     {
         await using var c = await call.Service<SubsonicQueries>().OpenAsync(call.Ct);
-        var roots = await c.QueryAsync<(long Id, string Path)>(new CommandDefinition("SELECT id, path FROM library_roots ORDER BY id", cancellationToken: call.Ct));
+        var roots = await c.QueryAsync<(long Id, string Path)>(new CommandDefinition(
+            "SELECT id, path FROM library_roots WHERE removed_at IS NULL ORDER BY id", cancellationToken: call.Ct)); // a removed folder waits only for its scan
         return SubsonicResult.Of("musicFolders", new MusicFolders(roots.Select(r => new MusicFolder(r.Id, Path.GetFileName(r.Path.TrimEnd('/')) is { Length: > 0 } n ? n : r.Path)).ToList()));
     }
 

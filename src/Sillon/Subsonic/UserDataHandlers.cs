@@ -1,3 +1,4 @@
+using Sillon.Accounts;
 using System.Data.Common;
 using System.Globalization;
 using Dapper;
@@ -238,6 +239,7 @@ public static class UserDataHandlers
 
     private static async Task<SubsonicResult> CreatePlaylist(SubsonicCall call)
     {
+        call.RequireRole(Role.Playlist, "createPlaylist");
         await using var c = await OpenAsync(call);
         var songs = await TrackIdsAsync(c, call, "songId");
         var now = Now(call);
@@ -282,6 +284,7 @@ public static class UserDataHandlers
 
     private static async Task<SubsonicResult> UpdatePlaylist(SubsonicCall call)
     {
+        call.RequireRole(Role.Playlist, "updatePlaylist");
         await using var c = await OpenAsync(call);
         var row = await VisiblePlaylistAsync(c, call, "playlistId");
         if (row.UserId != call.User.Id && !call.User.IsAdmin) throw SubsonicErrors.Forbidden("only the owner can change a playlist");
@@ -309,6 +312,7 @@ public static class UserDataHandlers
 
     private static async Task<SubsonicResult> DeletePlaylist(SubsonicCall call)
     {
+        call.RequireRole(Role.Playlist, "deletePlaylist");
         await using var c = await OpenAsync(call);
         var row = await VisiblePlaylistAsync(c, call, "id");
         if (row.UserId != call.User.Id && !call.User.IsAdmin) throw SubsonicErrors.Forbidden("only the owner can delete a playlist");

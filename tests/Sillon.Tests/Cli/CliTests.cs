@@ -200,6 +200,11 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(0, (await SillonCli.RunAsync(["user", "passwd", "dana", "--password", "second-pass", "--data", _lib.Data])).ExitCode);
         Assert.NotEqual(hash, await Sql.ScalarAsync<string>(_lib.Data, "SELECT password_hash FROM users WHERE name = 'dana'"));
 
+        // The last administrator stays until there is another one.
+        var last = await SillonCli.RunAsync(["user", "remove", "dana", "--data", _lib.Data]);
+        Assert.NotEqual(0, last.ExitCode);
+        Assert.Contains("last enabled administrator", last.Stderr);
+        Assert.Equal(0, (await SillonCli.RunAsync(["user", "add", "erin", "--admin", "--password", "erin-pass", "--data", _lib.Data])).ExitCode);
         Assert.Equal(0, (await SillonCli.RunAsync(["user", "remove", "dana", "--data", _lib.Data])).ExitCode);
         var missing = await SillonCli.RunAsync(["user", "remove", "dana", "--data", _lib.Data]);
         Assert.NotEqual(0, missing.ExitCode);

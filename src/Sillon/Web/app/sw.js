@@ -6,7 +6,7 @@ const SHELL = [
   '/js/main.js', '/js/api.js', '/js/i18n.js', '/js/strings/en.js', '/js/strings/fr.js', '/js/ui.js', '/js/format.js',
   '/js/views.js', '/js/vlist.js', '/js/player.js', '/js/queue.js', '/js/gapless.js', '/js/quality.js', '/js/lyrics.js', '/js/userdata.js', '/js/listening.js',
   '/js/scrobbling.js', '/js/podcasts.js',
-  '/js/smart.js',
+  '/js/smart.js', '/js/admin.js', '/js/scanfeed.js',
 ];
 
 self.addEventListener('install', (e) => {

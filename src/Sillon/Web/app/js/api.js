@@ -21,6 +21,7 @@ export class ApiError extends Error {
 }
 
 let token = localStorage.getItem(TOKEN_KEY);
+let endedBecause = null;
 let user = JSON.parse(localStorage.getItem(USER_KEY) || 'null');
 const listeners = new Set();
 
@@ -28,6 +29,8 @@ export const session = {
   get token() { return token; },
   get user() { return user; },
   get loggedIn() { return !!token; },
+  /** Why the last session ended from the server side: 'disabled', or null. */
+  get endedBecause() { return endedBecause; },
   onChange(fn) { listeners.add(fn); return () => listeners.delete(fn); },
 };
 
@@ -52,6 +55,8 @@ async function request(method, path, body, { anonymous = false, keepalive = fals
   if (keepalive) init.keepalive = true; // outlives the page (a play reported as the tab closes)
   const response = await fetch(path, init);
   if (response.status === 401 && !anonymous) {
+    // A disabled account's session says so: the login page tells the listener why they are out.
+    try { endedBecause = (await response.json())?.title === 'Account disabled' ? 'disabled' : null; } catch { endedBecause = null; }
     setSession(null);
     throw new ApiError(401, 'unauthorized');
   }
@@ -134,6 +139,13 @@ export const api = {
   flow: (count = 20, from = undefined, seed = undefined) => get(`/api/v1/me/flow${qs({ count, from, seed })}`),
   startScan: (full = false) => request('POST', `/api/v1/scan${qs({ full: full || undefined })}`),
   system: () => get('/api/v1/system'),
+  // Administration: accounts, music folders, the ticket that opens the scan event stream.
+  users: () => get('/api/v1/users'),
+  updateUser: (name, patch) => request('PATCH', `/api/v1/users/${encodeURIComponent(name)}`, patch),
+  libraryFolders: () => get('/api/v1/library/folders'),
+  addLibraryFolder: (path) => request('POST', '/api/v1/library/folders', { path }),
+  removeLibraryFolder: (id) => request('DELETE', `/api/v1/library/folders/${encodeURIComponent(id)}`),
+  scanTicket: () => request('POST', '/api/v1/scan/events/ticket'),
   // Playlists with their kind (smart, imported); smart playlist rules, preview and saving.
   playlists: () => get('/api/v1/playlists'),
   playlist: (id) => get(`/api/v1/playlists/${encodeURIComponent(id)}`),

@@ -10,10 +10,11 @@ import { smartEditor } from './smart.js';
 import { favourites, syncPlayQueue, scrobbler } from './userdata.js';
 import { historyPage } from './listening.js';
 import { podcastsPage, podcastPage } from './podcasts.js';
+import { admin } from './admin.js';
 
 const ROUTES = {
   '': views.home, albums: views.albums, artists: views.artists, artist: views.artist, album: views.album,
-  queue: views.queue, settings: views.settings, admin: views.admin,
+  queue: views.queue, settings: views.settings, admin,
   favourites: views.favouritesPage, playlists: views.playlistsPage, playlist: views.playlistPage,
   genres: views.genres, genre: views.genre, years: views.years, folders: views.folders, folder: views.folders,
   history: historyPage,
@@ -37,7 +38,7 @@ async function renderLogin() {
   document.title = t('app.name');
   let needed = false;
   try { needed = await api.setupNeeded(); } catch { /* offline: show the login form */ }
-  const error = h('p.error', { role: 'alert' });
+  const error = h('p.error', { role: 'alert' }, session.endedBecause === 'disabled' ? t('login.disabled') : '');
   const user = h('input', { id: 'login-user', name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none' });
   const pass = h('input', { id: 'login-pass', name: 'password', type: 'password', autocomplete: needed ? 'new-password' : 'current-password', required: true });
   const confirm = needed ? h('input', { id: 'login-confirm', type: 'password', autocomplete: 'new-password', required: true }) : null;
@@ -57,7 +58,7 @@ async function renderLogin() {
     try {
       if (needed) await api.setup(user.value, pass.value); else await api.login(user.value, pass.value);
     } catch (err) {
-      error.textContent = err.status === 401 ? t('login.failed') : t('error', { message: err.message });
+      error.textContent = err.status === 401 ? t('login.failed') : err.status === 403 ? t('login.disabled') : t('error', { message: err.message });
     }
   });
   app.replaceChildren(h('main.login-page', {}, form));
