@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, mkdirSync, readdirSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
-import { openSession, artifacts, waitForScan, tone, freshDir } from './harness.js';
+import { openSession, artifacts, tone, freshDir, createAdministrator, waitFor, closeSession } from './harness.js';
 
 let server, browser, context, page, music, extra;
 const USER = 'admin', PASSWORD = 'admin-pass-1';
@@ -13,33 +13,13 @@ const requests = [];
 before(async () => {
   ({ music, server, browser, context, page } = await openSession());
   page.on('request', (r) => requests.push({ method: r.method(), url: r.url() }));
-  await page.goto(server.url);
-  await page.getByRole('heading', { name: 'Welcome to Sillon' }).waitFor();
-  await page.fill('#login-user', USER);
-  await page.fill('#login-pass', PASSWORD);
-  await page.fill('#login-confirm', PASSWORD);
-  await page.getByRole('button', { name: 'Create administrator' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
-  await waitForScan(server.url, await page.evaluate(() => localStorage.getItem('sillon.token')));
+  await createAdministrator(page, server.url, USER, PASSWORD);
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (music) rmSync(music, { recursive: true, force: true });
+  await closeSession({ browser, server, music });
   if (extra) rmSync(extra, { recursive: true, force: true });
 });
-
-async function waitFor(fn, what, timeout = 10000) {
-  const until = Date.now() + timeout;
-  let last;
-  while (Date.now() < until) {
-    last = await fn();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const login = (username, password) => fetch(`${server.url}/api/v1/auth/login`, {
   method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password }),

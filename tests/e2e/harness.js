@@ -119,3 +119,39 @@ export async function openSession(contextOptions = {}) {
   page.on('pageerror', (e) => console.error('page error:', e.message));
   return { music, server, browser, context, page };
 }
+
+/** Polls fn until it returns something truthy and returns that, or fails naming what it waited for. */
+export async function waitFor(fn, what, timeout = 10000) {
+  const until = Date.now() + timeout;
+  let last;
+  while (Date.now() < until) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+/**
+ * The first-run form of a fresh server: creates the administrator from the browser, waits for the
+ * home page and for the first scan, and returns the bearer token the page keeps.
+ */
+export async function createAdministrator(page, url, user, password) {
+  await page.goto(url);
+  await page.getByRole('heading', { name: 'Welcome to Sillon' }).waitFor();
+  await page.fill('#login-user', user);
+  await page.fill('#login-pass', password);
+  await page.fill('#login-confirm', password);
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
+  const token = await page.evaluate(() => localStorage.getItem('sillon.token'));
+  await waitForScan(url, token);
+  return token;
+}
+
+/** Closes what openSession opened, and removes the generated library. */
+export async function closeSession({ browser, server, music }) {
+  await browser?.close();
+  await server?.stop();
+  if (music) rmSync(music, { recursive: true, force: true });
+}

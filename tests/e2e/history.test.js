@@ -3,9 +3,8 @@
 // fetched as the queue runs out, and the instant mix. Its own server and browser; tests run in order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { openSession, artifacts, waitForScan } from './harness.js';
+import { openSession, artifacts, createAdministrator, waitFor, closeSession } from './harness.js';
 
 let server, browser, page, music;
 const USER = 'admin', PASSWORD = 'admin-pass-1';
@@ -14,32 +13,12 @@ const plays = [];
 before(async () => {
   ({ music, server, browser, page } = await openSession());
   page.on('requestfinished', (r) => { if (r.url().endsWith('/api/v1/me/plays') && r.method() === 'POST') plays.push(JSON.parse(r.postData() ?? '{}')); });
-  await page.goto(server.url);
-  await page.getByRole('heading', { name: 'Welcome to Sillon' }).waitFor();
-  await page.fill('#login-user', USER);
-  await page.fill('#login-pass', PASSWORD);
-  await page.fill('#login-confirm', PASSWORD);
-  await page.getByRole('button', { name: 'Create administrator' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
-  await waitForScan(server.url, await page.evaluate(() => localStorage.getItem('sillon.token')));
+  await createAdministrator(page, server.url, USER, PASSWORD);
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (music) rmSync(music, { recursive: true, force: true });
+  await closeSession({ browser, server, music });
 });
-
-async function waitFor(fn, what, timeout = 10000) {
-  const until = Date.now() + timeout;
-  let last;
-  while (Date.now() < until) {
-    last = await fn();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const player = (fn) => page.evaluate(fn);
 

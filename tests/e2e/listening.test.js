@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { openSession, artifacts, waitForScan, tone, freshDir } from './harness.js';
+import { openSession, artifacts, tone, freshDir, createAdministrator } from './harness.js';
 
 let server, browser, page, music, host, hostUrl, token;
 const USER = 'admin', PASSWORD = 'admin-pass-1';
@@ -39,15 +39,7 @@ before(async () => {
   hostUrl = `http://127.0.0.1:${host.address().port}`;
   process.env.SILLON_SCROBBLING__LISTENBRAINZURL = `${hostUrl}/lb/`;
   ({ music, server, browser, page } = await openSession());
-  await page.goto(server.url);
-  await page.getByRole('heading', { name: 'Welcome to Sillon' }).waitFor();
-  await page.fill('#login-user', USER);
-  await page.fill('#login-pass', PASSWORD);
-  await page.fill('#login-confirm', PASSWORD);
-  await page.getByRole('button', { name: 'Create administrator' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
-  token = await page.evaluate(() => localStorage.getItem('sillon.token'));
-  await waitForScan(server.url, token);
+  token = await createAdministrator(page, server.url, USER, PASSWORD);
 });
 
 after(async () => {

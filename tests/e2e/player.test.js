@@ -3,9 +3,9 @@
 // the way a listener would (first run → browse → play → queue → admin).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, copyFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, copyFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { openSession, artifacts, waitForScan } from './harness.js';
+import { openSession, artifacts, createAdministrator, waitFor, closeSession } from './harness.js';
 
 let server, browser, context, page, music;
 const USER = 'admin', PASSWORD = 'admin-pass-1';
@@ -15,26 +15,13 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (music) rmSync(music, { recursive: true, force: true });
+  await closeSession({ browser, server, music });
 });
 
 const active = () => page.evaluate(() => {
   const a = window.sillon.player.audio;
   return { time: a.currentTime, paused: a.paused, src: a.getAttribute('src') ?? '', title: window.sillon.player.track?.title };
 });
-
-async function waitFor(fn, what, timeout = 10000) {
-  const until = Date.now() + timeout;
-  let last;
-  while (Date.now() < until) {
-    last = await fn();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function openAlbum(name) {
   await page.goto(`${server.url}/#/albums`);
@@ -43,15 +30,7 @@ async function openAlbum(name) {
 }
 
 test('first run: the browser creates the administrator, then the login form is all a visitor gets', async () => {
-  await page.goto(server.url);
-  await page.getByRole('heading', { name: 'Welcome to Sillon' }).waitFor();
-  await page.fill('#login-user', USER);
-  await page.fill('#login-pass', PASSWORD);
-  await page.fill('#login-confirm', PASSWORD);
-  await page.getByRole('button', { name: 'Create administrator' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
-  const token = await page.evaluate(() => localStorage.getItem('sillon.token'));
-  await waitForScan(server.url, token);
+  const token = await createAdministrator(page, server.url, USER, PASSWORD);
   // Log out, then log in again with the form: setup is no longer offered.
   await page.goto(`${server.url}/#/settings`);
   await page.getByRole('button', { name: 'Log out' }).click();

@@ -3,42 +3,21 @@
 // playlist imported from an M3U file with its missing entry. Its own server and browser; in order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { openSession, artifacts, waitForScan } from './harness.js';
+import { openSession, artifacts, waitForScan, createAdministrator, waitFor, closeSession } from './harness.js';
 
 let server, browser, page, music, token;
 const USER = 'admin', PASSWORD = 'admin-pass-1';
 
 before(async () => {
   ({ music, server, browser, page } = await openSession());
-  await page.goto(server.url);
-  await page.getByRole('heading', { name: 'Welcome to Sillon' }).waitFor();
-  await page.fill('#login-user', USER);
-  await page.fill('#login-pass', PASSWORD);
-  await page.fill('#login-confirm', PASSWORD);
-  await page.getByRole('button', { name: 'Create administrator' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
-  token = await page.evaluate(() => localStorage.getItem('sillon.token'));
-  await waitForScan(server.url, token);
+  token = await createAdministrator(page, server.url, USER, PASSWORD);
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (music) rmSync(music, { recursive: true, force: true });
+  await closeSession({ browser, server, music });
 });
-
-async function waitFor(fn, what, timeout = 10000) {
-  const until = Date.now() + timeout;
-  let last;
-  while (Date.now() < until) {
-    last = await fn();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last})`);
-}
 
 const preview = () => page.locator('#smart-preview');
 const previewSays = (text) => waitFor(async () => (await preview().textContent()).startsWith(text) && text, `the preview to say "${text}"`);

@@ -2,41 +2,20 @@
 // playlists and the play queue shared between devices. Its own server and browser; tests run in order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { openSession, artifacts, waitForScan } from './harness.js';
+import { openSession, artifacts, createAdministrator, waitFor, closeSession } from './harness.js';
 
 let server, browser, context, page, music;
 const USER = 'admin', PASSWORD = 'admin-pass-1';
 
 before(async () => {
   ({ music, server, browser, context, page } = await openSession());
-  await page.goto(server.url);
-  await page.getByRole('heading', { name: 'Welcome to Sillon' }).waitFor();
-  await page.fill('#login-user', USER);
-  await page.fill('#login-pass', PASSWORD);
-  await page.fill('#login-confirm', PASSWORD);
-  await page.getByRole('button', { name: 'Create administrator' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
-  await waitForScan(server.url, await page.evaluate(() => localStorage.getItem('sillon.token')));
+  await createAdministrator(page, server.url, USER, PASSWORD);
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (music) rmSync(music, { recursive: true, force: true });
+  await closeSession({ browser, server, music });
 });
-
-async function waitFor(fn, what, timeout = 10000) {
-  const until = Date.now() + timeout;
-  let last;
-  while (Date.now() < until) {
-    last = await fn();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function openAlbum(p, name) {
   await p.goto(`${server.url}/#/albums`);
