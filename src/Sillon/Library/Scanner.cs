@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Dapper;
 using System.Data.Common;
 using Microsoft.Extensions.Options;
@@ -198,65 +198,90 @@ public sealed partial class Scanner(
                 """, new { ids = db.Dialect.Ids(coverChanged) }));
         var counts = new Counts();
         var readErrors = new List<ScanError>();
-        var channel = Channel.CreateBounded<ReadResult>(new BoundedChannelOptions(1024) { SingleReader = true });
         var threads = Options.ReadThreads > 0 ? Options.ReadThreads : Environment.ProcessorCount;
-
-        var readers = Parallel.ForEachAsync(toRead, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = ct },
-            async (item, token) =>
+        // Readers and the writer run on threads of their own. On the thread pool, readers that never
+        // yield kept its few threads, and the writer's continuation waited for the pool to grow.
+        // Results travel in small batches through a bounded queue: one hand-over per batch, and
+        // readers wait when the writer falls behind.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var queue = new BlockingCollection<List<ReadResult>>(boundedCapacity: 4 * threads);
+        var next = -1;
+        var readers = new Task[threads];
+        for (var r = 0; r < threads; r++)
+            readers[r] = Dedicated(() =>
             {
-                ReadResult result;
-                BeforeRead?.Invoke(item.File.Path);
-                try { result = new ReadResult(item.File, item.Id, TagReader.Read(item.File.Path), null); }
-                catch (TagReadException e) { result = new ReadResult(item.File, item.Id, null, e.Message); }
-                await channel.Writer.WriteAsync(result, token);
+                var batch = new List<ReadResult>(ReadBatch);
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < toRead.Count)
+                {
+                    stop.Token.ThrowIfCancellationRequested();
+                    var item = toRead[i];
+                    BeforeRead?.Invoke(item.File.Path);
+                    try { batch.Add(new ReadResult(item.File, item.Id, TagReader.Read(item.File.Path), null)); }
+                    catch (TagReadException e) { batch.Add(new ReadResult(item.File, item.Id, null, e.Message)); }
+                    if (batch.Count < ReadBatch) continue;
+                    queue.Add(batch, stop.Token);
+                    batch = new List<ReadResult>(ReadBatch);
+                }
+                if (batch.Count > 0) queue.Add(batch, stop.Token);
             });
-        var completion = readers.ContinueWith(t => channel.Writer.TryComplete(t.Exception), TaskScheduler.Default);
+        _ = Task.WhenAll(readers).ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
 
-        var writer = Task.Run(async () =>
+        var writer = Dedicated(() =>
         {
             using var catalog = new CatalogWriter(connection, time.GetUtcNow());
             var inBatch = 0;
             catalog.Begin();
-            await foreach (var result in channel.Reader.ReadAllAsync(ct))
-            {
-                progress.Processed();
-                if (result.Tags is null)
+            foreach (var batch in queue.GetConsumingEnumerable(stop.Token))
+                foreach (var result in batch)
                 {
-                    readErrors.Add(new ScanError(result.File.Path, result.Error!));
-                    progress.CountError();
-                    LogUnreadable(result.File.Path, result.Error!);
-                    continue;
-                }
-                var id = result.ExistingId;
-                var moved = false;
-                if (id is null && movedCandidates.TryGetValue(result.Tags.Fingerprint(), out var candidates))
-                {
-                    while (candidates.Count > 0 && id is null)
+                    progress.Processed();
+                    if (result.Tags is null)
                     {
-                        var candidate = candidates.Pop();
-                        if (missingIds.Remove(candidate.Id)) { id = candidate.Id; moved = true; touchedAlbums.Add(candidate.AlbumId); }
+                        readErrors.Add(new ScanError(result.File.Path, result.Error!));
+                        progress.CountError();
+                        LogUnreadable(result.File.Path, result.Error!);
+                        continue;
+                    }
+                    var id = result.ExistingId;
+                    var moved = false;
+                    if (id is null && movedCandidates.Count > 0 && movedCandidates.TryGetValue(result.Tags.Fingerprint(), out var candidates))
+                    {
+                        while (candidates.Count > 0 && id is null)
+                        {
+                            var candidate = candidates.Pop();
+                            if (missingIds.Remove(candidate.Id)) { id = candidate.Id; moved = true; touchedAlbums.Add(candidate.AlbumId); }
+                        }
+                    }
+                    if (id is not null && existing.TryGetValue(result.File.Path, out var old)) touchedAlbums.Add(old.AlbumId);
+                    var (trackId, albumId) = catalog.Write(result.File, folderIds.GetValueOrDefault(result.File.Folder), result.Tags, id);
+                    written.Add(trackId);
+                    touchedAlbums.Add(albumId);
+                    if (moved) counts.Moved++;
+                    else if (id is null) { counts.Added++; progress.CountAdded(); }
+                    else { counts.Updated++; progress.CountUpdated(); }
+                    if (++inBatch >= Options.BatchSize)
+                    {
+                        catalog.Commit();
+                        catalog.Begin();
+                        inBatch = 0;
                     }
                 }
-                if (id is not null && existing.TryGetValue(result.File.Path, out var old)) touchedAlbums.Add(old.AlbumId);
-                var (trackId, albumId) = catalog.Write(result.File, folderIds.GetValueOrDefault(result.File.Folder), result.Tags, id);
-                written.Add(trackId);
-                touchedAlbums.Add(albumId);
-                if (moved) counts.Moved++;
-                else if (id is null) { counts.Added++; progress.CountAdded(); }
-                else { counts.Updated++; progress.CountUpdated(); }
-                if (++inBatch >= Options.BatchSize)
-                {
-                    catalog.Commit();
-                    catalog.Begin();
-                    inBatch = 0;
-                }
-            }
             catalog.Commit();
-        }, ct);
+        });
 
-        await completion;
-        await writer;
-        await readers; // surfaces a reader failure (cancellation, a bug) after the writer has stopped
+        try
+        {
+            await writer;
+        }
+        catch
+        {
+            // The writer failed (a full disk, cancellation): stop the readers waiting to hand it more.
+            await stop.CancelAsync();
+            try { await Task.WhenAll(readers); } catch (OperationCanceledException) { }
+            throw;
+        }
+        await Task.WhenAll(readers); // surfaces a reader failure (a bug) after the writer has stopped
         errors.AddRange(readErrors);
 
         // Phase 4: what is gone from the disk leaves the catalog.
@@ -433,6 +458,12 @@ public sealed partial class Scanner(
         metrics.SetCatalogTracks(totals.Tracks);
         return summary;
     }
+
+    /// <summary>Tag reads per hand-over from a reader to the writer.</summary>
+    private const int ReadBatch = 16;
+
+    private static Task Dedicated(Action work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private sealed record Scope(long RootId, string Path);
 
