@@ -99,6 +99,8 @@ public sealed partial class Scanner(
         var scopes = new List<Scope>();
         var rootsOk = 0;
         var changed = only is null ? null : Outermost(only);
+        // What the catalog holds is read on a connection of its own while the walk lists the disk.
+        var loadingExisting = LoadExistingAsync(ct);
         if (options.Music.Count == 0) errors.Add(new ScanError("", "no music folder configured: pass --music DIR"));
         foreach (var root in options.Music)
         {
@@ -148,6 +150,7 @@ public sealed partial class Scanner(
         }
         errors.AddRange(walk.Errors);
         progress.WalkDone = true;
+        var existing = await loadingExisting;
 
         if (rootsOk == 0)
         {
@@ -157,9 +160,6 @@ public sealed partial class Scanner(
         // Phase 2: classify against what the catalog holds.
         progress.Phase = "comparing";
         phases.Next("comparing");
-        var existing = new Dictionary<string, Existing>(StringComparer.Ordinal);
-        foreach (var row in await connection.QueryAsync<Existing>("SELECT id AS Id, path AS Path, size AS Size, mtime AS Mtime, fingerprint AS Fingerprint, root_id AS RootId, album_id AS AlbumId FROM tracks"))
-            existing[row.Path] = row;
         var seen = new HashSet<string>(walk.Files.Count, StringComparer.Ordinal);
         var toRead = new List<(WalkedFile File, long? Id)>();
         var unchanged = 0;
@@ -323,6 +323,22 @@ public sealed partial class Scanner(
         counts.Phases = phases.Stop();
         return await FinishRunAsync(connection, runId, progress, errors, ScanStatus.Completed, counts, ct);
     }
+
+    /// <summary>Every catalogued track by path, with what classifying and move detection need.</summary>
+    private Task<Dictionary<string, Existing>> LoadExistingAsync(CancellationToken ct) => Task.Run(async () =>
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, path, size, mtime, fingerprint, root_id, album_id FROM tracks";
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var rows = new Dictionary<string, Existing>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(ct))
+        {
+            var row = new Existing(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetString(4), reader.GetInt64(5), reader.GetInt64(6));
+            rows[row.Path] = row;
+        }
+        return rows;
+    }, ct);
 
     /// <summary>Folder rows for the walk; returns their ids and the ids of folders whose cover image changed.</summary>
     private async Task<(Dictionary<string, long> Ids, List<long> CoverChanged)> WriteFoldersAsync(DbConnection connection, WalkResult walk, CancellationToken ct)
