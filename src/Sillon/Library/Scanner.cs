@@ -88,6 +88,9 @@ public sealed partial class Scanner(
             LogResumingInterrupted();
             only = null;
         }
+        // Indexes a killed first scan had dropped come back before anything reads or writes tracks.
+        var sqlite = connection is Microsoft.Data.Sqlite.SqliteConnection;
+        if (sqlite) await InTransactionAsync(connection, SqliteDialect.CreateScanDeferredIndexes(), ct);
         var runId = await connection.ExecuteScalarAsync<long>(
             "INSERT INTO scan_runs (started_at, status, full_scan) VALUES (@now, 'running', @full) RETURNING id", new { now = startedText, full });
 
@@ -198,6 +201,9 @@ public sealed partial class Scanner(
                 """, new { ids = db.Dialect.Ids(coverChanged) }));
         var counts = new Counts();
         var readErrors = new List<ScanError>();
+        // A first scan of a big library builds the secondary indexes of tracks once, at the end.
+        var deferIndexes = sqlite && existing.Count == 0 && toRead.Count >= DeferIndexesFrom;
+        if (deferIndexes) await InTransactionAsync(connection, SqliteDialect.DropScanDeferredIndexes(), ct);
         var threads = Options.ReadThreads > 0 ? Options.ReadThreads : Environment.ProcessorCount;
         // Readers and the writer run on threads of their own. On the thread pool, readers that never
         // yield kept its few threads, and the writer's continuation waited for the pool to grow.
@@ -280,6 +286,10 @@ public sealed partial class Scanner(
             await stop.CancelAsync();
             try { await Task.WhenAll(readers); } catch (OperationCanceledException) { }
             throw;
+        }
+        finally
+        {
+            if (deferIndexes) await InTransactionAsync(connection, SqliteDialect.CreateScanDeferredIndexes(), CancellationToken.None);
         }
         await Task.WhenAll(readers); // surfaces a reader failure (a bug) after the writer has stopped
         errors.AddRange(readErrors);
@@ -369,6 +379,13 @@ public sealed partial class Scanner(
         }
         await tx.CommitAsync(ct);
         return (ids, coverChanged);
+    }
+
+    private static async Task InTransactionAsync(DbConnection connection, string sql, CancellationToken ct)
+    {
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(sql, transaction: tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
     }
 
     private async Task<int> DeleteTracksAsync(DbConnection connection, IReadOnlyCollection<long> ids, CancellationToken ct)
@@ -474,6 +491,9 @@ public sealed partial class Scanner(
         metrics.SetCatalogTracks(totals.Tracks);
         return summary;
     }
+
+    /// <summary>Files a first scan must read before it defers the secondary indexes of tracks.</summary>
+    private const int DeferIndexesFrom = 1000;
 
     /// <summary>Tag reads per hand-over from a reader to the writer.</summary>
     private const int ReadBatch = 16;
