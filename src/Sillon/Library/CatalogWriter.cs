@@ -1,5 +1,8 @@
-using System.Globalization;
 using System.Data.Common;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Sillon.Library;
 
@@ -7,12 +10,11 @@ namespace Sillon.Library;
 /// The scanner's single writer: turns read files into track, album, artist and genre rows. It keeps
 /// prepared statements and the name → id maps in memory for the length of one scan, because a scan
 /// writes tens of thousands of rows and must not be the bottleneck behind the tag readers.
-/// Microsoft.Data.Sqlite's async methods complete synchronously, so this runs synchronous calls on
-/// the scanner's dedicated writer task. The same statements run on PostgreSQL: parameters are untyped
-/// and take the type of each value (SQLite stores by value anyway), "ON CONFLICT DO NOTHING" is
-/// written out.
+/// The same statements run on both databases: parameters are untyped and take the type of each
+/// value (SQLite stores by value anyway), "ON CONFLICT DO NOTHING" is written out. On SQLite they
+/// run as SQLite's own prepared statements (<see cref="Statement"/>).
 /// </summary>
-public sealed class CatalogWriter : IDisposable
+public sealed partial class CatalogWriter : IDisposable
 {
     // One list drives both the INSERT and the UPDATE, so the two cannot drift apart.
     private static readonly string[] TrackColumns =
@@ -30,10 +32,9 @@ public sealed class CatalogWriter : IDisposable
     private readonly Dictionary<string, long> _artists = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _albums = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _genres = new(StringComparer.OrdinalIgnoreCase);
-    private readonly DbCommand _insertTrack, _updateTrack, _deleteLinks, _deleteGenres, _insertLink, _insertGenreLink,
+    private readonly Statement _insertTrack, _updateTrack, _deleteLinks, _deleteGenres, _insertLink, _insertGenreLink,
         _upsertArtist, _upsertAlbum, _upsertGenre, _bumpCatalog;
-    private readonly DbParameter[] _insertParameters, _updateParameters;
-    private readonly DbParameter _updateId;
+    private readonly Statement[] _statements;
     private DbTransaction? _tx;
 
     public CatalogWriter(DbConnection connection, DateTimeOffset now)
@@ -44,27 +45,24 @@ public sealed class CatalogWriter : IDisposable
         Load("SELECT album_key, id FROM albums", _albums);
         Load("SELECT name, id FROM genres", _genres);
 
-        _bumpCatalog = Command(Catalog.CatalogChanges.BumpSql);
-        _insertTrack = Command($"INSERT INTO tracks ({string.Join(", ", TrackColumns)}, created_at) VALUES ({string.Join(", ", TrackColumns.Select(c => "@" + c))}, @updated_at) RETURNING id");
-        _updateTrack = Command($"UPDATE tracks SET {string.Join(", ", TrackColumns.Select(c => $"{c} = @{c}"))} WHERE id = @id");
-        
-        _deleteLinks = Command("DELETE FROM track_artists WHERE track_id = @track");
-        _deleteGenres = Command("DELETE FROM track_genres WHERE track_id = @track");
-        _insertLink = Command("INSERT INTO track_artists (track_id, artist_id, role, position) VALUES (@track, @artist, @role, @position) ON CONFLICT DO NOTHING");
-        _insertGenreLink = Command("INSERT INTO track_genres (track_id, genre_id, position) VALUES (@track, @genre, @position) ON CONFLICT DO NOTHING");
-        _upsertArtist = Command("""
+        _insertTrack = Prepare($"INSERT INTO tracks ({string.Join(", ", TrackColumns)}, created_at) VALUES ({string.Join(", ", TrackColumns.Select(c => "@" + c))}, @updated_at) RETURNING id");
+        _updateTrack = Prepare($"UPDATE tracks SET {string.Join(", ", TrackColumns.Select(c => $"{c} = @{c}"))} WHERE id = @id");
+        _deleteLinks = Prepare("DELETE FROM track_artists WHERE track_id = @track");
+        _deleteGenres = Prepare("DELETE FROM track_genres WHERE track_id = @track");
+        _insertLink = Prepare("INSERT INTO track_artists (track_id, artist_id, role, position) VALUES (@track, @artist, @role, @position) ON CONFLICT DO NOTHING");
+        _insertGenreLink = Prepare("INSERT INTO track_genres (track_id, genre_id, position) VALUES (@track, @genre, @position) ON CONFLICT DO NOTHING");
+        _upsertArtist = Prepare("""
             INSERT INTO artists (name, sort_name, artist_key, mbz_id, created_at) VALUES (@name, @sort, @key, @mbz, @now)
             ON CONFLICT (artist_key) DO UPDATE SET mbz_id = COALESCE(artists.mbz_id, excluded.mbz_id) RETURNING id
             """);
-        _upsertAlbum = Command("""
+        _upsertAlbum = Prepare("""
             INSERT INTO albums (album_key, name, sort_name, display_artist, compilation, mbz_album_id, mbz_release_group_id, created_at, updated_at)
             VALUES (@key, @name, @sort, @artist, @compilation, @mbz, @rg, @now, @now)
             ON CONFLICT (album_key) DO UPDATE SET name = excluded.name RETURNING id
             """);
-        _upsertGenre = Command("INSERT INTO genres (name) VALUES (@name) ON CONFLICT (name) DO UPDATE SET name = genres.name RETURNING id");
-        _insertParameters = [.. TrackColumns.Select(c => Parameter(_insertTrack, "@" + c))];
-        _updateParameters = [.. TrackColumns.Select(c => Parameter(_updateTrack, "@" + c))];
-        _updateId = Parameter(_updateTrack, "@id");
+        _upsertGenre = Prepare("INSERT INTO genres (name) VALUES (@name) ON CONFLICT (name) DO UPDATE SET name = genres.name RETURNING id");
+        _bumpCatalog = Prepare(Catalog.CatalogChanges.BumpSql);
+        _statements = [_insertTrack, _updateTrack, _deleteLinks, _deleteGenres, _insertLink, _insertGenreLink, _upsertArtist, _upsertAlbum, _upsertGenre, _bumpCatalog];
     }
 
     public void Begin() => SetTransaction(_connection.BeginTransaction());
@@ -72,7 +70,7 @@ public sealed class CatalogWriter : IDisposable
     public void Commit()
     {
         // Cached answers built from the catalog compare this counter: it moves with the batch.
-        if (_tx is not null) _bumpCatalog.ExecuteNonQuery();
+        if (_tx is not null) _bumpCatalog.Run();
         _tx?.Commit();
         _tx?.Dispose();
         _tx = null;
@@ -82,55 +80,51 @@ public sealed class CatalogWriter : IDisposable
     public (long TrackId, long AlbumId) Write(WalkedFile file, long? folderId, TrackTags tags, long? id)
     {
         var albumId = Album(tags);
-        var command = id is null ? _insertTrack : _updateTrack;
         var suffix = AudioFormats.Suffix(file.Path).ToString().ToLowerInvariant();
-        object?[] values =
-        [
-            file.RootId, folderId, albumId, file.Path, file.Size, file.MtimeMs, tags.Fingerprint(), tags.Title, Names.SortKey(tags.Title),
-            tags.DisplayArtist, tags.DisplayAlbumArtist, tags.TrackNumber, tags.TrackTotal, tags.DiscNumber, tags.DiscTotal,
-            tags.DiscSubtitle, tags.Year, tags.Date, tags.OriginalDate, tags.Composers.Count == 0 ? null : string.Join(", ", tags.Composers),
-            tags.Isrc, tags.Bpm, tags.Compilation ? 1 : 0,
-            tags.MbTrackId, tags.MbAlbumId, tags.MbArtistId, tags.MbAlbumArtistId, tags.MbReleaseGroupId,
-            tags.RgTrackGain, tags.RgTrackPeak, tags.RgAlbumGain, tags.RgAlbumPeak, tags.Lyrics, tags.HasPicture ? 1 : 0,
-            tags.Duration, tags.Bitrate, tags.SampleRate, tags.BitDepth, tags.Channels, tags.Codec, suffix, AudioFormats.ContentType(suffix), _now,
-        ];
-        // Parameters are set by position: a by-name lookup per column per track adds up over a library.
-        var parameters = id is null ? _insertParameters : _updateParameters;
-        for (var i = 0; i < values.Length; i++) parameters[i].Value = values[i] ?? DBNull.Value;
+        // In TrackColumns order: the statement checks that every parameter was given.
+        var row = id is null ? _insertTrack : _updateTrack;
+        row.Int(file.RootId).Int(folderId).Int(albumId).Text(file.Path).Int(file.Size).Int(file.MtimeMs).Text(tags.Fingerprint())
+            .Text(tags.Title).Text(Names.SortKey(tags.Title)).Text(tags.DisplayArtist).Text(tags.DisplayAlbumArtist)
+            .Int(tags.TrackNumber).Int(tags.TrackTotal).Int(tags.DiscNumber).Int(tags.DiscTotal).Text(tags.DiscSubtitle)
+            .Int(tags.Year).Text(tags.Date).Text(tags.OriginalDate).Text(tags.Composers.Count == 0 ? null : string.Join(", ", tags.Composers))
+            .Text(tags.Isrc).Int(tags.Bpm).Int(tags.Compilation ? 1 : 0)
+            .Text(tags.MbTrackId).Text(tags.MbAlbumId).Text(tags.MbArtistId).Text(tags.MbAlbumArtistId).Text(tags.MbReleaseGroupId)
+            .Real(tags.RgTrackGain).Real(tags.RgTrackPeak).Real(tags.RgAlbumGain).Real(tags.RgAlbumPeak).Text(tags.Lyrics).Int(tags.HasPicture ? 1 : 0)
+            .Real(tags.Duration).Int(tags.Bitrate).Int(tags.SampleRate).Int(tags.BitDepth).Int(tags.Channels).Text(tags.Codec)
+            .Text(suffix).Text(AudioFormats.ContentType(suffix)).Text(_now);
 
         long trackId;
         if (id is null)
         {
-            trackId = (long)command.ExecuteScalar()!;
+            trackId = row.Scalar();
         }
         else
         {
-            _updateId.Value = id.Value;
-            command.ExecuteNonQuery();
             trackId = id.Value;
-            Run(_deleteLinks, ("@track", trackId));
-            Run(_deleteGenres, ("@track", trackId));
+            row.Int(trackId).Run();
+            _deleteLinks.Int(trackId).Run();
+            _deleteGenres.Int(trackId).Run();
         }
 
         Link(trackId, "artist", tags.Artists, tags.Artists.Count == 1 ? tags.MbArtistId : null);
         Link(trackId, "albumartist", tags.AlbumArtists, tags.AlbumArtists.Count == 1 ? tags.MbAlbumArtistId : null);
         Link(trackId, "composer", tags.Composers, null);
         for (var i = 0; i < tags.Genres.Count; i++)
-            Run(_insertGenreLink, ("@track", trackId), ("@genre", Genre(tags.Genres[i])), ("@position", i));
+            _insertGenreLink.Int(trackId).Int(Genre(tags.Genres[i])).Int(i).Run();
         return (trackId, albumId);
     }
 
     private void Link(long trackId, string role, IReadOnlyList<string> names, string? mbzId)
     {
         for (var i = 0; i < names.Count; i++)
-            Run(_insertLink, ("@track", trackId), ("@artist", Artist(names[i], mbzId)), ("@role", role), ("@position", i));
+            _insertLink.Int(trackId).Int(Artist(names[i], mbzId)).Text(role).Int(i).Run();
     }
 
     private long Artist(string name, string? mbzId)
     {
         var key = Names.Fold(name);
         if (_artists.TryGetValue(key, out var id)) return id;
-        id = (long)Scalar(_upsertArtist, ("@name", name), ("@sort", Names.SortKey(name)), ("@key", key), ("@mbz", mbzId), ("@now", _now))!;
+        id = _upsertArtist.Text(name).Text(Names.SortKey(name)).Text(key).Text(mbzId).Text(_now).Scalar();
         _artists[key] = id;
         return id;
     }
@@ -146,9 +140,8 @@ public sealed class CatalogWriter : IDisposable
     {
         var key = AlbumKey(tags);
         if (_albums.TryGetValue(key, out var id)) return id;
-        id = (long)Scalar(_upsertAlbum, ("@key", key), ("@name", tags.Album), ("@sort", Names.SortKey(tags.Album)),
-            ("@artist", tags.DisplayAlbumArtist), ("@compilation", tags.Compilation ? 1 : 0), ("@mbz", tags.MbAlbumId),
-            ("@rg", tags.MbReleaseGroupId), ("@now", _now))!;
+        id = _upsertAlbum.Text(key).Text(tags.Album).Text(Names.SortKey(tags.Album)).Text(tags.DisplayAlbumArtist)
+            .Int(tags.Compilation ? 1 : 0).Text(tags.MbAlbumId).Text(tags.MbReleaseGroupId).Text(_now).Scalar();
         _albums[key] = id;
         return id;
     }
@@ -156,7 +149,7 @@ public sealed class CatalogWriter : IDisposable
     private long Genre(string name)
     {
         if (_genres.TryGetValue(name, out var id)) return id;
-        id = (long)Scalar(_upsertGenre, ("@name", name))!;
+        id = _upsertGenre.Text(name).Scalar();
         _genres[name] = id;
         return id;
     }
@@ -164,56 +157,140 @@ public sealed class CatalogWriter : IDisposable
     private void SetTransaction(DbTransaction? tx)
     {
         _tx = tx;
-        foreach (var c in new[] { _insertTrack, _updateTrack, _deleteLinks, _deleteGenres, _insertLink, _insertGenreLink, _upsertArtist, _upsertAlbum, _upsertGenre, _bumpCatalog })
-            c.Transaction = tx;
+        foreach (var statement in _statements) statement.Transaction = tx;
     }
 
-    private DbCommand Command(string sql)
-    {
-        var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        return command;
-    }
-
-    private static DbParameter Parameter(DbCommand command, string name)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        command.Parameters.Add(parameter);
-        return parameter;
-    }
+    private Statement Prepare(string sql) => new(_connection, sql);
 
     private void Load(string sql, Dictionary<string, long> into)
     {
-        using var command = Command(sql);
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
         using var reader = command.ExecuteReader();
         while (reader.Read()) into[reader.GetString(0)] = reader.GetInt64(1);
-    }
-
-    private static void Run(DbCommand command, params (string Name, object? Value)[] values)
-    {
-        Bind(command, values);
-        command.ExecuteNonQuery();
-    }
-
-    private static object? Scalar(DbCommand command, params (string Name, object? Value)[] values)
-    {
-        Bind(command, values);
-        return command.ExecuteScalar();
-    }
-
-    private static void Bind(DbCommand command, (string Name, object? Value)[] values)
-    {
-        if (command.Parameters.Count == 0)
-            foreach (var (name, _) in values) Parameter(command, name);
-        // By position: each command is always bound with the same names in the same order.
-        for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i].Value ?? DBNull.Value;
     }
 
     public void Dispose()
     {
         _tx?.Dispose();
-        foreach (var c in new[] { _insertTrack, _updateTrack, _deleteLinks, _deleteGenres, _insertLink, _insertGenreLink, _upsertArtist, _upsertAlbum, _upsertGenre, _bumpCatalog })
-            c.Dispose();
+        foreach (var statement in _statements) statement.Dispose();
+    }
+
+    /// <summary>
+    /// One statement of the writer, its parameters given in the order they first appear in the SQL,
+    /// then run. On SQLite it is SQLite's own prepared statement (the raw API, as the bulk load of
+    /// `catalog generate` uses): Microsoft.Data.Sqlite looks each parameter up by name and boxes its
+    /// value on every run, and a first scan runs about 100,000 statements. On PostgreSQL it is an
+    /// ordinary command.
+    /// </summary>
+    private sealed partial class Statement : IDisposable
+    {
+        private readonly sqlite3? _db;
+        private readonly sqlite3_stmt? _stmt;
+        private readonly DbCommand? _command;
+        private readonly int _count;
+        private int _next;
+        private byte[] _utf8 = new byte[256];
+
+        public Statement(DbConnection connection, string sql)
+        {
+            var names = Parameters().Matches(sql).Select(m => m.Value).Distinct(StringComparer.Ordinal).ToList();
+            _count = names.Count;
+            if (connection is SqliteConnection sqlite)
+            {
+                _db = sqlite.Handle!;
+                Check(raw.sqlite3_prepare_v2(_db, sql, out _stmt));
+                // SQLite numbers named parameters in order of first appearance, like the list above.
+                if (raw.sqlite3_bind_parameter_count(_stmt) != _count) throw new InvalidOperationException($"parameters of {sql}");
+                return;
+            }
+            _command = connection.CreateCommand();
+            _command.CommandText = sql;
+            foreach (var name in names)
+            {
+                var parameter = _command.CreateParameter();
+                parameter.ParameterName = name;
+                _command.Parameters.Add(parameter);
+            }
+        }
+
+        public DbTransaction? Transaction { set { if (_command is not null) _command.Transaction = value; } }
+
+        public Statement Int(long? value)
+        {
+            var i = _next++;
+            if (_stmt is null) _command!.Parameters[i].Value = value is null ? DBNull.Value : value.Value;
+            else if (value is null) raw.sqlite3_bind_null(_stmt, i + 1);
+            else raw.sqlite3_bind_int64(_stmt, i + 1, value.Value);
+            return this;
+        }
+
+        public Statement Real(double? value)
+        {
+            var i = _next++;
+            if (_stmt is null) _command!.Parameters[i].Value = value is null ? DBNull.Value : value.Value;
+            else if (value is null) raw.sqlite3_bind_null(_stmt, i + 1);
+            else raw.sqlite3_bind_double(_stmt, i + 1, value.Value);
+            return this;
+        }
+
+        public Statement Text(string? value)
+        {
+            var i = _next++;
+            if (_stmt is null) _command!.Parameters[i].Value = value is null ? DBNull.Value : value;
+            else if (value is null) raw.sqlite3_bind_null(_stmt, i + 1);
+            else
+            {
+                // Encoded into a reused buffer; SQLite copies it (SQLITE_TRANSIENT).
+                var length = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
+                if (_utf8.Length < length) _utf8 = new byte[Math.Max(length, _utf8.Length * 2)];
+                var written = System.Text.Encoding.UTF8.GetBytes(value, _utf8);
+                raw.sqlite3_bind_text(_stmt, i + 1, _utf8.AsSpan(0, written));
+            }
+            return this;
+        }
+
+        public void Run() => Execute(returnsId: false);
+
+        /// <summary>Runs a statement with RETURNING id.</summary>
+        public long Scalar() => Execute(returnsId: true);
+
+        private long Execute(bool returnsId)
+        {
+            if (_next != _count) throw new InvalidOperationException($"{_next} values given for {_count} parameters");
+            _next = 0;
+            if (_stmt is null)
+            {
+                if (!returnsId) { _command!.ExecuteNonQuery(); return 0; }
+                return Convert.ToInt64(_command!.ExecuteScalar(), CultureInfo.InvariantCulture);
+            }
+            long id = 0;
+            int rc;
+            try
+            {
+                while ((rc = raw.sqlite3_step(_stmt)) == raw.SQLITE_ROW)
+                    if (returnsId) id = raw.sqlite3_column_int64(_stmt, 0);
+            }
+            finally
+            {
+                raw.sqlite3_reset(_stmt);
+            }
+            Check(rc);
+            return id;
+        }
+
+        private void Check(int rc)
+        {
+            if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE)) SqliteException.ThrowExceptionForRC(rc, _db);
+        }
+
+        [GeneratedRegex(@"@\w+")]
+        private static partial Regex Parameters();
+
+        public void Dispose()
+        {
+            _stmt?.Dispose();
+            _command?.Dispose();
+        }
     }
 }

@@ -24,9 +24,8 @@ internal static class Mp3Probe
     /// Finds the first frame followed by a second valid frame in the first 64 KiB of the audio, or
     /// returns null: such a file is not MP3 audio, whatever its name says.
     /// </summary>
-    public static Result? Probe(string path, long audioStart, long audioEnd)
+    public static Result? Probe(FileStream stream, long audioStart, long audioEnd)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
         audioEnd = Math.Min(audioEnd <= 0 ? stream.Length : audioEnd, stream.Length);
         if (audioStart < 0 || audioStart >= audioEnd) return null;
         // Audio nearly always starts right after the tags: look at 8 KiB first, and search further

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Dapper;
 using System.Data.Common;
 using Microsoft.Extensions.Options;
@@ -88,6 +88,9 @@ public sealed partial class Scanner(
             LogResumingInterrupted();
             only = null;
         }
+        // Indexes a killed first scan had dropped come back before anything reads or writes tracks.
+        var sqlite = connection is Microsoft.Data.Sqlite.SqliteConnection;
+        if (sqlite) await InTransactionAsync(connection, SqliteDialect.CreateScanDeferredIndexes(), ct);
         var runId = await connection.ExecuteScalarAsync<long>(
             "INSERT INTO scan_runs (started_at, status, full_scan) VALUES (@now, 'running', @full) RETURNING id", new { now = startedText, full });
 
@@ -103,6 +106,8 @@ public sealed partial class Scanner(
         // Folders an administrator removed: all their tracks are missing, whatever this scan walks.
         var detached = await folders.DetachedAsync(connection, roots, ct);
         var detachedIds = detached.Select(d => d.Id).ToHashSet();
+        // What the catalog holds is read on a connection of its own while the walk lists the disk.
+        var loadingExisting = LoadExistingAsync(ct);
         if (roots.Count == 0 && detached.Count == 0) errors.Add(new ScanError("", "no music folder configured: pass --music DIR or add one on the admin page"));
         foreach (var root in roots)
         {
@@ -152,6 +157,7 @@ public sealed partial class Scanner(
         }
         errors.AddRange(walk.Errors);
         progress.WalkDone = true;
+        var existing = await loadingExisting;
 
         if (rootsOk == 0 && detached.Count == 0)
         {
@@ -161,9 +167,6 @@ public sealed partial class Scanner(
         // Phase 2: classify against what the catalog holds.
         progress.Phase = "comparing";
         phases.Next("comparing");
-        var existing = new Dictionary<string, Existing>(StringComparer.Ordinal);
-        foreach (var row in await connection.QueryAsync<Existing>("SELECT id AS Id, path AS Path, size AS Size, mtime AS Mtime, fingerprint AS Fingerprint, root_id AS RootId, album_id AS AlbumId FROM tracks"))
-            existing[row.Path] = row;
         var seen = new HashSet<string>(walk.Files.Count, StringComparer.Ordinal);
         var toRead = new List<(WalkedFile File, long? Id)>();
         var unchanged = 0;
@@ -203,65 +206,97 @@ public sealed partial class Scanner(
                 """, new { ids = db.Dialect.Ids(coverChanged) }));
         var counts = new Counts();
         var readErrors = new List<ScanError>();
-        var channel = Channel.CreateBounded<ReadResult>(new BoundedChannelOptions(1024) { SingleReader = true });
+        // A first scan of a big library builds the secondary indexes of tracks once, at the end.
+        var deferIndexes = sqlite && existing.Count == 0 && toRead.Count >= DeferIndexesFrom;
+        if (deferIndexes) await InTransactionAsync(connection, SqliteDialect.DropScanDeferredIndexes(), ct);
         var threads = Options.ReadThreads > 0 ? Options.ReadThreads : Environment.ProcessorCount;
-
-        var readers = Parallel.ForEachAsync(toRead, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = ct },
-            async (item, token) =>
+        // Readers and the writer run on threads of their own. On the thread pool, readers that never
+        // yield kept its few threads, and the writer's continuation waited for the pool to grow.
+        // Results travel in small batches through a bounded queue: one hand-over per batch, and
+        // readers wait when the writer falls behind.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var queue = new BlockingCollection<List<ReadResult>>(boundedCapacity: 4 * threads);
+        var next = -1;
+        var readers = new Task[threads];
+        for (var r = 0; r < threads; r++)
+            readers[r] = Dedicated(() =>
             {
-                ReadResult result;
-                BeforeRead?.Invoke(item.File.Path);
-                try { result = new ReadResult(item.File, item.Id, TagReader.Read(item.File.Path), null); }
-                catch (TagReadException e) { result = new ReadResult(item.File, item.Id, null, e.Message); }
-                await channel.Writer.WriteAsync(result, token);
+                var batch = new List<ReadResult>(ReadBatch);
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < toRead.Count)
+                {
+                    stop.Token.ThrowIfCancellationRequested();
+                    var item = toRead[i];
+                    BeforeRead?.Invoke(item.File.Path);
+                    try { batch.Add(new ReadResult(item.File, item.Id, TagReader.Read(item.File.Path), null)); }
+                    catch (TagReadException e) { batch.Add(new ReadResult(item.File, item.Id, null, e.Message)); }
+                    if (batch.Count < ReadBatch) continue;
+                    queue.Add(batch, stop.Token);
+                    batch = new List<ReadResult>(ReadBatch);
+                }
+                if (batch.Count > 0) queue.Add(batch, stop.Token);
             });
-        var completion = readers.ContinueWith(t => channel.Writer.TryComplete(t.Exception), TaskScheduler.Default);
+        _ = Task.WhenAll(readers).ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
 
-        var writer = Task.Run(async () =>
+        var writer = Dedicated(() =>
         {
             using var catalog = new CatalogWriter(connection, time.GetUtcNow());
             var inBatch = 0;
             catalog.Begin();
-            await foreach (var result in channel.Reader.ReadAllAsync(ct))
-            {
-                progress.Processed();
-                if (result.Tags is null)
+            foreach (var batch in queue.GetConsumingEnumerable(stop.Token))
+                foreach (var result in batch)
                 {
-                    readErrors.Add(new ScanError(result.File.Path, result.Error!));
-                    progress.CountError();
-                    LogUnreadable(result.File.Path, result.Error!);
-                    continue;
-                }
-                var id = result.ExistingId;
-                var moved = false;
-                if (id is null && movedCandidates.TryGetValue(result.Tags.Fingerprint(), out var candidates))
-                {
-                    while (candidates.Count > 0 && id is null)
+                    progress.Processed();
+                    if (result.Tags is null)
                     {
-                        var candidate = candidates.Pop();
-                        if (missingIds.Remove(candidate.Id)) { id = candidate.Id; moved = true; touchedAlbums.Add(candidate.AlbumId); }
+                        readErrors.Add(new ScanError(result.File.Path, result.Error!));
+                        progress.CountError();
+                        LogUnreadable(result.File.Path, result.Error!);
+                        continue;
+                    }
+                    var id = result.ExistingId;
+                    var moved = false;
+                    if (id is null && movedCandidates.Count > 0 && movedCandidates.TryGetValue(result.Tags.Fingerprint(), out var candidates))
+                    {
+                        while (candidates.Count > 0 && id is null)
+                        {
+                            var candidate = candidates.Pop();
+                            if (missingIds.Remove(candidate.Id)) { id = candidate.Id; moved = true; touchedAlbums.Add(candidate.AlbumId); }
+                        }
+                    }
+                    if (id is not null && existing.TryGetValue(result.File.Path, out var old)) touchedAlbums.Add(old.AlbumId);
+                    var (trackId, albumId) = catalog.Write(result.File, folderIds.GetValueOrDefault(result.File.Folder), result.Tags, id);
+                    written.Add(trackId);
+                    touchedAlbums.Add(albumId);
+                    if (moved) counts.Moved++;
+                    else if (id is null) { counts.Added++; progress.CountAdded(); }
+                    else { counts.Updated++; progress.CountUpdated(); }
+                    if (++inBatch >= Options.BatchSize)
+                    {
+                        catalog.Commit();
+                        catalog.Begin();
+                        inBatch = 0;
                     }
                 }
-                if (id is not null && existing.TryGetValue(result.File.Path, out var old)) touchedAlbums.Add(old.AlbumId);
-                var (trackId, albumId) = catalog.Write(result.File, folderIds.GetValueOrDefault(result.File.Folder), result.Tags, id);
-                written.Add(trackId);
-                touchedAlbums.Add(albumId);
-                if (moved) counts.Moved++;
-                else if (id is null) { counts.Added++; progress.CountAdded(); }
-                else { counts.Updated++; progress.CountUpdated(); }
-                if (++inBatch >= Options.BatchSize)
-                {
-                    catalog.Commit();
-                    catalog.Begin();
-                    inBatch = 0;
-                }
-            }
             catalog.Commit();
-        }, ct);
+        });
 
-        await completion;
-        await writer;
-        await readers; // surfaces a reader failure (cancellation, a bug) after the writer has stopped
+        try
+        {
+            await writer;
+        }
+        catch
+        {
+            // The writer failed (a full disk, cancellation): stop the readers waiting to hand it more.
+            await stop.CancelAsync();
+            try { await Task.WhenAll(readers); } catch (OperationCanceledException) { }
+            throw;
+        }
+        finally
+        {
+            if (deferIndexes) await InTransactionAsync(connection, SqliteDialect.CreateScanDeferredIndexes(), CancellationToken.None);
+        }
+        await Task.WhenAll(readers); // surfaces a reader failure (a bug) after the writer has stopped
         errors.AddRange(readErrors);
 
         // Phase 4: what is gone from the disk leaves the catalog.
@@ -307,6 +342,22 @@ public sealed partial class Scanner(
         return await FinishRunAsync(connection, runId, progress, errors, ScanStatus.Completed, counts, ct);
     }
 
+    /// <summary>Every catalogued track by path, with what classifying and move detection need.</summary>
+    private Task<Dictionary<string, Existing>> LoadExistingAsync(CancellationToken ct) => Task.Run(async () =>
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, path, size, mtime, fingerprint, root_id, album_id FROM tracks";
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var rows = new Dictionary<string, Existing>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(ct))
+        {
+            var row = new Existing(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetString(4), reader.GetInt64(5), reader.GetInt64(6));
+            rows[row.Path] = row;
+        }
+        return rows;
+    }, ct);
+
     /// <summary>Folder rows for the walk; returns their ids and the ids of folders whose cover image changed.</summary>
     private async Task<(Dictionary<string, long> Ids, List<long> CoverChanged)> WriteFoldersAsync(DbConnection connection, WalkResult walk, CancellationToken ct)
     {
@@ -340,6 +391,13 @@ public sealed partial class Scanner(
         if (changed) await Catalog.CatalogChanges.BumpAsync(connection, tx, ct);
         await tx.CommitAsync(ct);
         return (ids, coverChanged);
+    }
+
+    private static async Task InTransactionAsync(DbConnection connection, string sql, CancellationToken ct)
+    {
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(sql, transaction: tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
     }
 
     private async Task<int> DeleteTracksAsync(DbConnection connection, IReadOnlyCollection<long> ids, CancellationToken ct)
@@ -447,6 +505,15 @@ public sealed partial class Scanner(
         metrics.SetCatalogTracks(totals.Tracks);
         return summary;
     }
+
+    /// <summary>Files a first scan must read before it defers the secondary indexes of tracks.</summary>
+    private const int DeferIndexesFrom = 1000;
+
+    /// <summary>Tag reads per hand-over from a reader to the writer.</summary>
+    private const int ReadBatch = 16;
+
+    private static Task Dedicated(Action work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private sealed record Scope(long RootId, string Path);
 

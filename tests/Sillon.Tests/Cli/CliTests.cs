@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Sillon.Data;
 using Sillon.Tests.Fixtures;
 
 namespace Sillon.Tests.Cli;
@@ -98,6 +99,29 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(3001, JsonDocument.Parse(result.Stdout).RootElement.GetProperty("tracks").GetInt32());
         Assert.Equal(3001L, await Sql.ScalarAsync<long>(_lib.Data, "SELECT track_count FROM albums"));
         Assert.Contains("interrupted", await Sql.QueryAsync<string>(_lib.Data, "SELECT status FROM scan_runs"));
+        // The killed first scan had dropped the secondary indexes of tracks to build them at its end: the next one restored them.
+        var indexes = await Sql.QueryAsync<string>(_lib.Data, "SELECT name FROM sqlite_master WHERE type = 'index'");
+        Assert.All(SqliteDialect.ScanDeferredIndexes, i => Assert.Contains(i.Name, indexes));
+    }
+
+    [SqliteFact("the scan's deferred indexes are SQLite's")]
+    public async Task First_scan_of_a_big_library_builds_every_index_it_deferred()
+    {
+        var template = await _lib.AddAsync("t/template.mp3", "mp3", new TagSet { Title = "T", Artists = ["A"], Album = "Big" });
+        for (var i = 0; i < 1200; i++)
+        {
+            var dir = _lib.PathOf($"big/{i / 100:D3}");
+            Directory.CreateDirectory(dir);
+            File.Copy(template, Path.Combine(dir, $"{i:D4} - Track.mp3"));
+        }
+
+        var result = await SillonCli.RunAsync(ScanArgs("--json"));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(1201, JsonDocument.Parse(result.Stdout).RootElement.GetProperty("tracks").GetInt32());
+        var indexes = await Sql.QueryAsync<(string Name, string Sql)>(_lib.Data, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL");
+        Assert.All(SqliteDialect.ScanDeferredIndexes, i => Assert.Contains(i, indexes));
+        Assert.Equal("ok", await Sql.ScalarAsync<string>(_lib.Data, "PRAGMA integrity_check"));
     }
 
     private async Task<long> TryCountAsync()

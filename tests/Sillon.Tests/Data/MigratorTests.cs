@@ -25,6 +25,19 @@ public sealed class MigratorTests : IAsyncLifetime
         Assert.Equal(sqlite, postgres);
     }
 
+    [SqliteFact("the scan's deferred indexes are SQLite's")]
+    public async Task Indexes_a_first_scan_defers_are_the_migrated_ones()
+    {
+        // A first scan drops and rebuilds these from its own copy of their definitions: a migration
+        // that changes one of them must change the copy too.
+        await _lib.Database().MigrateAsync(TimeProvider.System);
+        var migrated = (await Sql.QueryAsync<(string Name, string Sql)>(_lib.Data, """
+            SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+            AND tbl_name IN ('tracks', 'track_artists', 'track_genres') ORDER BY name
+            """)).ToList();
+        Assert.Equal(migrated, SqliteDialect.ScanDeferredIndexes.OrderBy(i => i.Name, StringComparer.Ordinal).ToList());
+    }
+
     [Fact]
     public async Task Migrating_twice_changes_nothing_and_makes_no_backup()
     {
