@@ -15,7 +15,7 @@ globalThis.fetch = async (url, init) => {
   if (method === 'getPlayQueue') body.playQueue = savedQueue ?? {};
   return { ok: true, status: 200, json: async () => ({ 'subsonic-response': body }) };
 };
-const { moved, scrobblePoint, songTrack, scrobbler, syncPlayQueue } = await import('../../src/Sillon/Web/app/js/userdata.js');
+const { moved, scrobblePoint, songTrack, scrobbler, syncPlayQueue, playOutbox } = await import('../../src/Sillon/Web/app/js/userdata.js');
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 test('moved: one item to a new place, the array itself untouched', () => {
@@ -101,4 +101,56 @@ test('play queue: taken from the server when the local one is empty, saved (debo
   assert.equal(after.length, 2);
   assert.equal(after[1].form.get('position'), '4250');
   stop();
+});
+
+/** A storage like localStorage, one per test. */
+const memoryStorage = () => { const m = new Map(); return { getItem: (k) => m.get(k) ?? null, setItem: (k, v) => m.set(k, String(v)), map: m }; };
+const play = (trackId, startedAt = '2026-11-26T10:00:00.000Z') => ({ trackId, startedAt, msPlayed: 1000, client: 'sillon-web' });
+
+test('plays made offline wait in storage and are sent, in order, once the network is back', async () => {
+  const storage = memoryStorage();
+  const sent = [];
+  let offline = true;
+  const send = async (p) => { if (offline) throw new TypeError('Failed to fetch'); sent.push(p.trackId); };
+  const box = playOutbox({ send, storage, who: () => 'ann', retryMs: 60_000 });
+  await box.add(play('tr-1'));
+  await box.add(play('tr-2', '2026-11-26T10:05:00.000Z'));
+  assert.deepEqual(sent, []);
+  assert.deepEqual(box.pending().map((p) => p.trackId), ['tr-1', 'tr-2']);
+  box.stop();
+
+  // The page is closed and opened again: a new outbox finds them and sends them, without the owner's name.
+  offline = false;
+  const received = [];
+  const again = playOutbox({ send: async (p) => { received.push(p); }, storage, who: () => 'ann' });
+  await again.flush();
+  assert.deepEqual(received.map((p) => p.trackId), ['tr-1', 'tr-2']);
+  assert.ok(received.every((p) => !('user' in p)));
+  assert.deepEqual(again.pending(), []);
+  again.stop();
+});
+
+test('a play the server refuses for good is dropped; one it cannot take now waits', async () => {
+  const storage = memoryStorage();
+  const answers = { 'tr-gone': 404, 'tr-busy': 503 };
+  const send = async (p) => { if (answers[p.trackId]) throw Object.assign(new Error('no'), { status: answers[p.trackId] }); };
+  const box = playOutbox({ send, storage, who: () => 'ann', retryMs: 60_000 });
+  await box.add(play('tr-gone'));
+  await box.add(play('tr-busy'));
+  assert.deepEqual(box.pending().map((p) => p.trackId), ['tr-busy']);
+  box.stop();
+});
+
+test('on a shared browser a play waits for its own listener, and the queue is capped', async () => {
+  const storage = memoryStorage();
+  let me = 'ann';
+  const sent = [];
+  const box = playOutbox({ send: async (p) => { if (me === 'ann') throw new TypeError('offline'); sent.push([me, p.trackId]); }, storage, who: () => me, max: 3, retryMs: 60_000 });
+  for (let i = 1; i <= 4; i++) await box.add(play(`tr-${i}`, `2026-11-26T10:0${i}:00.000Z`));
+  assert.deepEqual(box.pending().map((p) => p.trackId), ['tr-2', 'tr-3', 'tr-4'], 'the oldest went past the cap');
+  me = 'bob';
+  await box.flush();
+  assert.deepEqual(sent, [], "bob does not send ann's plays");
+  assert.equal(box.pending().length, 3);
+  box.stop();
 });

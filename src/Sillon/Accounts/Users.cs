@@ -106,7 +106,8 @@ public sealed class Users(Database db, TimeProvider time, PasswordVault vault)
 
     /// <summary>
     /// Creates an administrator only while there is no account at all (the browser's first run).
-    /// The emptiness check and the insert are one statement, so two browsers racing on a fresh
+    /// The emptiness check and the insert are one statement (on PostgreSQL behind a table lock, see
+    /// <see cref="ISqlDialect.LockForCheckedInsertAsync"/>), so two browsers racing on a fresh
     /// server cannot both win.
     /// </summary>
     public Task<(UserResult Result, User? User)> AddFirstAdminAsync(string name, string password, CancellationToken ct) =>
@@ -120,11 +121,15 @@ public sealed class Users(Database db, TimeProvider time, PasswordVault vault)
         if (valid != UserResult.Ok) return (valid, null);
         await using var connection = await db.OpenAsync(ct);
         var now = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+        var (hash, enc) = (Hasher.HashPassword(name, password), vault.Encrypt(password));
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        if (onlyIfNoAccount) await db.Dialect.LockForCheckedInsertAsync(connection, tx, "users", ct);
         var id = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
             INSERT INTO users (name, password_hash, password_enc, is_admin, created_at)
             SELECT @name, @hash, @enc, @isAdmin, @now WHERE @onlyIfNoAccount = 0 OR NOT EXISTS (SELECT 1 FROM users)
             ON CONFLICT (name) DO NOTHING RETURNING id
-            """, new { name, hash = Hasher.HashPassword(name, password), enc = vault.Encrypt(password), isAdmin, now, onlyIfNoAccount }, cancellationToken: ct));
+            """, new { name, hash, enc, isAdmin, now, onlyIfNoAccount }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
         return id is null ? (UserResult.AlreadyExists, null) : (UserResult.Ok, new User { Id = id.Value, Name = name, IsAdmin = isAdmin, CreatedAt = now });
     }
 

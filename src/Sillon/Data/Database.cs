@@ -164,6 +164,14 @@ public interface ISqlDialect
     /// servers on several machines sharing the database scan one at a time too.
     /// </summary>
     Task<IAsyncDisposable?> TryScanLockAsync(Database db, CancellationToken ct);
+
+    /// <summary>
+    /// Makes an "insert only if the table holds no such row yet" statement, run next in
+    /// <paramref name="tx"/>, safe against a concurrent one. SQLite: nothing to do, it runs one
+    /// writing statement at a time. PostgreSQL: two such statements in READ COMMITTED would both
+    /// see no row, so the table is locked against other writers until the transaction ends.
+    /// </summary>
+    Task LockForCheckedInsertAsync(DbConnection connection, DbTransaction tx, string table, CancellationToken ct);
 }
 
 public static class SqlDialects
@@ -250,6 +258,8 @@ public sealed class SqliteDialect : ISqlDialect
         var file = Path.Combine(dir, $"sillon-v{version}-{time.GetUtcNow():yyyyMMddHHmmss}.db");
         await Dapper.SqlMapper.ExecuteAsync(connection, new Dapper.CommandDefinition(BackupInto(file), cancellationToken: ct));
     }
+
+    public Task LockForCheckedInsertAsync(DbConnection connection, DbTransaction tx, string table, CancellationToken ct) => Task.CompletedTask;
 
     public Task<IAsyncDisposable?> TryScanLockAsync(Database db, CancellationToken ct) =>
         Task.FromResult<IAsyncDisposable?>(Library.ScanLock.TryAcquire(db.DataDir));

@@ -43,6 +43,10 @@ public sealed class PostgresDialect : ISqlDialect
     /// </summary>
     public Task BackupAsync(DbConnection connection, Database db, int fromVersion, TimeProvider time, CancellationToken ct) => Task.CompletedTask;
 
+    // SHARE ROW EXCLUSIVE conflicts with itself and with every writer, not with readers.
+    public Task LockForCheckedInsertAsync(DbConnection connection, DbTransaction tx, string table, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition($"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE", transaction: tx, cancellationToken: ct));
+
     public async Task<IAsyncDisposable?> TryScanLockAsync(Database db, CancellationToken ct)
     {
         // The lock belongs to this session: it is held as long as this connection stays open, and

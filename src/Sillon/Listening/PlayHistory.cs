@@ -51,6 +51,17 @@ public sealed class PlayHistory(Database db, Scrobbling.Scrobbler scrobbler)
             var ms = Math.Clamp(play.MsPlayed ?? duration, 0, Math.Max(duration, 0));
             var skipped = play.MsPlayed is not null && IsSkip(ms, duration);
             var at = Iso(play.StartedAt);
+            // A report sent again (a client retrying after a lost answer, the web player's queue of
+            // plays made offline) is the same play: one listener does not start one track twice in
+            // the same millisecond. It is answered as recorded, and counts once.
+            var known = await c.QueryFirstOrDefaultAsync<KnownPlay>(new CommandDefinition(
+                "SELECT id AS Id, ms_played AS MsPlayed, skipped AS Skipped FROM play_events WHERE user_id = @userId AND track_id = @trackId AND played_at = @at",
+                new { userId, trackId = play.TrackId, at }, tx, cancellationToken: ct));
+            if (known is not null)
+            {
+                recorded.Add(new RecordedPlay(known.Id, play.TrackId, play.StartedAt, known.MsPlayed, known.Skipped != 0));
+                continue;
+            }
             var id = await c.ExecuteScalarAsync<long>(new CommandDefinition("""
                 INSERT INTO play_events (user_id, track_id, played_at, client, ms_played, skipped, source)
                 VALUES (@userId, @trackId, @at, @client, @ms, @skipped, @source) RETURNING id
@@ -82,6 +93,14 @@ public sealed class PlayHistory(Database db, Scrobbling.Scrobbler scrobbler)
         await tx.CommitAsync(ct);
         scrobbler.Wake();
         return recorded;
+    }
+
+    // Settable properties: Dapper then converts PostgreSQL's integer widths as SQLite's.
+    private sealed record KnownPlay
+    {
+        public long Id { get; init; }
+        public long MsPlayed { get; init; }
+        public long Skipped { get; init; }
     }
 
     internal static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);

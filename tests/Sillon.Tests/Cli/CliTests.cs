@@ -104,6 +104,7 @@ public sealed class CliTests : IAsyncLifetime
         Assert.All(SqliteDialect.ScanDeferredIndexes, i => Assert.Contains(i.Name, indexes));
     }
 
+    [Trait("Database", "SQLite")]
     [SqliteFact("the scan's deferred indexes are SQLite's")]
     public async Task First_scan_of_a_big_library_builds_every_index_it_deferred()
     {

@@ -25,6 +25,7 @@ public sealed class MigratorTests : IAsyncLifetime
         Assert.Equal(sqlite, postgres);
     }
 
+    [Trait("Database", "SQLite")]
     [SqliteFact("the scan's deferred indexes are SQLite's")]
     public async Task Indexes_a_first_scan_defers_are_the_migrated_ones()
     {

@@ -33,6 +33,26 @@ public sealed class PlayHistoryTests(ListeningFixture fx) : IClassFixture<Listen
     }
 
     [Fact]
+    public async Task The_same_play_reported_again_counts_once()
+    {
+        // A client that lost the answer, or the web player's queue of plays made offline, sends again.
+        var (name, http) = await fx.ListenerAsync();
+        var user = await ListeningFixture.UserIdAsync(http);
+        var at = new DateTimeOffset(2026, 3, 1, 8, 30, 0, 123, TimeSpan.Zero);
+        var first = await fx.PlayAsync(http, "Amber One", at: at);
+        var again = await fx.PlayAsync(http, "Amber One", at: at);
+        Assert.Equal(first.GetProperty("id").GetInt64(), again.GetProperty("id").GetInt64());
+        // The same track a millisecond later is another play; so is a Subsonic scrobble at the same second.
+        await fx.PlayAsync(http, "Amber One", at: at.AddMilliseconds(1));
+        var track = await fx.TrackAsync("Amber One");
+        await fx.SubsonicAsync(name, "scrobble", $"id={track}&time={at.AddSeconds(5).ToUnixTimeMilliseconds()}&submission=true");
+        await fx.SubsonicAsync(name, "scrobble", $"id={track}&time={at.AddSeconds(5).ToUnixTimeMilliseconds()}&submission=true");
+
+        Assert.Equal(3L, await Scalar<long>("SELECT COUNT(*) FROM play_events WHERE user_id = @user", new { user }));
+        Assert.Equal(3L, await Scalar<long>("SELECT play_count FROM annotations WHERE user_id = @user AND item_kind = 'track'", new { user }));
+    }
+
+    [Fact]
     public async Task A_Subsonic_scrobble_is_a_whole_play_of_the_track()
     {
         var (name, http) = await fx.ListenerAsync();

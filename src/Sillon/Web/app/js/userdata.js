@@ -1,7 +1,7 @@
 // What a listener makes, kept on the server through the OpenSubsonic API (the `subsonic` seam):
 // favourites (star/unstar, getStarred2), playlists, the play queue shared between devices
 // (savePlayQueue/getPlayQueue) and plays ("now playing" by scrobble, the play itself to /api/v1/me/plays).
-import { api, subsonic } from './api.js';
+import { api, session, subsonic } from './api.js';
 
 /** A Subsonic song as the queue keeps it (the same shape as views.queueTrack). */
 export const songTrack = (s) => ({
@@ -132,6 +132,64 @@ export function syncPlayQueue(player, { delay = 1500 } = {}) {
 
 // ---- plays --------------------------------------------------------------------------------------
 
+/**
+ * Plays waiting to reach the server, kept in localStorage: a play made while the network is down
+ * (a train, a lift) or cut off by the page closing is sent later — at the next start, when the
+ * browser is back online, and every 30 s while any wait. The server counts a play reported twice
+ * (same track, same start) once, so sending again is always safe, from any tab. A refusal that no
+ * retry can change (a track deleted meanwhile: 404, a bad report: 400) drops the play. Each play
+ * remembers whose it is and waits, on a shared browser, until that listener is logged in. At most
+ * `max` wait; past that the oldest go.
+ */
+export function playOutbox({
+  send = (play) => api.reportPlay(play), who = () => session.user?.username ?? null,
+  storage = globalThis.localStorage, key = 'sillon.pendingPlays', max = 500, retryMs = 30000,
+} = {}) {
+  const read = () => { try { const v = JSON.parse(storage?.getItem(key) ?? '[]'); return Array.isArray(v) ? v : []; } catch { return []; } };
+  const write = (plays) => { try { storage?.setItem(key, JSON.stringify(plays)); } catch { /* storage full: the play waits in memory only */ } };
+  const same = (a, b) => a.user === b.user && a.trackId === b.trackId && a.startedAt === b.startedAt;
+  const final = (e) => typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && ![401, 403, 408, 429].includes(e.status);
+  let memory = read(), busy = null, timer = null;
+  const pending = () => (storage ? read() : memory);
+  const keep = (plays) => { memory = plays; write(plays); };
+  async function drain() {
+    for (;;) {
+      const me = who();
+      const play = me === null ? undefined : pending().find((p) => p.user === me);
+      if (!play) return;
+      const { user: _, ...report } = play;
+      try { await send(report); } catch (e) {
+        if (!final(e)) { if (!timer) timer = setTimeout(() => { timer = null; flush(); }, retryMs); return; }
+      }
+      keep(pending().filter((p) => !same(p, play)));
+    }
+  }
+  function flush() {
+    busy ??= drain().finally(() => { busy = null; });
+    return busy;
+  }
+  function add(report) {
+    const play = { ...report, user: who() };
+    const plays = pending().filter((p) => !same(p, play));
+    plays.push(play);
+    keep(plays.slice(-max));
+    return flush();
+  }
+  // Back online, or a listener logged in (their plays may be waiting): try now.
+  const online = () => flush();
+  if (typeof window !== 'undefined') window.addEventListener('online', online);
+  const unwatch = session.onChange?.(online);
+  flush();
+  return {
+    add, flush, pending,
+    stop() { clearTimeout(timer); unwatch?.(); if (typeof window !== 'undefined') window.removeEventListener('online', online); },
+  };
+}
+
+// One outbox per page, made when the first play is reported (it then sends what a previous visit left).
+let plays = null;
+const outbox = () => (plays ??= playOutbox());
+
 /** When a play counts: half the track or 4 minutes, whichever comes first (the Last.fm rule). */
 export const scrobblePoint = (duration) => Math.min(240, (duration || 0) / 2);
 
@@ -139,13 +197,16 @@ export const scrobblePoint = (duration) => Math.min(240, (duration || 0) / 2);
  * "Now playing" (a Subsonic scrobble with submission=false) when a track starts. When the listener
  * leaves it (the next track, the end of the queue, another queue, the page closed) the play is
  * reported once to POST /api/v1/me/plays with the time actually heard (seeking ahead does not
- * count); the server decides whether it counted (scrobblePoint) or was a skip.
+ * count), through the outbox of plays so that none is lost offline; the server decides whether it
+ * counted (scrobblePoint) or was a skip.
  */
-export function scrobbler(player, { report = (play) => api.reportPlay(play) } = {}) {
+export function scrobbler(player, { report } = {}) {
+  // The outbox starts with the player: plays a previous visit could not send go now.
+  report ??= outbox().add;
   let key = null, track = null, startedAt = 0, heard = 0, last = null;
   const finish = () => {
     if (track && heard > 0) {
-      report({ trackId: track.id, startedAt: new Date(startedAt).toISOString(), msPlayed: Math.round(heard * 1000), client: 'sillon-web' })
+      Promise.resolve(report({ trackId: track.id, startedAt: new Date(startedAt).toISOString(), msPlayed: Math.round(heard * 1000), client: 'sillon-web' }))
         .catch(() => {});
     }
     track = null; heard = 0; last = null;
