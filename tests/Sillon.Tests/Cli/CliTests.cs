@@ -104,10 +104,14 @@ public sealed class CliTests : IAsyncLifetime
         Assert.All(SqliteDialect.ScanDeferredIndexes, i => Assert.Contains(i.Name, indexes));
     }
 
-    [Trait("Database", "SQLite")]
-    [SqliteFact("the scan's deferred indexes are SQLite's")]
+    [Fact]
     public async Task First_scan_of_a_big_library_builds_every_index_it_deferred()
     {
+        // SQLite defers the link and track indexes of a big first scan (PostgreSQL keeps them): on
+        // both, the scan ends with exactly the indexes the migrations made.
+        await Sql.Db(_lib.Data).MigrateAsync(TimeProvider.System);
+        var migrated = await Sql.IndexesAsync(_lib.Data, "tracks", "track_artists", "track_genres");
+        Assert.NotEmpty(migrated);
         var template = await _lib.AddAsync("t/template.mp3", "mp3", new TagSet { Title = "T", Artists = ["A"], Album = "Big" });
         for (var i = 0; i < 1200; i++)
         {
@@ -120,9 +124,8 @@ public sealed class CliTests : IAsyncLifetime
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(1201, JsonDocument.Parse(result.Stdout).RootElement.GetProperty("tracks").GetInt32());
-        var indexes = await Sql.QueryAsync<(string Name, string Sql)>(_lib.Data, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL");
-        Assert.All(SqliteDialect.ScanDeferredIndexes, i => Assert.Contains(i, indexes));
-        Assert.Equal("ok", await Sql.ScalarAsync<string>(_lib.Data, "PRAGMA integrity_check"));
+        Assert.Equal(migrated, await Sql.IndexesAsync(_lib.Data, "tracks", "track_artists", "track_genres"));
+        if (!Sql.OnPostgres) Assert.Equal("ok", await Sql.ScalarAsync<string>(_lib.Data, "PRAGMA integrity_check"));
     }
 
     private async Task<long> TryCountAsync()

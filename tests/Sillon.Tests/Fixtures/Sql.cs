@@ -38,6 +38,13 @@ public static class Sql
         return new Dictionary<string, object?>(row);
     }
 
+    /// <summary>The indexes of some tables, (name, definition) by name, as each database describes them.</summary>
+    public static Task<List<(string Name, string Sql)>> IndexesAsync(string dataDir, params string[] tables) =>
+        QueryAsync<(string Name, string Sql)>(dataDir, OnPostgres
+            ? "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ANY(@tables) ORDER BY indexname"
+            : "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (SELECT value FROM json_each(@tables)) ORDER BY name",
+            new { tables = OnPostgres ? (object)tables : System.Text.Json.JsonSerializer.Serialize(tables) });
+
     public static async Task<long> TrackIdAsync(string dataDir, string fileName) =>
         await ScalarAsync<long>(dataDir, "SELECT id FROM tracks WHERE path LIKE '%/' || @fileName", new { fileName });
 }
