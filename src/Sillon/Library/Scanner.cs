@@ -459,6 +459,10 @@ public sealed partial class Scanner(
                                   AND NOT EXISTS (SELECT 1 FROM album_artists aa WHERE aa.artist_id = artists.id);
             DELETE FROM genres WHERE NOT EXISTS (SELECT 1 FROM track_genres tg WHERE tg.genre_id = genres.id);
             """, transaction: tx, cancellationToken: ct));
+        await Catalog.ArtistAlbums.RecountAsync(connection, tx, touched is null ? null : $"""
+            SELECT artist_id FROM album_artists WHERE album_id IN ({db.Dialect.IdList("@ids")})
+            UNION SELECT ta.artist_id FROM track_artists ta JOIN tracks t ON t.id = ta.track_id WHERE t.album_id IN ({db.Dialect.IdList("@ids")})
+            """, args, ct);
 
         // Folders of fully scanned roots that the walk did not see are gone (but never those under an unreadable folder).
         var walked = walk.Folders.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);

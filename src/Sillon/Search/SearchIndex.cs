@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using System.Text;
 using Dapper;
 using Sillon.Data;
@@ -45,9 +46,28 @@ public static class SearchIndex
             INSERT INTO search_albums (rowid, name, context) SELECT id, name, display_artist FROM albums WHERE id IN ({sqlite.IdList("@albums")});
             INSERT INTO search_artists (search_artists) VALUES ('delete-all');
             INSERT INTO search_artists (rowid, name, context) SELECT id, name, '' FROM artists;
+            {TermsScratch}
+            INSERT INTO temp.search_scratch (words)
+                SELECT t.title || ' ' || t.display_artist || ' ' || a.name FROM tracks t JOIN albums a ON a.id = t.album_id
+                WHERE t.id IN ({sqlite.IdList("@tracks")});
+            INSERT INTO temp.search_scratch (words) SELECT name || ' ' || display_artist FROM albums WHERE id IN ({sqlite.IdList("@albums")});
+            INSERT INTO temp.search_scratch (words)
+                SELECT name FROM artists WHERE id IN (SELECT artist_id FROM track_artists WHERE track_id IN ({sqlite.IdList("@tracks")}));
+            INSERT INTO search_terms (term) SELECT term FROM temp.search_scratch_terms WHERE true ON CONFLICT (term) DO NOTHING;
+            INSERT INTO temp.search_scratch (search_scratch) VALUES ('delete-all');
             """, args, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
     }
+
+    /// <summary>
+    /// A scratch index with the tokenizer of the real ones, on this connection only: the words of new
+    /// rows go in, and its vocabulary gives them back folded exactly as the real indexes fold them.
+    /// </summary>
+    private const string TermsScratch = """
+        CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_scratch USING fts5(words, content = '', detail = none, tokenize = 'unicode61 remove_diacritics 2');
+        CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_scratch_terms USING fts5vocab(temp, search_scratch, row);
+        INSERT INTO temp.search_scratch (search_scratch) VALUES ('delete-all');
+        """;
 
     public static async Task RebuildAsync(DbConnection connection, CancellationToken ct)
     {
@@ -65,7 +85,15 @@ public static class SearchIndex
             INSERT INTO search_albums (rowid, name, context) SELECT id, name, display_artist FROM albums;
             INSERT INTO search_tracks (rowid, name, context)
                 SELECT t.id, t.title, t.display_artist || ' ' || a.name FROM tracks t JOIN albums a ON a.id = t.album_id;
-            """, transaction: tx, cancellationToken: ct));
+            DELETE FROM search_terms;
+            CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_tracks_vocabulary USING fts5vocab(main, search_tracks, row);
+            CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_albums_vocabulary USING fts5vocab(main, search_albums, row);
+            CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_artists_vocabulary USING fts5vocab(main, search_artists, row);
+            INSERT INTO search_terms (term)
+                SELECT term FROM temp.search_tracks_vocabulary
+                UNION SELECT term FROM temp.search_albums_vocabulary
+                UNION SELECT term FROM temp.search_artists_vocabulary;
+            """, transaction: tx, commandTimeout: 0, cancellationToken: ct));
         await tx.CommitAsync(ct);
     }
 
@@ -86,6 +114,9 @@ public static class SearchIndex
         }
         if (word.Length > 0) words.Add(word.ToString());
         if (words.Count == 0) return null;
+        // A word of one letter beside longer ones narrows nothing until the next key: as a prefix it
+        // would merge every indexed word with that initial (300 ms at 13 million tracks on SQLite).
+        if (words.Any(w => w.Length > 1)) words.RemoveAll(w => w.Length == 1);
         return string.Join(' ', words.Take(16).Select(w => $"\"{w}\"*"));
     }
 
@@ -123,14 +154,15 @@ public static class SearchIndex
             Kind.Album => $"SELECT aa.album_id FROM album_artists aa WHERE aa.artist_id IN ({namedArtists})",
             _ => null,
         };
-        var window = offset + count;
+        var key = Library.Names.SortKey(query);
+        if (c.Dialect() is PostgresDialect)
+            return await PostgresSearch.PageAsync(c, table, source, sortColumn, byArtist, match, key, count, offset, ct);
+        match = await ExpandAsync(c, match, ct);
         var args = new
         {
-            match, key = Library.Names.SortKey(query), count, offset, window,
+            match, key, count, offset,
             nameMatch = $"name : ({match})", contextOnly = $"({match}) NOT (name : ({match}))",
         };
-        if (c.Dialect() is PostgresDialect)
-            return await PostgresSearch.PageAsync(c, table, source, sortColumn, byArtist, match, args.key, count, offset, ct);
         var total = await c.ExecuteScalarAsync<long>(new CommandDefinition(
             $"SELECT COUNT(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH @match LIMIT {RankedLimit + 1})", args, cancellationToken: ct));
         if (total == 0) return [];
@@ -154,6 +186,64 @@ public static class SearchIndex
             $"SELECT rowid FROM {table} WHERE {table} MATCH @nameMatch ORDER BY rowid LIMIT @limit",
             $"SELECT rowid FROM {table} WHERE {table} MATCH @contextOnly ORDER BY rowid LIMIT @limit",
         ], new { args.key, args.nameMatch, args.contextOnly }, count, offset, ct);
+    }
+
+    /// <summary>Words that expand to more indexed words than this stay a prefix query.</summary>
+    private const int MaxExpansion = 64;
+
+    /// <summary>
+    /// The SQLite form of a match expression. FTS5 has posting lists of its own for prefixes of two
+    /// and three letters (migration 0008), which it walks lazily. A longer prefix it answers by
+    /// merging the whole list of every word that starts with it, before the first row: so such a
+    /// word becomes an OR of the indexed words it starts (search_terms), which FTS5 walks lazily too.
+    /// </summary>
+    internal static async Task<string> ExpandAsync(DbConnection c, string match, CancellationToken ct)
+    {
+        // MatchExpression's form: "word"* "word"*…, words of letters, digits and marks only.
+        var words = System.Text.RegularExpressions.Regex.Matches(match, "\"([^\"]+)\"\\*").Select(m => m.Groups[1].Value).ToList();
+        var parts = new List<string>(words.Count);
+        foreach (var word in words)
+        {
+            var folded = Fold(word);
+            if (folded.Length >= 4)
+            {
+                var terms = (await c.QueryAsync<string>(new CommandDefinition(
+                    "SELECT term FROM search_terms WHERE term >= @from AND term < @to ORDER BY term LIMIT @limit",
+                    new { from = folded, to = folded + "\U0010FFFF", limit = MaxExpansion + 1 }, cancellationToken: ct))).ToList();
+                // None: the tokenizer folded the word otherwise than Fold did, so let FTS5 fold it.
+                if (terms.Count is > 0 and <= MaxExpansion)
+                {
+                    parts.Add($"({string.Join(" OR ", terms.Select(t => $"\"{t.Replace("\"", "\"\"")}\""))})");
+                    continue;
+                }
+            }
+            parts.Add($"\"{word}\"*");
+        }
+        return string.Join(" AND ", parts);
+    }
+
+    /// <summary>
+    /// A word as the unicode61 tokenizer with remove_diacritics 2 stores it: lower case, and accents
+    /// off the letters of Latin, Greek and Cyrillic script, the ones whose diacritics it removes. A
+    /// word it folds otherwise finds no indexed word and is left to FTS5.
+    /// </summary>
+    internal static string Fold(string word)
+    {
+        var decomposed = word.Normalize(NormalizationForm.FormD);
+        var folded = new StringBuilder(decomposed.Length);
+        var baseLetter = '\0';
+        foreach (var ch in decomposed)
+        {
+            if (CharUnicodeInfo.GetUnicodeCategory(ch) == UnicodeCategory.NonSpacingMark)
+            {
+                if (baseLetter < '\u0530' || baseLetter is >= '\u1E00' and <= '\u1EFF') continue;
+                folded.Append(ch);
+                continue;
+            }
+            baseLetter = ch;
+            folded.Append(char.ToLowerInvariant(ch));
+        }
+        return folded.ToString().Normalize(NormalizationForm.FormC);
     }
 
     /// <summary>

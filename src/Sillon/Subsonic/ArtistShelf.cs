@@ -66,8 +66,8 @@ public sealed class ArtistShelf(Database db, TimeProvider time, IConfiguration c
             var inFolder = folder is null ? "" : "AND EXISTS (SELECT 1 FROM track_artists ta JOIN tracks t ON t.id = ta.track_id WHERE ta.artist_id = x.id AND t.root_id = @folder)";
             var rows = (await c.QueryAsync<Row>(new CommandDefinition($"""
                 SELECT ar.id AS Id, ar.name AS Name, ar.sort_name AS SortName, ar.mbz_id AS Mbz,
-                       (SELECT COUNT(*) FROM ({SubsonicQueries.ArtistAlbumIds("ar.id")}) artist_albums) AS AlbumCount
-                FROM (SELECT x.id FROM artists x WHERE {SubsonicQueries.HasAlbums.Replace("ar.id", "x.id")} {inFolder}
+                       ar.album_count AS AlbumCount
+                FROM (SELECT x.id FROM artists x WHERE {ArtistAlbums.Has("x")} {inFolder}
                       ORDER BY x.popularity DESC, x.id LIMIT @limit) top
                 JOIN artists ar ON ar.id = top.id
                 """, new { limit = Limit, folder }, commandTimeout: 0, cancellationToken: ct))).ToList();

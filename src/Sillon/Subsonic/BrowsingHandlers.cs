@@ -107,7 +107,7 @@ public static class BrowsingHandlers
     }
 
     public static Task<List<AlbumID3>> ArtistAlbumsAsync(SubsonicQueries q, long userId, long artistId, CancellationToken ct) =>
-        q.AlbumsAsync(userId, $"WHERE a.id IN ({SubsonicQueries.ArtistAlbumIds("@artistId")}) ORDER BY a.year, a.sort_name, a.id",
+        q.AlbumsAsync(userId, $"WHERE a.id IN ({ArtistAlbums.Ids("@artistId")}) ORDER BY a.year, a.sort_name, a.id",
             new { artistId }, ct);
 
     private static async Task<SubsonicResult> GetGenres(SubsonicCall call)

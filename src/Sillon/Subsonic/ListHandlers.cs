@@ -220,7 +220,7 @@ public static class ListHandlers
             var pages = call.Service<KeysetPages>();
             KeysetPages.Column[] byId = [new("x.id")];
             var idList = c.Dialect().IdList("@ids");
-            var artistIds = await pages.PageAsync(c, "sync|artists", $"FROM artists x WHERE {SubsonicQueries.HasAlbums.Replace("ar.id", "x.id")}",
+            var artistIds = await pages.PageAsync(c, "sync|artists", $"FROM artists x WHERE {ArtistAlbums.Has("x")}",
                 byId, null, artistCount, artistOffset, call.Ct);
             var albumIds = await pages.PageAsync(c, $"sync|albums|{folder}", $"FROM albums x WHERE {folderAlbum}", byId, new { folder }, albumCount, albumOffset, call.Ct);
             var songIds = await pages.PageAsync(c, $"sync|songs|{folder}", $"FROM tracks x WHERE {(folder is null ? "1 = 1" : "x.root_id = @folder")}",

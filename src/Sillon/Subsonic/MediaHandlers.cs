@@ -92,7 +92,7 @@ public static partial class MediaHandlers
             albumId = await c.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT album_id FROM tracks WHERE id = @id", new { id }, cancellationToken: call.Ct));
         else if (CatalogIds.TryParse(value, CatalogIds.Artist, out id))
             albumId = await c.ExecuteScalarAsync<long?>(new CommandDefinition($"""
-                SELECT a.id FROM albums a WHERE a.id IN ({SubsonicQueries.ArtistAlbumIds("@id")})
+                SELECT a.id FROM albums a WHERE a.id IN ({ArtistAlbums.Ids("@id")})
                 AND (a.cover_path IS NOT NULL OR a.cover_track_id IS NOT NULL) ORDER BY a.year, a.id LIMIT 1
                 """, new { id }, cancellationToken: call.Ct));
         else if (CatalogIds.TryParse(value, CatalogIds.Folder, out id))

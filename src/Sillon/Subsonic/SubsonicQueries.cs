@@ -35,27 +35,9 @@ public sealed class SubsonicQueries(Database db)
         FROM albums a LEFT JOIN annotations an ON an.user_id = @userId AND an.item_kind = 'album' AND an.item_id = a.id
         """;
 
-    /// <summary>
-    /// The album ids of one artist (an SQL expression: a parameter or a column): the albums credited
-    /// to them and those where they play on a track. The artist filter sits inside both branches so
-    /// that each is an index lookup, also when correlated to an outer row.
-    /// </summary>
-    public static string ArtistAlbumIds(string artist) => $"""
-        SELECT album_id FROM album_artists WHERE artist_id = {artist}
-        UNION SELECT t.album_id FROM track_artists ta JOIN tracks t ON t.id = ta.track_id WHERE ta.artist_id = {artist} AND ta.role = 'artist'
-        """;
-
-    /// <summary>Artists that have an album in either sense above (composer-only artists have none to browse).</summary>
-    // Its own aliases are unlike any caller's, "x" included: callers replace ar.id with their alias, and
-    // PostgreSQL, unlike SQLite, does not look past an inner alias for a column it lacks.
-    public const string HasAlbums = """
-        (EXISTS (SELECT 1 FROM album_artists has_aa WHERE has_aa.artist_id = ar.id)
-         OR EXISTS (SELECT 1 FROM track_artists has_ta WHERE has_ta.artist_id = ar.id AND has_ta.role = 'artist'))
-        """;
-
     private static readonly string ArtistSelect = $"""
         SELECT ar.id AS Id, ar.name AS Name, ar.sort_name AS SortName, ar.mbz_id AS Mbz,
-            (SELECT COUNT(*) FROM ({ArtistAlbumIds("ar.id")}) artist_albums) AS AlbumCount,
+            ar.album_count AS AlbumCount,
             an.starred_at AS StarredAt, an.rating AS Rating
         FROM artists ar LEFT JOIN annotations an ON an.user_id = @userId AND an.item_kind = 'artist' AND an.item_id = ar.id
         """;

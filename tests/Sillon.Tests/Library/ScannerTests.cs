@@ -162,6 +162,32 @@ public sealed class ScannerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Artist_album_counts_follow_new_files_edited_tags_and_deleted_files()
+    {
+        await _lib.AddAsync("One/01.flac", "flac", Song("A", "Mira", "One"));
+        var moving = await _lib.AddAsync("Two/01.flac", "flac", Song("B", "Mira", "Two"));
+        var leaving = await _lib.AddAsync("Comp/01.flac", "flac", new TagSet { Title = "C", Artists = ["Mira"], Album = "Hits", AlbumArtists = ["Various Artists"] });
+        await _lib.AddAsync("Comp/02.flac", "flac", new TagSet { Title = "D", Artists = ["Jon"], Album = "Hits", AlbumArtists = ["Various Artists"] });
+        await _lib.ScanAsync();
+        Task<List<(string, long)>> Counts() => Sql.QueryAsync<(string, long)>(_lib.Data, "SELECT name, album_count FROM artists ORDER BY name");
+        // Mira: her two albums and the compilation she plays on.
+        Assert.Equal([("Jon", 1L), ("Mira", 3L), ("Various Artists", 1L)], await Counts());
+
+        // Her album "Two" is credited to Jon now: the scan touches album Two, whose artists no longer include her.
+        await AudioFiles.RunAsync("metaflac", ["--remove-tag=ARTIST", "--set-tag=ARTIST=Jon", moving]);
+        File.SetLastWriteTimeUtc(moving, DateTime.UtcNow.AddMinutes(1));
+        await _lib.ScanAsync();
+        Assert.Equal([("Jon", 2L), ("Mira", 2L), ("Various Artists", 1L)], await Counts());
+
+        File.Delete(leaving);
+        await _lib.ScanAsync();
+        Assert.Equal([("Jon", 2L), ("Mira", 1L), ("Various Artists", 1L)], await Counts());
+
+        await _lib.ScanAsync(full: true);
+        Assert.Equal([("Jon", 2L), ("Mira", 1L), ("Various Artists", 1L)], await Counts());
+    }
+
+    [Fact]
     public async Task Missing_music_folder_is_refused_and_the_catalog_kept()
     {
         await _lib.AddAsync("a/1.mp3", "mp3", Song("One"));

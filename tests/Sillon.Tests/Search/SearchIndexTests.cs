@@ -9,7 +9,9 @@ public sealed class SearchIndexTests
     [Theory]
     [InlineData("beyonce crazy", "\"beyonce\"* \"crazy\"*")]
     [InlineData("  Sigur   Rós ", "\"Sigur\"* \"Rós\"*")]
-    [InlineData("AND OR NOT \"x\" name:y*", "\"AND\"* \"OR\"* \"NOT\"* \"x\"* \"name\"* \"y\"*")]
+    [InlineData("AND OR NOT \"x\" name:y*", "\"AND\"* \"OR\"* \"NOT\"* \"name\"*")]
+    [InlineData("forever y", "\"forever\"*")]
+    [InlineData("a b", "\"a\"* \"b\"*")]
     [InlineData("林檎の唄", "\"林檎の唄\"*")]
     [InlineData("!!!", null)]
     [InlineData("", null)]
@@ -65,5 +67,49 @@ public sealed class SearchIndexTests
         await lib.ScanAsync();
         Assert.Empty(await FindAsync(lib, "gloso"));
         Assert.Single(await FindAsync(lib, "other"));
+    }
+
+    [Theory]
+    [InlineData("Forêt", "foret")]
+    [InlineData("ÉCOLE", "ecole")]
+    [InlineData("Ørsted", "ørsted")] // no decomposition: left to the tokenizer
+    [InlineData("Σπίτι", "σπιτι")]
+    [InlineData("がっこう", "がっこう")] // the tokenizer keeps kana's voicing marks: so must we
+    public void Words_fold_as_the_tokenizer_folds_them(string word, string expected) =>
+        Assert.Equal(expected, SearchIndex.Fold(word));
+
+    [Fact]
+    public async Task Long_prefixes_find_every_word_they_start_and_a_lone_letter_waits_for_the_next_key()
+    {
+        await using var lib = new TestLibrary();
+        await lib.AddAsync("a/1.flac", "flac", new TagSet { Title = "Forever Young", Artists = ["Alphaville"], Album = "Forever Young" });
+        await lib.AddAsync("a/2.flac", "flac", new TagSet { Title = "Forêt Noire", Artists = ["Alphaville"], Album = "Forever Young" });
+        await lib.AddAsync("b/3.flac", "flac", new TagSet { Title = "Foreign Land", Artists = ["Nomad"], Album = "Far" });
+        await lib.AddAsync("b/4.flac", "flac", new TagSet { Title = "Fortune", Artists = ["Nomad"], Album = "Far" });
+        await lib.ScanAsync();
+        async Task<List<string>> Titles(string query) =>
+            await Sql.QueryAsync<string>(lib.Data, $"SELECT title FROM tracks WHERE id IN ({string.Join(",", (await FindAsync(lib, query)).DefaultIfEmpty(0))}) ORDER BY title");
+
+        Assert.Equal(["Foreign Land", "Forever Young", "Forêt Noire"], await Titles("fore"));
+        Assert.Equal(["Foreign Land", "Forever Young", "Forêt Noire"], await Titles("FORÊ"));
+        Assert.Equal(["Forever Young", "Forêt Noire"], await Titles("forev")); // "Forêt Noire" through its album
+        Assert.Equal(["Forever Young", "Forêt Noire"], await Titles("forever you"));
+        Assert.Equal(["Foreign Land", "Fortune"], await Titles("nomad x")); // "x" waits for the next key
+        Assert.Empty(await Titles("nomad xy"));
+        Assert.Empty(await Titles("forever zz"));
+        Assert.Equal(["Fortune"], await Titles("fortun"));
+
+        // A new word from an incremental scan is found by its long prefix at once.
+        await lib.AddAsync("c/5.flac", "flac", new TagSet { Title = "Zanzibarian Nights", Artists = ["Nomad"], Album = "Coast" });
+        await lib.ScanAsync();
+        Assert.Equal(["Zanzibarian Nights"], await Titles("zanzib"));
+
+        if (!lib.Database().IsPostgres)
+        {
+            // The SQLite form names the words themselves: FTS5 walks them lazily instead of merging every "fore…" first.
+            await using var c = await lib.Database().OpenAsync();
+            Assert.Equal("(\"foreign\" OR \"foret\" OR \"forever\") AND \"ni\"*",
+                await SearchIndex.ExpandAsync(c, SearchIndex.MatchExpression("forê ni")!, CancellationToken.None));
+        }
     }
 }

@@ -72,6 +72,11 @@ public static class PostgresBulkLoad
 
         clock.Restart();
         foreach (var (_, sql) in indexes) await connection.ExecuteAsync(new CommandDefinition(sql, commandTimeout: 0, cancellationToken: ct));
+        await using (var tx = await connection.BeginTransactionAsync(ct))
+        {
+            await ArtistAlbums.RecountAsync(connection, tx, null, null, ct);
+            await tx.CommitAsync(ct);
+        }
         var built = clock.Elapsed;
 
         clock.Restart();

@@ -1,0 +1,38 @@
+using System.Data.Common;
+using Dapper;
+
+namespace Sillon.Catalog;
+
+/// <summary>
+/// An artist's albums: those credited to them and those where they play on a track (so a
+/// compilation appears under each of its artists). Their number is stored on the artist
+/// (artists.album_count, migration 0011) because counting it joins every track of the artist.
+/// </summary>
+public static class ArtistAlbums
+{
+    /// <summary>
+    /// The album ids of one artist (an SQL expression: a parameter or a column). The artist filter
+    /// sits inside both branches so that each is an index lookup, also when correlated to an outer row.
+    /// </summary>
+    public static string Ids(string artist) => $"""
+        SELECT album_id FROM album_artists WHERE artist_id = {artist}
+        UNION SELECT t.album_id FROM track_artists ta JOIN tracks t ON t.id = ta.track_id WHERE ta.artist_id = {artist} AND ta.role = 'artist'
+        """;
+
+    /// <summary>"The artist has an album to browse" (composer-only artists have none).</summary>
+    public static string Has(string alias) => $"{alias}.album_count > 0";
+
+    /// <summary>
+    /// Counts again the albums of the artists <paramref name="artists"/> selects (an SQL query of
+    /// artist ids; null: every artist), and of every artist that lost a link since the last count
+    /// (the triggers of migration 0011 note them), inside the caller's transaction.
+    /// </summary>
+    public static async Task RecountAsync(DbConnection c, DbTransaction tx, string? artists, object? args, CancellationToken ct)
+    {
+        var which = artists is null ? "" : $"WHERE id IN ({artists}) OR id IN (SELECT artist_id FROM artists_recount)";
+        await c.ExecuteAsync(new CommandDefinition($"""
+            UPDATE artists SET album_count = (SELECT COUNT(*) FROM ({Ids("artists.id")}) artist_albums) {which};
+            DELETE FROM artists_recount;
+            """, args, tx, commandTimeout: 0, cancellationToken: ct));
+    }
+}
