@@ -13,7 +13,7 @@ seconds=${2:-20}
 work=${SILLON_SCALE_WORK:-bench/.work/scale}
 data="$work/data-$tracks"
 mkdir -p "$work"
-for tool in python3 curl; do command -v $tool >/dev/null || { echo "needs $tool" >&2; exit 2; }; done
+for tool in python3 curl wrk; do command -v $tool >/dev/null || { echo "needs $tool" >&2; exit 2; }; done
 
 dotnet publish src/Sillon -c Release -o "$work/bin" --nologo -v quiet >/dev/null
 sillon=(dotnet "$work/bin/sillon.dll")
@@ -52,14 +52,16 @@ python3 bench/scale/queries.py "$data/sillon.db" "$work" "$auth"
 token=$(curl -s -X POST "$url/api/v1/auth/login" -H 'Content-Type: application/json' -d '{"username":"bench","password":"bench-pass"}' \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 # Warm-up: JIT, page cache, the artist shelf.
-python3 bench/scale/load.py "$url" 5 4 0 "$work/search.txt" >/dev/null
+PATHS="$work/search.txt" wrk -t2 -c4 -d5s -s bench/scale/paths.lua "$url" >/dev/null
 curl -s -o /dev/null "$url/rest/getArtists?$auth"
 
 echo "| workload | clients | req/s | p50 ms | p90 ms | p99 ms | errors |"
 echo "|---|---|---|---|---|---|---|"
+# wrk (bench/scale/paths.lua) rather than a script: 32 Python threads would take a core of the two.
 run() {
   local label=$1 clients=$2 think=$3 file=$4
-  local r; r=$(python3 bench/scale/load.py "$url" "$seconds" "$clients" "$think" "$work/$file")
+  local r; r=$(PATHS="$work/$file" THINK_MS=$think wrk -t$((clients < 2 ? 1 : 2)) -c"$clients" -d"${seconds}s" --timeout 30s \
+    -s bench/scale/paths.lua "$url" | tail -1)
   python3 -c "import json,sys; r=json.loads(sys.argv[2]); print(f\"| {sys.argv[1]} | $clients | {r['rps']} | {r['p50']} | {r['p90']} | {r['p99']} | {r['errors']} |\")" "$label" "$r"
 }
 run "search3 as you type (100 ms between keys)" 32 100 search.txt

@@ -147,8 +147,9 @@ public sealed class PostgresTests
         var artist = await Dapper.SqlMapper.ExecuteScalarAsync<string>(s, "SELECT name FROM artists WHERE id = 1");
         var title = await Dapper.SqlMapper.ExecuteScalarAsync<string>(s, "SELECT title FROM tracks WHERE id = 2");
         var album = await Dapper.SqlMapper.ExecuteScalarAsync<string>(s, "SELECT name FROM albums WHERE id = 3");
-        // Exact names (ranked whole), an artist's name (their works first), broad prefixes (lazy tiers past RankedLimit), deep pages.
-        foreach (var query in new[] { artist!, title!, album!, "lo", "ma", "ete" })
+        // Exact names (ranked whole), an artist's name (their works first), broad prefixes (lazy tiers past RankedLimit),
+        // long prefixes (SQLite: an OR of the words they start), a one-letter word beside a longer one, deep pages.
+        foreach (var query in new[] { artist!, title!, album!, "lo", "ma", "ete", "love", "forev", "stor", "love n" })
         {
             var match = Sillon.Search.SearchIndex.MatchExpression(query)!;
             foreach (var kind in Enum.GetValues<Sillon.Search.SearchIndex.Kind>())

@@ -46,6 +46,14 @@ public sealed class SearchIndexTests
         return await SearchIndex.PageAsync(c, SearchIndex.Kind.Track, SearchIndex.MatchExpression(query)!, query, 50, 0, CancellationToken.None);
     }
 
+    private static async Task<List<string>> FindTitlesInOrder(TestLibrary lib, string query)
+    {
+        var titles = new List<string>();
+        foreach (var id in await FindAsync(lib, query))
+            titles.Add(await Sql.ScalarAsync<string>(lib.Data, "SELECT title FROM tracks WHERE id = @id", new { id }));
+        return titles;
+    }
+
     [Fact]
     public async Task The_index_follows_the_catalog_through_rescans()
     {
@@ -69,14 +77,19 @@ public sealed class SearchIndexTests
         Assert.Single(await FindAsync(lib, "other"));
     }
 
-    [Theory]
-    [InlineData("Forêt", "foret")]
-    [InlineData("ÉCOLE", "ecole")]
-    [InlineData("Ørsted", "ørsted")] // no decomposition: left to the tokenizer
-    [InlineData("Σπίτι", "σπιτι")]
-    [InlineData("がっこう", "がっこう")] // the tokenizer keeps kana's voicing marks: so must we
-    public void Words_fold_as_the_tokenizer_folds_them(string word, string expected) =>
-        Assert.Equal(expected, SearchIndex.Fold(word));
+    [Fact]
+    public void Words_fold_exactly_as_the_fts5_tokenizer_folds_them()
+    {
+        string[] words = ["Forêt", "ÉCOLE", "İstanbul", "Ǻngström", "ḗpos", "Łódź", "Ørsted", "straße", "Σπίτι", "Ωmega", "Йод", "ёлка", "がっこう", "東京", "Café"];
+        using var c = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=:memory:");
+        c.Open();
+        c.Execute("CREATE VIRTUAL TABLE t USING fts5(w, tokenize = 'unicode61 remove_diacritics 2'); CREATE VIRTUAL TABLE v USING fts5vocab(t, row);");
+        foreach (var word in words)
+        {
+            c.Execute("DELETE FROM t; INSERT INTO t (w) VALUES (@word)", new { word });
+            Assert.Equal(c.QuerySingle<string>("SELECT term FROM v"), SearchIndex.Fold(word));
+        }
+    }
 
     [Fact]
     public async Task Long_prefixes_find_every_word_they_start_and_a_lone_letter_waits_for_the_next_key()
@@ -98,6 +111,8 @@ public sealed class SearchIndexTests
         Assert.Empty(await Titles("nomad xy"));
         Assert.Empty(await Titles("forever zz"));
         Assert.Equal(["Fortune"], await Titles("fortun"));
+        if (!lib.Database().IsPostgres) // SQLite lists the names that start with one letter typed alone, in name order
+            Assert.Equal(["Foreign Land", "Forêt Noire", "Forever Young", "Fortune"], await FindTitlesInOrder(lib, "F"));
 
         // A new word from an incremental scan is found by its long prefix at once.
         await lib.AddAsync("c/5.flac", "flac", new TagSet { Title = "Zanzibarian Nights", Artists = ["Nomad"], Album = "Coast" });

@@ -1,0 +1,37 @@
+-- wrk script for the scale benchmark: each connection takes the request paths of the file named by
+-- PATHS in turn, each thread from its own starting point; THINK_MS (optional) waits between one
+-- connection's requests (a listener typing); SILLON_TOKEN (optional) is sent as a bearer token.
+-- Prints one JSON line at the end: requests, req/s, p50/p90/p99/max in ms, errors (a status other
+-- than 200, or a Subsonic "failed" answer).
+local paths, think, token = {}, tonumber(os.getenv("THINK_MS") or "0"), os.getenv("SILLON_TOKEN")
+for line in io.lines(os.getenv("PATHS")) do if #line > 0 then paths[#paths + 1] = line end end
+local threads = {}
+
+function setup(thread)
+  thread:set("id", #threads)
+  threads[#threads + 1] = thread
+end
+
+function init(args)
+  i = (id * 7919) % #paths
+  errors = 0
+end
+
+function request()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i], token and { Authorization = "Bearer " .. token } or nil)
+end
+
+if think > 0 then function delay() return think end end
+
+function response(status, headers, body)
+  if status ~= 200 or (body and string.find(body, '"status":"failed"', 1, true)) then errors = errors + 1 end
+end
+
+function done(summary, latency, requests)
+  local bad = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  for _, t in ipairs(threads) do bad = bad + t:get("errors") end
+  io.write(string.format('{"requests": %d, "rps": %d, "p50": %.1f, "p90": %.1f, "p99": %.1f, "max": %.1f, "errors": %d}\n',
+    summary.requests, summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000, bad))
+end
