@@ -31,6 +31,7 @@ public sealed class ResponseCache : IDisposable
     private readonly SillonMetrics _metrics;
     private readonly MemoryCache _entries;
     private readonly int _maxEntryBytes;
+    private readonly long _maxArtistIndexBytes;
 
     public ResponseCache(Database db, SillonMetrics metrics, IConfiguration configuration)
     {
@@ -41,6 +42,9 @@ public sealed class ResponseCache : IDisposable
         _entries = new MemoryCache(new MemoryCacheOptions { SizeLimit = Math.Max(1, megabytes) * 1024L * 1024L, CompactionPercentage = 0.25 });
         // A sync page of 500 songs is asked once; keeping it would push out the answers asked again.
         _maxEntryBytes = Math.Max(1024, configuration.GetValue("Subsonic:ResponseCacheMaxEntryKilobytes", 256) * 1024);
+        // The artist index is the exception: every client asks for it whole at each start, and at
+        // 50,000 artists it takes 5 MB and a third of a second to build. It may take a quarter.
+        _maxArtistIndexBytes = Math.Max(1, megabytes) * 1024L * 1024L / 4;
     }
 
     public bool Enabled { get; }
@@ -68,7 +72,8 @@ public sealed class ResponseCache : IDisposable
     /// <summary>Keeps an answer built after <paramref name="version"/> was read: if anything changed meanwhile, the counters moved past it and the next request rebuilds.</summary>
     public void Store(string key, (long Catalog, long User) version, byte[] body, string contentType)
     {
-        if (body.Length > _maxEntryBytes) return;
+        var artistIndex = key.StartsWith("getartists|", StringComparison.Ordinal) || key.StartsWith("getindexes|", StringComparison.Ordinal);
+        if (body.Length > (artistIndex ? _maxArtistIndexBytes : _maxEntryBytes)) return;
         _entries.Set(key, new Entry(version.Catalog, version.User, body, contentType),
             new MemoryCacheEntryOptions { Size = body.Length + key.Length * 2 + 64 });
     }

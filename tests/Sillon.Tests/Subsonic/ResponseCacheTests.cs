@@ -22,14 +22,44 @@ public sealed class ResponseCacheTests : IAsyncLifetime
         await _lib.AddAsync("Ana/First/01.flac", "flac", new TagSet { Title = "Uno", Artists = ["Ana"], AlbumArtists = ["Ana"], Album = "First", Track = 1, Date = "2001" });
         await _lib.AddAsync("Ana/First/02.flac", "flac", new TagSet { Title = "Dos", Artists = ["Ana"], AlbumArtists = ["Ana"], Album = "First", Track = 2, Date = "2001" });
         await _lib.AddAsync("Bo/Second/01.mp3", "mp3", new TagSet { Title = "Ett", Artists = ["Bo"], AlbumArtists = ["Bo"], Album = "Second", Track = 1, Date = "2002" });
+        await StartAsync();
+    }
+
+    private async Task StartAsync(string? maxEntryKilobytes = null)
+    {
         // No watcher: the tests decide when the catalog changes.
-        _server = await SillonServer.StartAsync(_lib, new Dictionary<string, string?> { ["Library:Watch"] = "false" });
+        _server = await SillonServer.StartAsync(_lib, new Dictionary<string, string?>
+        {
+            ["Library:Watch"] = "false",
+            ["Subsonic:ResponseCacheMaxEntryKilobytes"] = maxEntryKilobytes,
+        });
         await _server.WaitForScanAsync(TimeSpan.FromSeconds(60));
         _http = _server.Client();
         var users = _server.Services.GetRequiredService<Users>();
+        // A restarted server finds them there already, which AddAsync answers without harm.
         await users.AddAsync("alice", Password, false, CancellationToken.None);
         await users.AddAsync("bob", Password, false, CancellationToken.None);
         CountCacheLookups();
+    }
+
+    [Fact]
+    public async Task The_artist_index_is_kept_when_it_is_larger_than_other_answers_may_be()
+    {
+        // Entries of at most 1 KB: a search answer is not kept, the artist index (asked by every client at start) is.
+        _listener?.Dispose();
+        _http.Dispose();
+        await _server.DisposeAsync();
+        for (var i = 0; i < 8; i++)
+            await _lib.AddAsync($"More/{i}.mp3", "mp3", new TagSet { Title = $"Song {i}", Artists = [$"The Artist With A Long Name Number {i}"], Album = $"Record {i}" });
+        await StartAsync(maxEntryKilobytes: "1");
+        var search = await BodyAsync("search3", "query=song");
+        var artists = await BodyAsync("getArtists", "");
+        Assert.True(search.Length > 1024 && artists.Length > 1024, $"answers of {search.Length} and {artists.Length} bytes");
+        var before = await CountsAsync();
+        Assert.Equal(search, await BodyAsync("search3", "query=song"));
+        Assert.Equal(artists, await BodyAsync("getArtists", ""));
+        var after = await CountsAsync();
+        Assert.Equal((before.Hits + 1, before.Misses + 1), after);
     }
 
     public async Task DisposeAsync()
