@@ -48,6 +48,12 @@ public sealed partial class EncoderScheduler : IAsyncDisposable
     /// <summary>Times an encoder was paused since start.</summary>
     public long Pauses => Interlocked.Read(ref _pauses);
 
+    /// <summary>Admitted transcodes with no output yet: listeners waiting for their first bytes.</summary>
+    public int WaitingForFirstBytes
+    {
+        get { lock (_gate) return _live.Count(l => l.Written == 0 && !l.Settling); }
+    }
+
     public void Add(LiveTranscode live)
     {
         lock (_gate)
