@@ -48,10 +48,10 @@ public sealed partial class EncoderScheduler : IAsyncDisposable
     /// <summary>Times an encoder was paused since start.</summary>
     public long Pauses => Interlocked.Read(ref _pauses);
 
-    /// <summary>Admitted transcodes with no output yet: listeners waiting for their first bytes.</summary>
-    public int WaitingForFirstBytes
+    /// <summary>Cold-started transcodes with no output yet: listeners waiting for ffmpeg's whole start-up.</summary>
+    public int ColdStartsWaiting
     {
-        get { lock (_gate) return _live.Count(l => l.Written == 0 && !l.Settling); }
+        get { lock (_gate) return _live.Count(l => !l.Warm && l.Written == 0 && !l.Settling); }
     }
 
     public void Add(LiveTranscode live)

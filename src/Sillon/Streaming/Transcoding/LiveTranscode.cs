@@ -32,6 +32,8 @@ public sealed class LiveTranscode
     public double BytesPerSecond { get; }
     /// <summary>When the transcode was admitted (a <see cref="TimeProvider"/> timestamp).</summary>
     public long StartedAt { get; }
+    /// <summary>Runs on a warm encoder: its start-up was paid earlier, its first bytes are some 20 ms away.</summary>
+    public bool Warm { get; }
     public long Written => Interlocked.Read(ref _written);
     public bool Finished => _finished;
     public int? ProcessId { get; private set; }
@@ -42,8 +44,9 @@ public sealed class LiveTranscode
     internal long WrittenAtLastPass;
     internal TimeSpan SilentRunning;
 
-    public LiveTranscode(string key, string partPath, OutputFormat format, double bytesPerSecond, long startedAt)
+    public LiveTranscode(string key, string partPath, OutputFormat format, double bytesPerSecond, long startedAt, bool warm)
     {
+        Warm = warm;
         Key = key;
         PartPath = partPath;
         Format = format;

@@ -101,12 +101,13 @@ public sealed partial class Transcoder
     private TranscodeResult.Live Start(string key, SourceTrack source, StreamPlan.Transcode plan)
     {
         var now = _time.GetTimestamp();
-        var live = new LiveTranscode(key, _cache.PartPath(key, plan.Format), plan.Format, BytesPerSecond(source, plan), now);
+        var (launch, warm) = Launcher(source, plan);
+        var live = new LiveTranscode(key, _cache.PartPath(key, plan.Format), plan.Format, BytesPerSecond(source, plan), now, warm);
         live.AddListener(now);
         _live[key] = live;
         var reader = live.OpenReader();
         _metrics.TranscodeStarted();
-        live.Start(Launcher(source, plan), (ok, error) => FinishAsync(live, source, plan, ok, error));
+        live.Start(launch, (ok, error) => FinishAsync(live, source, plan, ok, error));
         _scheduler.Add(live);
         return new TranscodeResult.Live(live, reader, now);
     }
@@ -116,15 +117,15 @@ public sealed partial class Transcoder
     /// else a cold start (which also tells the pool the profile is in use). Called under the gate;
     /// the process itself is started or handed its input on the pump's thread.
     /// </summary>
-    private Func<Process> Launcher(SourceTrack source, StreamPlan.Transcode plan)
+    private (Func<Process> Launch, bool Warm) Launcher(SourceTrack source, StreamPlan.Transcode plan)
     {
         // A ReplayGain volume differs from track to track, so each gain would be a profile of its
         // own whose warm encoders would seldom be used: gained transcodes start cold.
         if (plan.GainDb is null && WarmEncoders.ConcatScript(source.Path, plan.Offset) is { } script
             && _warm.Take(WarmStartInfo(FfmpegPath!, plan)) is { } warm)
-            return () => WarmEncoders.Hand(warm, script);
+            return (() => WarmEncoders.Hand(warm, script), true);
         var cold = StartInfo(FfmpegPath!, source, plan);
-        return () => Process.Start(cold) ?? throw new InvalidOperationException("ffmpeg did not start");
+        return (() => Process.Start(cold) ?? throw new InvalidOperationException("ffmpeg did not start"), false);
     }
 
     private Task FinishAsync(LiveTranscode live, SourceTrack source, StreamPlan.Transcode plan, bool ok, string error)

@@ -21,6 +21,9 @@ public sealed partial class WarmEncoders : IAsyncDisposable
     // MP3 for phones, Opus, a second MP3 bitrate: a server rarely serves more profiles at once,
     // and each idle ffmpeg holds about 10 MB.
     public const int MaxProfiles = 3;
+    // One start-up per core of this 2-core target: a burst of sequential requests then finds a
+    // warm encoder about twice as often as with one at a time.
+    private const int MaxStartups = 2;
 
     private sealed class Profile(string key, ProcessStartInfo startInfo)
     {
@@ -121,27 +124,35 @@ public sealed partial class WarmEncoders : IAsyncDisposable
     }
 
     /// <summary>
-    /// Tops up the profiles, most recently used first, one process at a time: the next starts
-    /// only once the last is waiting for its input (or was taken). ffmpeg's start-up is 100–200 ms
-    /// of a core outside the scheduler's control, so a burst of new profiles must not start a
-    /// dozen at once beside the encoders listeners are waiting for; and it waits while any
-    /// listener waits for its first bytes (a warm start is a guess, that listener is real).
+    /// Tops up the profiles, most recently used first, with at most <see cref="MaxStartups"/>
+    /// processes in start-up at once (not yet waiting for their input). ffmpeg's start-up is
+    /// 100–200 ms of a core outside the scheduler's control, so a burst of new profiles must not
+    /// start a dozen at once beside the encoders listeners are waiting for; and no start begins
+    /// while a listener waits for a cold start's first bytes (a warm start is a guess, that
+    /// listener is real).
     /// </summary>
     private async Task FillAsync()
     {
+        var startingUp = new List<(Profile Profile, Process Process, int Pid, long Since)>();
         while (true)
         {
-            while (_scheduler.WaitingForFirstBytes > 0 && !Volatile.Read(ref _closed))
-                await Task.Delay(TimeSpan.FromMilliseconds(20), _time);
-            Profile? profile;
+            startingUp.RemoveAll(s => Ready(s.Profile, s.Process, s.Pid, s.Since));
+            var coldWaiting = _scheduler.ColdStartsWaiting > 0;
+            Profile? profile = null;
             lock (_gate)
             {
-                profile = _closed ? null : _profiles.Where(p => p.Idle.Count < _options.WarmEncoders).MaxBy(p => p.LastUsed);
-                if (profile is null)
+                var needy = _profiles.Where(p => p.Idle.Count < _options.WarmEncoders).MaxBy(p => p.LastUsed);
+                if (_closed || needy is null && startingUp.Count == 0)
                 {
                     _filling = false;
                     return;
                 }
+                if (startingUp.Count < MaxStartups && !coldWaiting) profile = needy;
+            }
+            if (profile is null)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10), _time);
+                continue;
             }
             Process? started = null;
             try
@@ -152,7 +163,7 @@ public sealed partial class WarmEncoders : IAsyncDisposable
             {
                 LogStartFailed(e.Message);
             }
-            var kept = false;
+            bool kept;
             lock (_gate)
             {
                 // Not kept when it failed (tried again at the next take), or when the pool closed or
@@ -166,29 +177,27 @@ public sealed partial class WarmEncoders : IAsyncDisposable
                 if (started is not null) Kill(started);
                 return;
             }
-            await ReadyAsync(profile, started!);
+            startingUp.Add((profile, started!, started!.Id, _time.GetTimestamp()));
         }
     }
 
     /// <summary>
-    /// Until the process waits on its input pipe (Linux shows it in /proc/PID/wchan), at most a
-    /// second; elsewhere a fixed quarter of a second.
+    /// Out of start-up: waiting on its input pipe (Linux shows it in /proc/PID/wchan), taken,
+    /// dropped or exited; or a second has passed (a quarter where /proc is missing).
     /// </summary>
-    private async Task ReadyAsync(Profile profile, Process process)
+    private bool Ready(Profile profile, Process process, int pid, long since)
     {
-        var wchan = $"/proc/{process.Id}/wchan";
-        var until = _time.GetTimestamp() + (long)(_time.TimestampFrequency * (File.Exists(wchan) ? 1.0 : 0.25));
-        while (_time.GetTimestamp() < until)
+        lock (_gate)
+            if (!profile.Idle.Contains(process)) return true;
+        var elapsed = _time.GetElapsedTime(since);
+        if (!OperatingSystem.IsLinux()) return elapsed > TimeSpan.FromSeconds(0.25);
+        try
         {
-            lock (_gate)
-                if (!profile.Idle.Contains(process)) return; // taken already, or dropped
-            try
-            {
-                if (File.ReadAllText(wchan).Contains("pipe_read", StringComparison.Ordinal)) return;
-            }
-            catch (IOException) { return; } // exited
-            catch (UnauthorizedAccessException) { }
-            await Task.Delay(TimeSpan.FromMilliseconds(10), _time);
+            return File.ReadAllText($"/proc/{pid}/wchan").Contains("pipe_read", StringComparison.Ordinal) || elapsed > TimeSpan.FromSeconds(1);
+        }
+        catch (IOException)
+        {
+            return true; // exited
         }
     }
 
