@@ -48,10 +48,19 @@ public sealed partial class EncoderScheduler : IAsyncDisposable
     /// <summary>Times an encoder was paused since start.</summary>
     public long Pauses => Interlocked.Read(ref _pauses);
 
-    /// <summary>Cold-started transcodes with no output yet: listeners waiting for ffmpeg's whole start-up.</summary>
-    public int ColdStartsWaiting
+    /// <summary>
+    /// A listener needs the CPU now: a cold start has not given its first bytes yet, or a
+    /// transcode is less than a second ahead of its listener. Warm encoders start only when not.
+    /// A warm encoder's own first bytes do not count: they are some 20 ms of work away.
+    /// </summary>
+    public bool Urgent
     {
-        get { lock (_gate) return _live.Count(l => !l.Warm && l.Written == 0 && !l.Settling); }
+        get
+        {
+            var now = _time.GetTimestamp();
+            lock (_gate)
+                return _live.Any(l => !l.Settling && (l.Written == 0 ? !l.Warm : l.Lead(_time, now) < 1.0));
+        }
     }
 
     public void Add(LiveTranscode live)

@@ -128,8 +128,8 @@ public sealed partial class WarmEncoders : IAsyncDisposable
     /// processes in start-up at once (not yet waiting for their input). ffmpeg's start-up is
     /// 100–200 ms of a core outside the scheduler's control, so a burst of new profiles must not
     /// start a dozen at once beside the encoders listeners are waiting for; and no start begins
-    /// while a listener waits for a cold start's first bytes (a warm start is a guess, that
-    /// listener is real).
+    /// while the scheduler says a listener needs the CPU (<see cref="EncoderScheduler.Urgent"/>:
+    /// a warm start is a guess, that listener is real).
     /// </summary>
     private async Task FillAsync()
     {
@@ -137,7 +137,7 @@ public sealed partial class WarmEncoders : IAsyncDisposable
         while (true)
         {
             startingUp.RemoveAll(s => Ready(s.Profile, s.Process, s.Pid, s.Since));
-            var coldWaiting = _scheduler.ColdStartsWaiting > 0;
+            var urgent = _scheduler.Urgent;
             Profile? profile = null;
             lock (_gate)
             {
@@ -147,7 +147,7 @@ public sealed partial class WarmEncoders : IAsyncDisposable
                     _filling = false;
                     return;
                 }
-                if (startingUp.Count < MaxStartups && !coldWaiting) profile = needy;
+                if (startingUp.Count < MaxStartups && !urgent) profile = needy;
             }
             if (profile is null)
             {
