@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Live transcoding: time to first audio byte, encoding speed, simultaneous 128 kbps listeners
 # with the API still answering, and cache-hit serving against serving the original.
-#   bench/transcode.sh            (LISTENERS="50 100 150 200" WINDOW=90 to change the load steps)
+#   bench/transcode.sh            (LISTENERS="50 100 150 200" WINDOW=90 to change the load steps;
+#                                  WARM_ENCODERS=0 turns the warm encoders off, for a comparison)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 need ffmpeg curl jq wrk /usr/bin/python3
@@ -20,7 +21,7 @@ fi
 rm -rf "$data"; mkdir -p "$data"
 "$SILLON" user add bench --admin --password benchpass --data "$data" >/dev/null
 port=$(free_port); base="http://127.0.0.1:$port"
-SILLON_LIBRARY__WATCH=false "$SILLON" serve --music "$lib" --data "$data" --urls "$base" > "$work/serve.log" 2>&1 &
+SILLON_TRANSCODING__WARMENCODERS="${WARM_ENCODERS:-2}" SILLON_LIBRARY__WATCH=false "$SILLON" serve --music "$lib" --data "$data" --urls "$base" > "$work/serve.log" 2>&1 &
 pid=$!; trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
 wait_http "$base/readyz" 60 || die "server did not start"
 token=$(curl -s -X POST -H 'content-type: application/json' -d '{"username":"bench","password":"benchpass"}' "$base/api/v1/auth/login" | jq -r .token)
@@ -32,8 +33,12 @@ machine_info
 wait_quiet
 log "time to first byte of live transcodes (cache misses)"
 py=/usr/bin/python3; load="$BENCH_HERE/transcode_load.py"
+# The warm-up also makes MP3 128k a recently used profile, so the server keeps warm encoders for it.
 $py "$load" ttfb "$base/api/v1/tracks/$first/stream?format=mp3&maxBitRate=128&timeOffset={offset}" "$token" 5 >/dev/null   # warm-up
-ttfb=$($py "$load" ttfb "$base/api/v1/tracks/$first/stream?format=mp3&maxBitRate=128&timeOffset={offset}" "$token" 40)
+# Requests half a second apart (a listener pressing play, skipping) and back to back (each the
+# moment the last one's first byte arrived: the warm encoders cannot be replaced that fast).
+ttfb=$($py "$load" ttfb "$base/api/v1/tracks/$first/stream?format=mp3&maxBitRate=128&timeOffset={offset}" "$token" 40 0.5)
+ttfb_b2b=$($py "$load" ttfb "$base/api/v1/tracks/$first/stream?format=mp3&maxBitRate=128&timeOffset={offset}" "$token" 40 0)
 # Reference: ffmpeg alone to its first output byte (process start + decoder + encoder set-up).
 # The server's own settings (one thread, LAME -q 5, 32 KiB writes), so the ratios compare like with like.
 mp3="-threads 1 -c:a libmp3lame -b:a 128k -compression_level 5 -flush_packets 0 -f mp3"
@@ -49,8 +54,10 @@ s=$(now); ffmpeg -nostdin -loglevel quiet -i "$lib/02.flac" -c:a libmp3lame -b:a
 echo
 echo "| measure | Sillon | reference | ratio |"
 echo "|---|---|---|---|"
-printf '| live transcode, time to first byte p50 / p99 (ms) | %s / %s | ffmpeg alone to first byte: %.0f | %.2f |\n' \
+printf '| live transcode, time to first byte p50 / p99 (ms), requests 0.5 s apart | %s / %s | ffmpeg alone to first byte: %.0f | %.2f |\n' \
   "$(jq .p50_ms <<<"$ttfb")" "$(jq .p99_ms <<<"$ttfb")" "$(echo "$ff * 1000" | bc -l)" "$(echo "$(jq .p50_ms <<<"$ttfb") / ($ff * 1000)" | bc -l)"
+printf '| live transcode, time to first byte p50 / p99 (ms), back to back | %s / %s | | %.2f |\n' \
+  "$(jq .p50_ms <<<"$ttfb_b2b")" "$(jq .p99_ms <<<"$ttfb_b2b")" "$(echo "$(jq .p50_ms <<<"$ttfb_b2b") / ($ff * 1000)" | bc -l)"
 printf '| one transcode, FLAC → MP3 128k (× realtime) | %s | ffmpeg alone to /dev/null: %.0f | %.2f |\n' \
   "$(jq .x_realtime <<<"$speed_mp3")" "$ffmpeg_x" "$(echo "$(jq .x_realtime <<<"$speed_mp3") / $ffmpeg_x" | bc -l)"
 printf '| one transcode, FLAC → Opus 128k (× realtime) | %s | | |\n' "$(jq .x_realtime <<<"$speed_opus")"

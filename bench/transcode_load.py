@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Load generator for bench/transcode.sh: live-transcode listeners and an API latency probe.
 
-ttfb   URL_TEMPLATE TOKEN N            time to first body byte of N cache-missing live transcodes
+ttfb   URL_TEMPLATE TOKEN N [PAUSE_S]  time to first body byte of N cache-missing live transcodes, one after
+                                       the other, PAUSE_S apart (0: back to back)
 speed  URL TOKEN SECONDS               how fast one whole transcode arrives (x realtime)
 listen BASE TOKEN IDS N WINDOW TRACK_S listeners that each play tracks back to back at realtime,
                                        starting at random times over one track length; an API probe
@@ -32,9 +33,10 @@ async def request(url, token):
         if line.lower().startswith(b"retry-after:"): retry = int(line.split(b":")[1])
     return status, retry, reader, writer
 
-async def ttfb(template, token, n):
+async def ttfb(template, token, n, pause=0.0):
     times = []
     for i in range(n):
+        if i and pause: await asyncio.sleep(pause)
         t0 = time.perf_counter()
         status, _, reader, writer = await request(template.format(offset=f"{1 + i * 0.137:.3f}"), token)
         await reader.read(1)
@@ -119,6 +121,6 @@ async def listen(base, token, ids, n, window, track_s):
 if __name__ == "__main__":
     random.seed(7)
     cmd, args = sys.argv[1], sys.argv[2:]
-    if cmd == "ttfb": asyncio.run(ttfb(args[0], args[1], int(args[2])))
+    if cmd == "ttfb": asyncio.run(ttfb(args[0], args[1], int(args[2]), float(args[3]) if len(args) > 3 else 0.0))
     elif cmd == "speed": asyncio.run(speed(args[0], args[1], float(args[2])))
     elif cmd == "listen": asyncio.run(listen(args[0], args[1], args[2].split(","), int(args[3]), float(args[4]), float(args[5])))

@@ -69,11 +69,13 @@ public static partial class SillonApp
         services.AddSingleton<IAudioStore, LocalAudioStore>();
         services.AddSingleton<FileSender>();
         services.AddOptions<TranscodeOptions>().BindConfiguration("Transcoding")
-            .Validate(o => o.CacheBytes >= 0 && o.MaxProcesses >= 0 && o.RunningProcesses >= 0 && o.Watchdog > TimeSpan.Zero && o.SchedulerTick > TimeSpan.Zero && o.MaxLead >= TimeSpan.Zero,
-                "Transcoding: CacheBytes, MaxProcesses, RunningProcesses and MaxLead must not be negative, Watchdog and SchedulerTick must be positive")
+            .Validate(o => o.CacheBytes >= 0 && o.MaxProcesses >= 0 && o.RunningProcesses >= 0 && o.Watchdog > TimeSpan.Zero && o.SchedulerTick > TimeSpan.Zero && o.MaxLead >= TimeSpan.Zero
+                    && o.WarmEncoders >= 0 && o.WarmIdle > TimeSpan.Zero,
+                "Transcoding: CacheBytes, MaxProcesses, RunningProcesses, MaxLead and WarmEncoders must not be negative, Watchdog, SchedulerTick and WarmIdle must be positive")
             .ValidateOnStart();
         services.AddSingleton<TranscodeCache>();
         services.AddSingleton<EncoderScheduler>();
+        services.AddSingleton<WarmEncoders>();
         services.AddSingleton<Transcoder>();
         services.AddSingleton<StreamService>();
         services.AddListening();

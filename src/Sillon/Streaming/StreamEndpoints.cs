@@ -10,9 +10,12 @@ namespace Sillon.Streaming;
 
 public sealed record StreamingSettings(int? MaxBitRate, string? PreferredFormat, string? ReplayGain);
 public sealed record PlayerInfo(long Id, string User, string Client, int? MaxBitRate, string? PreferredFormat, string LastSeen);
-/// <summary>ActiveProcesses are the admitted live transcodes: Running of them may run (at most RunSlots), Paused wait for a slot.</summary>
+/// <summary>
+/// ActiveProcesses are the admitted live transcodes: Running of them may run (at most RunSlots), Paused wait for a slot.
+/// WarmEncoders are ffmpeg processes started ahead of time, idle until handed a transcode.
+/// </summary>
 public sealed record TranscodingStatus(bool Available, string? Problem, string? Ffmpeg, int ActiveProcesses, int MaxProcesses,
-    int Running, int Paused, int RunSlots, long CacheBytes, int CacheEntries);
+    int Running, int Paused, int RunSlots, long CacheBytes, int CacheEntries, int WarmEncoders);
 public sealed record SystemStatus(string Version, TranscodingStatus Transcoding);
 
 public static class StreamEndpoints
@@ -107,5 +110,5 @@ public static class StreamEndpoints
 
     public static TranscodingStatus Status(Transcoder t) =>
         new(t.Available, t.Available ? null : t.UnavailableReason, t.FfmpegPath, t.ActiveProcesses, t.MaxProcesses,
-            t.Scheduler.Running, t.Scheduler.Paused, Math.Min(t.Scheduler.RunSlots, t.MaxProcesses), t.Cache.Bytes, t.Cache.Count);
+            t.Scheduler.Running, t.Scheduler.Paused, Math.Min(t.Scheduler.RunSlots, t.MaxProcesses), t.Cache.Bytes, t.Cache.Count, t.Warm.Count);
 }

@@ -48,6 +48,21 @@ public sealed partial class EncoderScheduler : IAsyncDisposable
     /// <summary>Times an encoder was paused since start.</summary>
     public long Pauses => Interlocked.Read(ref _pauses);
 
+    /// <summary>
+    /// A listener needs the CPU now: a cold start has not given its first bytes yet, or a
+    /// transcode is less than a second ahead of its listener. Warm encoders start only when not.
+    /// A warm encoder's own first bytes do not count: they are some 20 ms of work away.
+    /// </summary>
+    public bool Urgent
+    {
+        get
+        {
+            var now = _time.GetTimestamp();
+            lock (_gate)
+                return _live.Any(l => !l.Settling && (l.Written == 0 ? !l.Warm : l.Lead(_time, now) < 1.0));
+        }
+    }
+
     public void Add(LiveTranscode live)
     {
         lock (_gate)

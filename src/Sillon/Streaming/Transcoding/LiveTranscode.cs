@@ -32,6 +32,8 @@ public sealed class LiveTranscode
     public double BytesPerSecond { get; }
     /// <summary>When the transcode was admitted (a <see cref="TimeProvider"/> timestamp).</summary>
     public long StartedAt { get; }
+    /// <summary>Runs on a warm encoder: its start-up was paid earlier, its first bytes are some 20 ms away.</summary>
+    public bool Warm { get; }
     public long Written => Interlocked.Read(ref _written);
     public bool Finished => _finished;
     public int? ProcessId { get; private set; }
@@ -42,8 +44,9 @@ public sealed class LiveTranscode
     internal long WrittenAtLastPass;
     internal TimeSpan SilentRunning;
 
-    public LiveTranscode(string key, string partPath, OutputFormat format, double bytesPerSecond, long startedAt)
+    public LiveTranscode(string key, string partPath, OutputFormat format, double bytesPerSecond, long startedAt, bool warm)
     {
+        Warm = warm;
         Key = key;
         PartPath = partPath;
         Format = format;
@@ -53,9 +56,12 @@ public sealed class LiveTranscode
         using var _ = new FileStream(partPath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
     }
 
-    /// <summary>Starts ffmpeg; <paramref name="finish"/> runs once, with true when the output is complete and valid.</summary>
-    public void Start(ProcessStartInfo psi, Func<bool, string, Task> finish) =>
-        Completion = Task.Run(() => PumpAsync(psi, finish));
+    /// <summary>
+    /// Starts ffmpeg through <paramref name="launch"/> (a cold start, or a warm encoder handed its
+    /// input); <paramref name="finish"/> runs once, with true when the output is complete and valid.
+    /// </summary>
+    public void Start(Func<Process> launch, Func<bool, string, Task> finish) =>
+        Completion = Task.Run(() => PumpAsync(launch, finish));
 
     /// <summary>Joins as a listener at <paramref name="joinedAt"/>; false when the transcode is already stopping.</summary>
     public bool AddListener(long joinedAt)
@@ -136,14 +142,14 @@ public sealed class LiveTranscode
         }
     }
 
-    private async Task PumpAsync(ProcessStartInfo psi, Func<bool, string, Task> finish)
+    private async Task PumpAsync(Func<Process> launch, Func<bool, string, Task> finish)
     {
         var ok = false;
         var error = new StringBuilder();
         Process? process = null;
         try
         {
-            process = Process.Start(psi) ?? throw new InvalidOperationException("ffmpeg did not start");
+            process = launch();
             lock (_processLock)
             {
                 _process = process;

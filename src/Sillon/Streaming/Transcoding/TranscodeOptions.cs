@@ -23,6 +23,14 @@ public sealed class TranscodeOptions
     /// half of it); zero (the default) lets free slots finish transcodes early into the cache.
     /// </summary>
     public TimeSpan MaxLead { get; set; }
+    /// <summary>
+    /// ffmpeg processes kept started ahead of time per recently used output profile (at most
+    /// <see cref="WarmEncoders.MaxProfiles"/> profiles), so a live transcode skips ffmpeg's own
+    /// start-up; 0 turns the pool off. They are not admitted transcodes until handed one.
+    /// </summary>
+    public int WarmEncoders { get; set; } = 2;
+    /// <summary>A profile unused this long loses its warm encoders.</summary>
+    public TimeSpan WarmIdle { get; set; } = TimeSpan.FromMinutes(10);
     /// <summary>Transcoded files kept on disk, least recently used evicted first.</summary>
     public long CacheBytes { get; set; } = 1L << 30;
     /// <summary>An encoder that produces nothing for this long while running (paused time does not count) is considered hung and killed.</summary>

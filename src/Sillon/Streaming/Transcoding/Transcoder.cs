@@ -27,17 +27,19 @@ public sealed partial class Transcoder
     private readonly TranscodeCache _cache;
     private readonly SillonMetrics _metrics;
     private readonly EncoderScheduler _scheduler;
+    private readonly WarmEncoders _warm;
     private readonly TimeProvider _time;
     private readonly ILogger<Transcoder> _log;
     private readonly SemaphoreSlim _slots;
     private readonly Dictionary<string, LiveTranscode> _live = new();
     private readonly Lock _gate = new();
 
-    public Transcoder(IOptions<TranscodeOptions> options, TranscodeCache cache, EncoderScheduler scheduler, SillonMetrics metrics, TimeProvider time, ILogger<Transcoder> log)
+    public Transcoder(IOptions<TranscodeOptions> options, TranscodeCache cache, EncoderScheduler scheduler, WarmEncoders warm, SillonMetrics metrics, TimeProvider time, ILogger<Transcoder> log)
     {
         _options = options.Value;
         _cache = cache;
         _scheduler = scheduler;
+        _warm = warm;
         _metrics = metrics;
         _time = time;
         _log = log;
@@ -53,6 +55,7 @@ public sealed partial class Transcoder
     public int MaxProcesses => _options.EffectiveMaxProcesses;
     public TranscodeCache Cache => _cache;
     public EncoderScheduler Scheduler => _scheduler;
+    public WarmEncoders Warm => _warm;
 
     public int ActiveProcesses
     {
@@ -98,14 +101,31 @@ public sealed partial class Transcoder
     private TranscodeResult.Live Start(string key, SourceTrack source, StreamPlan.Transcode plan)
     {
         var now = _time.GetTimestamp();
-        var live = new LiveTranscode(key, _cache.PartPath(key, plan.Format), plan.Format, BytesPerSecond(source, plan), now);
+        var (launch, warm) = Launcher(source, plan);
+        var live = new LiveTranscode(key, _cache.PartPath(key, plan.Format), plan.Format, BytesPerSecond(source, plan), now, warm);
         live.AddListener(now);
         _live[key] = live;
         var reader = live.OpenReader();
         _metrics.TranscodeStarted();
-        live.Start(StartInfo(FfmpegPath!, source, plan), (ok, error) => FinishAsync(live, source, plan, ok, error));
+        live.Start(launch, (ok, error) => FinishAsync(live, source, plan, ok, error));
         _scheduler.Add(live);
         return new TranscodeResult.Live(live, reader, now);
+    }
+
+    /// <summary>
+    /// How the transcode's ffmpeg starts: a warm encoder of the same profile when one is ready,
+    /// else a cold start (which also tells the pool the profile is in use). Called under the gate;
+    /// the process itself is started or handed its input on the pump's thread.
+    /// </summary>
+    private (Func<Process> Launch, bool Warm) Launcher(SourceTrack source, StreamPlan.Transcode plan)
+    {
+        // A ReplayGain volume differs from track to track, so each gain would be a profile of its
+        // own whose warm encoders would seldom be used: gained transcodes start cold.
+        if (plan.GainDb is null && WarmEncoders.ConcatScript(source.Path, plan.Offset) is { } script
+            && _warm.Take(WarmStartInfo(FfmpegPath!, plan)) is { } warm)
+            return (() => WarmEncoders.Hand(warm, script), true);
+        var cold = StartInfo(FfmpegPath!, source, plan);
+        return (() => Process.Start(cold) ?? throw new InvalidOperationException("ffmpeg did not start"), false);
     }
 
     private Task FinishAsync(LiveTranscode live, SourceTrack source, StreamPlan.Transcode plan, bool ok, string error)
@@ -139,25 +159,60 @@ public sealed partial class Transcoder
     private static double BytesPerSecond(SourceTrack source, StreamPlan.Transcode plan) =>
         (plan.Format.Lossless ? (source.BitRate > 0 ? source.BitRate : 1411) : plan.BitRate) * 1000 / 8.0;
 
-    /// <summary>The ffmpeg command line, as an argument list.</summary>
+    /// <summary>The ffmpeg command line of a cold start, as an argument list.</summary>
     public static ProcessStartInfo StartInfo(string ffmpeg, SourceTrack source, StreamPlan.Transcode plan)
+    {
+        var psi = Encoder(ffmpeg, redirectInput: false);
+        var args = psi.ArgumentList;
+        if (plan.Offset > 0) { args.Add("-ss"); args.Add(plan.Offset.ToString("0.###", CultureInfo.InvariantCulture)); }
+        // "file:" so that no name inside the library is ever taken for an ffmpeg protocol.
+        args.Add("-i"); args.Add("file:" + source.Path);
+        AddOutput(args, plan, trimBeforeStart: false);
+        return psi;
+    }
+
+    /// <summary>
+    /// The command line of a warm encoder: the same output as <see cref="StartInfo"/>, but the
+    /// input is a concat script (<see cref="WarmEncoders.ConcatScript"/>) read from standard input,
+    /// so nothing on it depends on the track or the offset. The concat demuxer opens and seeks the
+    /// real file (whitelisted: only files, and the pipe the script comes through).
+    /// </summary>
+    public static ProcessStartInfo WarmStartInfo(string ffmpeg, StreamPlan.Transcode plan)
+    {
+        var psi = Encoder(ffmpeg, redirectInput: true);
+        var args = psi.ArgumentList;
+        // An in point seeks to the packet before it, and the concat demuxer gives the audio before
+        // the in point negative timestamps. -copyts keeps them negative so "atrim=start=0" drops
+        // them: the output is then the same, byte for byte, as a cold start's input -ss (measured
+        // with MP3, AAC, M4A and FLAC; Ogg differs only by its random stream serial).
+        foreach (var a in new[] { "-copyts", "-f", "concat", "-safe", "0", "-protocol_whitelist", "pipe,file", "-i", "pipe:0" }) args.Add(a);
+        AddOutput(args, plan, trimBeforeStart: true);
+        return psi;
+    }
+
+    private static ProcessStartInfo Encoder(string ffmpeg, bool redirectInput)
     {
         var psi = new ProcessStartInfo(ffmpeg)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            RedirectStandardInput = false,
+            RedirectStandardInput = redirectInput,
             UseShellExecute = false,
         };
-        var args = psi.ArgumentList;
-        // One thread: the scheduler's run slots then are what a process can use, and each paused
-        // process holds less memory.
-        foreach (var a in new[] { "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1" }) args.Add(a);
-        if (plan.Offset > 0) { args.Add("-ss"); args.Add(plan.Offset.ToString("0.###", CultureInfo.InvariantCulture)); }
-        // "file:" so that no name inside the library is ever taken for an ffmpeg protocol.
-        args.Add("-i"); args.Add("file:" + source.Path);
+        // -nostdin: no keyboard commands read from standard input (a warm encoder's input comes
+        // through "pipe:0", which -nostdin leaves alone). One thread: the scheduler's run slots
+        // then are what a process can use, and each paused process holds less memory.
+        foreach (var a in new[] { "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1" }) psi.ArgumentList.Add(a);
+        return psi;
+    }
+
+    private static void AddOutput(IList<string> args, StreamPlan.Transcode plan, bool trimBeforeStart)
+    {
         foreach (var a in new[] { "-map", "0:a:0", "-vn", "-sn", "-map_metadata", "-1" }) args.Add(a);
-        if (plan.GainDb is { } gain) { args.Add("-af"); args.Add(string.Create(CultureInfo.InvariantCulture, $"volume={gain:0.##}dB")); }
+        var filters = new List<string>();
+        if (trimBeforeStart) filters.Add("atrim=start=0");
+        if (plan.GainDb is { } gain) filters.Add(string.Create(CultureInfo.InvariantCulture, $"volume={gain:0.##}dB"));
+        if (filters.Count > 0) { args.Add("-af"); args.Add(string.Join(',', filters)); }
         args.Add("-c:a"); args.Add(plan.Format.Codec);
         if (!plan.Format.Lossless) { args.Add("-b:a"); args.Add(string.Create(CultureInfo.InvariantCulture, $"{plan.BitRate}k")); }
         foreach (var a in plan.Format.ExtraArgs) args.Add(a);
@@ -166,7 +221,6 @@ public sealed partial class Transcoder
         args.Add("-flush_packets"); args.Add("0");
         args.Add("-f"); args.Add(plan.Format.Muxer);
         args.Add("pipe:1");
-        return psi;
     }
 
     private static string? Resolve(string program)
