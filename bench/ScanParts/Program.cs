@@ -1,7 +1,8 @@
 // Times the scanner's pieces one by one, single-threaded: the walk, TagLibSharp alone, TagReader.Read (our
 // mapping + MP3 probe), and CatalogWriter writing the read tags into a fresh database.
 // Usage: ScanParts LIBRARY [parts: walk,taglib,read,write]. Experiments on the write: DROPIDX=1 (secondary
-// indexes of tracks and links dropped first, built after, inside the timing), FK_OFF=1, CKPT=N (wal_autocheckpoint).
+// indexes of tracks and links dropped first, built after, inside the timing), FK_OFF=1, CKPT=N (wal_autocheckpoint);
+// READSTYLE=None|Average|… is what TagLibSharp reads in the taglib part.
 using System.Diagnostics;
 using Sillon.Data;
 using Sillon.Library;
