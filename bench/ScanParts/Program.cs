@@ -1,7 +1,8 @@
 // Times the scanner's pieces one by one, single-threaded: the walk, TagLibSharp alone, TagReader.Read (our
 // mapping + MP3 probe), and CatalogWriter writing the read tags into a fresh database.
 // Usage: ScanParts LIBRARY [parts: walk,taglib,read,write]. Experiments on the write: DROPIDX=1 (secondary
-// indexes of tracks and links dropped first, built after, inside the timing), FK_OFF=1, CKPT=N (wal_autocheckpoint).
+// indexes of tracks and links dropped first, built after, inside the timing), FK_OFF=1, CKPT=N (wal_autocheckpoint);
+// READSTYLE=None|Average|… is what TagLibSharp reads in the taglib part.
 using System.Diagnostics;
 using Sillon.Data;
 using Sillon.Library;
@@ -17,6 +18,8 @@ void Time(string name, Action body)
     Console.WriteLine($"{name,-10} wall {w.Elapsed.TotalSeconds:0.000} s  cpu {Cpu() - c:0.000} s  gen0 {GC.CollectionCount(0) - gc0}  alloc {(GC.GetTotalAllocatedBytes() - alloc0) / 1048576.0:0} MiB");
 }
 
+// READSTYLE=None|Average|...: what TagLibSharp reads in the "taglib" part.
+var Style = Enum.Parse<TagLib.ReadStyle>(Environment.GetEnvironmentVariable("READSTYLE") ?? "Average");
 var walk = new WalkResult();
 Time("walk", () => new LibraryWalker(new CoverArtNames(CoverArtNames.Default)).Walk(root, 1, walk, new ScanProgress(DateTimeOffset.UtcNow, true), default));
 if (parts.Contains("walk")) Time("walk", () => new LibraryWalker(new CoverArtNames(CoverArtNames.Default)).Walk(root, 1, new WalkResult(), new ScanProgress(DateTimeOffset.UtcNow, true), default));
@@ -25,7 +28,7 @@ Console.WriteLine($"{files.Count} files");
 
 if (parts.Contains("taglib"))
     for (var r = 0; r < 2; r++)
-        Time("taglib", () => { foreach (var f in files) { using var t = TagLib.File.Create(f.Path, TagLib.ReadStyle.Average); _ = t.Tag.Title; _ = t.Properties.Duration; } });
+        Time("taglib", () => { foreach (var f in files) { using var t = TagLib.File.Create(f.Path, Style); _ = t.Tag.Title; _ = t.Properties?.Duration; } });
 var tags = new TrackTags[files.Count];
 if (parts.Contains("read") || parts.Contains("write"))
     for (var r = 0; r < 2; r++)

@@ -12,16 +12,20 @@ public static class Names
     /// <summary>Case- and space-insensitive identity of a name: "The  Beatles" and "the beatles" are one artist.</summary>
     public static string Fold(string name)
     {
-        var sb = new StringBuilder(name.Length);
+        // A scan folds several names per file: one pass into a stack buffer, and the name itself
+        // when it already is its folded form.
+        var trimmed = name.AsSpan().Trim();
+        Span<char> folded = trimmed.Length <= 256 ? stackalloc char[trimmed.Length] : new char[trimmed.Length];
+        var length = 0;
         var space = false;
-        foreach (var c in name.Trim())
+        foreach (var c in trimmed)
         {
             if (char.IsWhiteSpace(c)) { space = true; continue; }
-            if (space && sb.Length > 0) sb.Append(' ');
+            if (space) folded[length++] = ' ';
             space = false;
-            sb.Append(char.ToLowerInvariant(c));
+            folded[length++] = char.ToLowerInvariant(c);
         }
-        return sb.ToString();
+        return folded[..length].SequenceEqual(name) ? name : new string(folded[..length]);
     }
 
     /// <summary>Sort key: folded, without a leading article and without diacritics.</summary>
@@ -36,6 +40,8 @@ public static class Names
 
     public static string RemoveDiacritics(string text)
     {
+        // ASCII has no combining marks, and most names are ASCII: skip both normalisations.
+        if (System.Text.Ascii.IsValid(text)) return text;
         var decomposed = text.Normalize(NormalizationForm.FormD);
         var sb = new StringBuilder(decomposed.Length);
         foreach (var c in decomposed)

@@ -228,8 +228,12 @@ public sealed partial class Scanner(
                     stop.Token.ThrowIfCancellationRequested();
                     var item = toRead[i];
                     BeforeRead?.Invoke(item.File.Path);
-                    try { batch.Add(new ReadResult(item.File, item.Id, TagReader.Read(item.File.Path), null)); }
-                    catch (TagReadException e) { batch.Add(new ReadResult(item.File, item.Id, null, e.Message)); }
+                    try
+                    {
+                        var tags = TagReader.Read(item.File.Path);
+                        batch.Add(new ReadResult(item.File, item.Id, tags, TrackKeys.Of(item.File, tags), null));
+                    }
+                    catch (TagReadException e) { batch.Add(new ReadResult(item.File, item.Id, null, null, e.Message)); }
                     if (batch.Count < ReadBatch) continue;
                     queue.Add(batch, stop.Token);
                     batch = new List<ReadResult>(ReadBatch);
@@ -256,7 +260,7 @@ public sealed partial class Scanner(
                     }
                     var id = result.ExistingId;
                     var moved = false;
-                    if (id is null && movedCandidates.Count > 0 && movedCandidates.TryGetValue(result.Tags.Fingerprint(), out var candidates))
+                    if (id is null && movedCandidates.Count > 0 && movedCandidates.TryGetValue(result.Keys!.Fingerprint, out var candidates))
                     {
                         while (candidates.Count > 0 && id is null)
                         {
@@ -265,7 +269,7 @@ public sealed partial class Scanner(
                         }
                     }
                     if (id is not null && existing.TryGetValue(result.File.Path, out var old)) touchedAlbums.Add(old.AlbumId);
-                    var (trackId, albumId) = catalog.Write(result.File, folderIds.GetValueOrDefault(result.File.Folder), result.Tags, id);
+                    var (trackId, albumId) = catalog.Write(result.File, folderIds.GetValueOrDefault(result.File.Folder), result.Tags, result.Keys!, id);
                     written.Add(trackId);
                     touchedAlbums.Add(albumId);
                     if (moved) counts.Moved++;
@@ -541,7 +545,7 @@ public sealed partial class Scanner(
 
     private sealed record Existing(long Id, string Path, long Size, long Mtime, string Fingerprint, long RootId, long AlbumId);
 
-    private sealed record ReadResult(WalkedFile File, long? ExistingId, TrackTags? Tags, string? Error);
+    private sealed record ReadResult(WalkedFile File, long? ExistingId, TrackTags? Tags, TrackKeys? Keys, string? Error);
 
     private sealed class Counts
     {

@@ -311,7 +311,7 @@ public static partial class TagReader
         }
 
         /// <summary>The values of the first of these names that the file has.</summary>
-        public string[] Get(params string[] names)
+        public string[] Get(params ReadOnlySpan<string> names)
         {
             foreach (var name in names)
             {
@@ -364,11 +364,23 @@ public static partial class TagReader
             .Select(g => Sanitize(g)!).Where(g => g.Length > 0)
             .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
 
-    private static IReadOnlyList<string> Clean(string[]? values) =>
-        values is null ? [] : values.Select(Sanitize).Where(v => !string.IsNullOrEmpty(v)).Select(v => v!)
-            .Distinct(StringComparer.Ordinal).ToList();
+    /// <summary>The readable, distinct, non-empty values, in order. (A loop: it runs for about forty fields per file.)</summary>
+    private static IReadOnlyList<string> Clean(string[]? values)
+    {
+        if (values is null || values.Length == 0) return [];
+        var clean = new List<string>(values.Length);
+        foreach (var value in values)
+            if (Sanitize(value) is { Length: > 0 } v && !clean.Contains(v)) clean.Add(v);
+        return clean;
+    }
 
-    private static string? CleanOne(string[]? values) => values is null ? null : Clean(values).FirstOrDefault();
+    private static string? CleanOne(string[]? values)
+    {
+        if (values is null) return null;
+        foreach (var value in values)
+            if (Sanitize(value) is { Length: > 0 } v) return v;
+        return null;
+    }
 
     private static string? CleanOne(string? value)
     {

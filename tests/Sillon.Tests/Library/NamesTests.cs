@@ -12,6 +12,23 @@ public sealed class NamesTests
     public void Folding_ignores_case_and_spacing(string a, string b) => Assert.Equal(Names.Fold(a), Names.Fold(b));
 
     [Theory]
+    [InlineData("the beatles", "the beatles")]
+    [InlineData("  The \t Beatles\n", "the beatles")]
+    [InlineData("AC/DC", "ac/dc")]
+    [InlineData("Sigur\u00a0Rós", "sigur rós")]
+    [InlineData("ÉDITH PIAF", "édith piaf")]
+    [InlineData("   ", "")]
+    [InlineData("", "")]
+    public void Folding_gives_the_lower_case_name_with_single_spaces(string name, string folded) => Assert.Equal(folded, Names.Fold(name));
+
+    [Fact]
+    public void Folding_a_long_name_works_past_the_stack_buffer()
+    {
+        var name = string.Concat(Enumerable.Repeat("Ab  ", 200));
+        Assert.Equal(string.Join(' ', Enumerable.Repeat("ab", 200)), Names.Fold(name));
+    }
+
+    [Theory]
     [InlineData("The Beatles", "beatles")]
     [InlineData("Beyoncé", "beyonce")]
     [InlineData("Les Négresses Vertes", "negresses vertes")]
