@@ -137,7 +137,10 @@ public sealed partial class WarmEncoders : IAsyncDisposable
         while (true)
         {
             startingUp.RemoveAll(s => Ready(s.Profile, s.Process, s.Pid, s.Since));
-            var urgent = _scheduler.Urgent;
+            // A warm start is a guess and its 100–200 ms of start-up take a core: none while a
+            // listener is short of audio, nor while an encoder already waits paused for a core
+            // (with them, 150 listeners on two cores tipped into the admission limit in 3 runs of 6).
+            var urgent = _scheduler.Urgent || _scheduler.Paused > 0;
             Profile? profile = null;
             lock (_gate)
             {
