@@ -57,18 +57,8 @@ public sealed class TranscodeSchedulingTests : IAsyncLifetime
     }
 
     /// <summary>What ffmpeg alone writes for this request, never paused: the bytes a listener must get.</summary>
-    private async Task<byte[]> ReferenceAsync(int kbps)
-    {
-        var source = new SourceTrack(0, _lib.PathOf("long.flac"), "flac", "FLAC", 0, 0, 0, null, null, null, null);
-        var psi = Transcoder.StartInfo("ffmpeg", source, new StreamPlan.Transcode(OutputFormat.Mp3, kbps, 0, null));
-        using var process = Process.Start(psi)!;
-        using var bytes = new MemoryStream();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.BaseStream.CopyToAsync(bytes);
-        await process.WaitForExitAsync();
-        Assert.Equal("", await stderr);
-        return bytes.ToArray();
-    }
+    private Task<byte[]> ReferenceAsync(int kbps) => ColdTranscode.BytesAsync(
+        new SourceTrack(0, _lib.PathOf("long.flac"), "flac", "FLAC", 0, 0, 0, null, null, null, null), new StreamPlan.Transcode(OutputFormat.Mp3, kbps, 0, null));
 
     [Fact]
     public async Task More_live_transcodes_than_run_slots_all_start_promptly_and_end_byte_correct()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -71,17 +70,8 @@ public sealed class WarmEncoderTests : IAsyncLifetime
     }
 
     /// <summary>What a cold ffmpeg (the server's own cold command line) writes for this file and offset.</summary>
-    private async Task<byte[]> ColdAsync(string file, double offset)
-    {
-        var source = new SourceTrack(0, _lib.PathOf(file), "flac", "FLAC", 0, 20, 0, null, null, null, null);
-        using var process = Process.Start(Transcoder.StartInfo("ffmpeg", source, new StreamPlan.Transcode(OutputFormat.Mp3, 128, offset, null)))!;
-        using var bytes = new MemoryStream();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.BaseStream.CopyToAsync(bytes);
-        await process.WaitForExitAsync();
-        Assert.Equal("", await stderr);
-        return bytes.ToArray();
-    }
+    private Task<byte[]> ColdAsync(string file, double offset) => ColdTranscode.BytesAsync(
+        new SourceTrack(0, _lib.PathOf(file), "flac", "FLAC", 0, 20, 0, null, null, null, null), new StreamPlan.Transcode(OutputFormat.Mp3, 128, offset, null));
 
     [Fact]
     public async Task A_warm_encoder_serves_the_next_request_and_is_replaced()
