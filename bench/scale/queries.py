@@ -1,25 +1,26 @@
 #!/usr/bin/env python3
 """Request paths for the scale benchmark, drawn from the generated catalog itself.
 
-usage: queries.py DB OUT_DIR AUTH_QUERY
+usage: queries.py DB_FILE_OR_URL OUT_DIR AUTH_QUERY
 Writes search.txt (search3 as a listener types: 2-, 3- and 4-letter prefixes and two-word
 prefixes of real titles and artists), rest-search.txt (the same on /api/v1/search), terms.txt
 (the raw terms, for the LIKE baseline), browse-seq.txt (getAlbumList2 of every type, page after
 page as a client scrolls), browse-deep.txt (pages at random depths, cold), items.txt (getAlbum,
 getArtist, getArtists).
 """
-import random, sqlite3, sys, urllib.parse
+import random, sys, urllib.parse
+from catalogdb import Catalog
 
 db, out, auth = sys.argv[1], sys.argv[2], sys.argv[3]
-c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+c = Catalog(db)
 rnd = random.Random(7)
-max_track = c.execute("SELECT MAX(id) FROM tracks").fetchone()[0]
-max_album = c.execute("SELECT MAX(id) FROM albums").fetchone()[0]
-max_artist = c.execute("SELECT MAX(id) FROM artists").fetchone()[0]
+max_track = int(c.rows("SELECT MAX(id) FROM tracks")[0][0])
+max_album = int(c.rows("SELECT MAX(id) FROM albums")[0][0])
+max_artist = int(c.rows("SELECT MAX(id) FROM artists")[0][0])
 
 names = []
 for _ in range(150):
-    row = c.execute("SELECT title, display_artist FROM tracks WHERE id >= ? LIMIT 1", (rnd.randint(1, max_track),)).fetchone()
+    row = c.rows("SELECT title, display_artist FROM tracks WHERE id >= ? ORDER BY id LIMIT 1", (rnd.randint(1, max_track),))[0]
     names += [row[0], row[1]]
 terms = []
 for name in names:

@@ -6,23 +6,34 @@
 #
 # usage: bench/scale/run.sh [TRACKS] [SECONDS_PER_RUN]   (LIKE_TERMS=N: terms for the LIKE baseline, default 30;
 #        a ranked LIKE reads every row, about 20 s per term at 13 M)
+#        SILLON_SCALE_DATABASE=postgres://…: the same on PostgreSQL, into that (empty) database; the
+#        baseline then adds pg_trgm (a trigram index on titles and artists, built once, timed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tracks=${1:-13000000}
 seconds=${2:-20}
 work=${SILLON_SCALE_WORK:-bench/.work/scale}
-data="$work/data-$tracks"
+database=${SILLON_SCALE_DATABASE:-}
+if [ -n "$database" ]; then
+  # Every sillon command below reads it (sillon.json and --database aside, SILLON_DATABASE is the setting).
+  export SILLON_DATABASE=$database
+  data="$work/data-pg-$tracks" generated="$work/generate-pg-$tracks.json" catalog=$database
+  command -v psql >/dev/null || { echo "needs psql" >&2; exit 2; }
+else
+  data="$work/data-$tracks" generated="$work/generate-$tracks.json" catalog="$work/data-$tracks/sillon.db"
+fi
 mkdir -p "$work"
 for tool in python3 curl wrk; do command -v $tool >/dev/null || { echo "needs $tool" >&2; exit 2; }; done
 
 dotnet publish src/Sillon -c Release -o "$work/bin" --nologo -v quiet >/dev/null
 sillon=(dotnet "$work/bin/sillon.dll")
-echo "## Scale: $tracks tracks, $(nproc) cores, $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "## Scale: $tracks tracks on $([ -n "$database" ] && echo PostgreSQL || echo SQLite), $(nproc) cores, $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-if [ ! -f "$data/sillon.db" ]; then
-  "${sillon[@]}" catalog generate --tracks "$tracks" --data "$data" --json > "$work/generate-$tracks.json"
+if [ ! -f "$generated" ]; then
+  "${sillon[@]}" catalog generate --tracks "$tracks" --data "$data" --json > "$generated.part"
+  mv "$generated.part" "$generated"
 fi
-python3 - "$work/generate-$tracks.json" <<'PY'
+python3 - "$generated" <<'PY'
 import json, sys
 g = json.load(open(sys.argv[1]))
 print(f"Generation: {g['tracks']:,} tracks, {g['albums']:,} albums, {g['artists']:,} artists in {g['seconds']} s = "
@@ -31,7 +42,7 @@ PY
 echo
 echo "| storage | size |"
 echo "|---|---|"
-python3 bench/scale/sizes.py "$data/sillon.db"
+python3 bench/scale/sizes.py "$catalog"
 echo
 
 "${sillon[@]}" user list --data "$data" | grep -q '^bench' || echo bench-pass | "${sillon[@]}" user add bench --password-stdin --data "$data" >/dev/null
@@ -48,7 +59,7 @@ echo "Start-up to ready: $ready s"
 echo
 
 auth="u=bench&p=bench-pass&v=1.16.1&c=bench&f=json"
-python3 bench/scale/queries.py "$data/sillon.db" "$work" "$auth"
+python3 bench/scale/queries.py "$catalog" "$work" "$auth"
 token=$(curl -s -X POST "$url/api/v1/auth/login" -H 'Content-Type: application/json' -d '{"username":"bench","password":"bench-pass"}' \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 # Warm-up: JIT, page cache, the artist shelf.
@@ -91,5 +102,5 @@ while total < 1_000_000:
 print(f"Client sync by search3 pages of 500: {total:,} songs in {time.monotonic() - start:.1f} s")
 PY
 echo
-echo "Baseline, same terms, one query at a time on the same database file (python3 sqlite3):"
-python3 bench/scale/like.py "$data/sillon.db" "$work/terms.txt" "${LIKE_TERMS:-30}"
+echo "Baseline, same terms, one query at a time on the same database (python3 sqlite3, or psql):"
+python3 bench/scale/like.py "$catalog" "$work/terms.txt" "${LIKE_TERMS:-30}"

@@ -1,12 +1,22 @@
 #!/usr/bin/env python3
-"""Database size on disk, and what the search index and the largest tables and indexes take."""
-import os, sqlite3, sys
-db = sys.argv[1]
-c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-rows = c.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall()
+"""Database size on disk, and what the search index and the largest tables and indexes take.
+
+usage: sizes.py DB_FILE_OR_URL"""
+import os, sys
+from catalogdb import Catalog
+
+db = Catalog(sys.argv[1])
+if db.postgres:
+    rows = [(n, int(b)) for n, b in db.rows("""
+        SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c
+        WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'i') ORDER BY 2 DESC""")]
+    total = int(db.rows("SELECT pg_database_size(current_database())")[0][0])
+else:
+    rows = db.rows("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC")
+    total = os.path.getsize(sys.argv[1])
 mib = lambda b: f"{b / 1048576:,.0f} MiB"
 search = sum(b for n, b in rows if n.startswith("search_"))
-print(f"| database file | {mib(os.path.getsize(db))} |")
-print(f"| search index (search_* tables) | {mib(search)} |")
+print(f"| database {'(pg_database_size)' if db.postgres else 'file'} | {mib(total)} |")
+print(f"| search index (search_* tables and their indexes) | {mib(search)} |")
 for name, size in rows[:12]:
     print(f"| {name} | {mib(size)} |")

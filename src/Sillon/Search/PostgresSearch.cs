@@ -46,6 +46,24 @@ internal static class PostgresSearch
     }
 
     /// <summary>
+    /// Statements that fill an empty search index in parts that can run side by side on several
+    /// connections: the tracks in four ranges of ids (up to <paramref name="lastTrackId"/>), the albums, the artists.
+    /// </summary>
+    public static IEnumerable<string> FillStatements(long lastTrackId)
+    {
+        const int parts = 4;
+        var step = lastTrackId / parts + 1;
+        for (var i = 0; i < parts; i++)
+        {
+            var from = i * step;
+            var to = i == parts - 1 ? long.MaxValue : (i + 1) * step;
+            yield return $"INSERT INTO search_tracks (id, doc) SELECT t.id, {TrackDoc} FROM tracks t JOIN albums a ON a.id = t.album_id WHERE t.id >= {from} AND t.id < {to}";
+        }
+        yield return $"INSERT INTO search_albums (id, doc) SELECT id, {AlbumDoc} FROM albums";
+        yield return $"INSERT INTO search_artists (id, doc) SELECT id, {ArtistDoc} FROM artists";
+    }
+
+    /// <summary>
     /// The tsquery text for the words of an FTS5 match expression (<c>"sigur"* "ros"*</c>): each word
     /// quoted as a prefix, all required. With a weight, only words of that part (A: the name) match.
     /// </summary>

@@ -164,6 +164,34 @@ public sealed class PostgresTests
         }
     }
 
+    [PostgresFact]
+    public async Task A_generated_catalog_has_every_index_and_key_of_a_migrated_database()
+    {
+        // The bulk load drops the indexes and keys of the tables it fills and makes them again at the
+        // end: none may be missing, changed or left unchecked afterwards.
+        await using var generated = new TestLibrary();
+        await using var migrated = new TestLibrary();
+        var run = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "3000", "--seed", "7", "--data", generated.Data, "--database", generated.DatabaseUrl!]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        await migrated.Database().MigrateAsync(TimeProvider.System);
+
+        const string schema = """
+            SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()
+            UNION ALL
+            SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) || CASE WHEN convalidated THEN '' ELSE ' NOT VALID' END
+            FROM pg_constraint WHERE connamespace = current_schema()::regnamespace
+            ORDER BY 1
+            """;
+        await using var g = await generated.Database().OpenAsync();
+        await using var m = await migrated.Database().OpenAsync();
+        var expected = (await Dapper.SqlMapper.QueryAsync<string>(m, schema)).ToList();
+        var actual = (await Dapper.SqlMapper.QueryAsync<string>(g, schema)).ToList();
+        Assert.Contains(expected, d => d.Contains("tracks_path_key UNIQUE (path)"));
+        Assert.Contains(expected, d => d.Contains("track_artists_track_id_fkey FOREIGN KEY"));
+        Assert.Equal(expected, actual);
+        Assert.Equal(3000, await Dapper.SqlMapper.ExecuteScalarAsync<long>(g, "SELECT COUNT(*) FROM search_tracks"));
+    }
+
     private static async Task<JsonElement> Rest(HttpClient http, string endpoint, string query = "")
     {
         var response = await http.GetFromJsonAsync<JsonElement>($"/rest/{endpoint}?u=alice&p={Password}&v=1.16.1&c=tests&f=json&{query}");

@@ -1,16 +1,18 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 using Sillon.Data;
+using Sillon.Search;
 
 namespace Sillon.Catalog.Generator;
 
 /// <summary>
 /// Loads a generated catalog into PostgreSQL with binary COPY (Npgsql's BeginBinaryImport): rows go
 /// over the wire in PostgreSQL's own format, with no statement per row. Like <see cref="SqliteBulkLoad"/>,
-/// indexes whose keys arrive in random order are dropped first and built once at the end.
+/// secondary indexes, unique keys and foreign keys are dropped first and made again once at the end.
 /// </summary>
 /// <remarks>
 /// One connection runs one COPY at a time, and the link tables need their parents first: the
@@ -20,7 +22,10 @@ namespace Sillon.Catalog.Generator;
 /// </remarks>
 public static class PostgresBulkLoad
 {
-    private static readonly string[] BuiltAfter = ["tracks_sort", "albums_sort", "albums_created", "artists_sort", "albums_by_artist", "albums_year", "albums_genre", "artists_popularity", "tracks_year", "tracks_created"];
+    // The tables the load fills. Their secondary indexes, unique keys and foreign keys would each be
+    // checked or updated row by row (a foreign key is a trigger per row): they are dropped first and
+    // made again at the end, each by one sort or one join. Primary keys stay: ids arrive in order.
+    private static readonly string[] Loaded = ["artists", "albums", "album_artists", "tracks", "track_artists", "track_genres"];
 
     // About this many tracks per chunk: enough for COPY to stream, little enough to hold in memory.
     private const int ChunkTracks = 50_000;
@@ -32,10 +37,8 @@ public static class PostgresBulkLoad
         if (existing > 0)
             throw new InvalidOperationException($"the catalog already holds {existing:N0} tracks: generate into a new, empty database");
 
-        var indexes = (await connection.QueryAsync<(string Name, string Sql)>(new CommandDefinition(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = ANY(@names)",
-            new { names = BuiltAfter }, cancellationToken: ct))).ToList();
-        foreach (var (name, _) in indexes) await connection.ExecuteAsync(new CommandDefinition($"DROP INDEX {name}", cancellationToken: ct));
+        var checks = await DropChecksAsync(connection, Loaded, ct);
+        var searchIndexes = await DropChecksAsync(connection, SearchTables, ct);
 
         var rootId = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "INSERT INTO library_roots (path) VALUES (@rootPath) ON CONFLICT (path) DO UPDATE SET path = excluded.path RETURNING id", new { rootPath }, cancellationToken: ct));
@@ -71,21 +74,93 @@ public static class PostgresBulkLoad
         var load = clock.Elapsed;
 
         clock.Restart();
-        foreach (var (_, sql) in indexes) await connection.ExecuteAsync(new CommandDefinition(sql, commandTimeout: 0, cancellationToken: ct));
-        await using (var tx = await connection.BeginTransactionAsync(ct))
-        {
-            await ArtistAlbums.RecountAsync(connection, tx, null, null, ct);
-            await tx.CommitAsync(ct);
-        }
+        await SideBySideAsync(db, [.. checks.Indexes.Select(Statement)], ct);
+        foreach (var sql in checks.Keys) await connection.ExecuteAsync(new CommandDefinition(sql, cancellationToken: ct));
+        await SideBySideAsync(db, [
+            .. checks.Validations.Select(Statement),
+            async c =>
+            {
+                await using var tx = await c.BeginTransactionAsync(ct);
+                await ArtistAlbums.RecountAsync(c, tx, null, null, ct);
+                await tx.CommitAsync(ct);
+            },
+        ], ct);
         var built = clock.Elapsed;
 
         clock.Restart();
-        await Search.SearchIndex.RebuildAsync(connection, ct);
+        await SideBySideAsync(db, [.. PostgresSearch.FillStatements(tracks).Select(Statement)], ct);
+        await SideBySideAsync(db, [.. searchIndexes.Indexes.Select(Statement)], ct);
         var search = clock.Elapsed;
+
+        Func<DbConnection, Task> Statement(string sql) => c => c.ExecuteAsync(new CommandDefinition(sql, commandTimeout: 0, cancellationToken: ct));
 
         // Said as text: Dapper takes a one-word command for a stored procedure (CALL ANALYZE()).
         await connection.ExecuteAsync(new CommandDefinition("ANALYZE", commandTimeout: 0, commandType: System.Data.CommandType.Text, cancellationToken: ct));
         return new SqliteBulkLoad.Result(tracks, albums, artists, load, built, search);
+    }
+
+    private static readonly string[] SearchTables = ["search_artists", "search_albums", "search_tracks"];
+
+    /// <summary>What <see cref="DropChecksAsync"/> dropped, as the statements that make it again.</summary>
+    /// <param name="Indexes">CREATE INDEX for every secondary index and unique key: they can be built side by side.</param>
+    /// <param name="Keys">Unique keys taken from their rebuilt indexes, and foreign keys added unchecked: both instant.</param>
+    /// <param name="Validations">Checks of the foreign keys against the rows, one join each; side by side too.</param>
+    private sealed record Checks(List<string> Indexes, List<string> Keys, List<string> Validations);
+
+    /// <summary>
+    /// Drops the secondary indexes, unique keys and foreign keys of <paramref name="tables"/> (primary
+    /// keys stay) and returns how to make them again.
+    /// </summary>
+    /// <remarks>
+    /// An interrupted load leaves them dropped, in a database that <see cref="LoadAsync"/> refuses to
+    /// load again anyway: a generated catalog that did not finish is one to delete.
+    /// </remarks>
+    private static async Task<Checks> DropChecksAsync(NpgsqlConnection c, string[] tables, CancellationToken ct)
+    {
+        var args = new { tables };
+        var foreignKeys = (await c.QueryAsync<(string Table, string Name, string Sql)>(new CommandDefinition("""
+            SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid)
+            FROM pg_constraint WHERE conrelid = ANY(@tables::regclass[]) AND contype = 'f' ORDER BY conname
+            """, args, cancellationToken: ct))).ToList();
+        // Largest tables first, so that the two builders finish together.
+        var indexes = (await c.QueryAsync<(string Table, string Name, string Sql, string? UniqueKey)>(new CommandDefinition("""
+            SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), quote_ident(k.conname)
+            FROM pg_index i LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype = 'u'
+            WHERE i.indrelid = ANY(@tables::regclass[]) AND NOT i.indisprimary
+            ORDER BY pg_relation_size(i.indrelid) DESC, i.indexrelid
+            """, args, cancellationToken: ct))).ToList();
+
+        foreach (var (table, name, _) in foreignKeys)
+            await c.ExecuteAsync(new CommandDefinition($"ALTER TABLE {table} DROP CONSTRAINT {name}", cancellationToken: ct));
+        foreach (var (table, name, _, key) in indexes)
+            await c.ExecuteAsync(new CommandDefinition(key is null ? $"DROP INDEX {name}" : $"ALTER TABLE {table} DROP CONSTRAINT {key}", cancellationToken: ct));
+
+        return new Checks(
+            [.. indexes.Select(i => i.Sql)],
+            [
+                .. indexes.Where(i => i.UniqueKey is not null).Select(i => $"ALTER TABLE {i.Table} ADD CONSTRAINT {i.UniqueKey} UNIQUE USING INDEX {i.Name}"),
+                .. foreignKeys.Select(k => $"ALTER TABLE {k.Table} ADD CONSTRAINT {k.Name} {k.Sql} NOT VALID"),
+            ],
+            [.. foreignKeys.Select(k => $"ALTER TABLE {k.Table} VALIDATE CONSTRAINT {k.Name}")]);
+    }
+
+    /// <summary>
+    /// Runs the steps on two connections, each taking the next step when it is done. PostgreSQL gives
+    /// a statement one backend process, so one connection would leave a core idle; steps on different
+    /// tables do not wait for each other, and those that lock the same table wait their turn.
+    /// </summary>
+    private static async Task SideBySideAsync(Database db, IReadOnlyList<Func<DbConnection, Task>> steps, CancellationToken ct)
+    {
+        var next = -1;
+        async Task Worker()
+        {
+            await using var c = await db.OpenAsync(ct);
+            // Memory for one sort per index; no parallel workers: the two connections already use both cores.
+            await c.ExecuteAsync(new CommandDefinition("SET maintenance_work_mem = '256MB'; SET max_parallel_maintenance_workers = 0", cancellationToken: ct));
+            for (var i = Interlocked.Increment(ref next); i < steps.Count; i = Interlocked.Increment(ref next))
+                await steps[i](c);
+        }
+        await Task.WhenAll(Worker(), Worker());
     }
 
     private static async Task CopyAsync(NpgsqlConnection c, List<CatalogGenerator.Batch> chunk, long rootId, CancellationToken ct)
