@@ -72,6 +72,22 @@ public sealed class MigratorTests : IAsyncLifetime
         Assert.Equal(2L, await Sql.ScalarAsync<long>(_lib.Data, "SELECT MAX(version) FROM schema_migrations"));
     }
 
+    [Trait("Database", "SQLite")]
+    [SqliteFact("the backup copies the SQLite file; a PostgreSQL server is backed up by its operator")]
+    public async Task An_upgrade_that_changes_nothing_on_this_database_makes_no_backup()
+    {
+        var db = _lib.Database();
+        await new Migrator(db, TimeProvider.System, [(1, "0001_a", "CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (42);")]).RunAsync(default);
+        // The scripts a migration for the other database leaves here: comments and SELECT 1.
+        await new Migrator(db, TimeProvider.System, [(1, "0001_a", ""), (2, "0002_other", "-- PostgreSQL only: …\nSELECT 1;\n")]).RunAsync(default);
+        Assert.False(Directory.Exists(Path.Combine(_lib.Data, "backups")));
+        Assert.Equal(2L, await Sql.ScalarAsync<long>(_lib.Data, "SELECT MAX(version) FROM schema_migrations"));
+        // The embedded no-op scripts are recognised as such; the others are not.
+        Assert.Contains(Migrator.Scripts("Sqlite"), s => s.Name == "0013_album_list_keys" && Migrator.ChangesNothing(s.Sql));
+        Assert.DoesNotContain(Migrator.Scripts("Sqlite"), s => s.Name == "0012_search_terms" && Migrator.ChangesNothing(s.Sql));
+        Assert.False(Migrator.ChangesNothing("SELECT 1; DROP TABLE a;"));
+    }
+
     [Fact]
     public async Task Failed_migration_rolls_back_and_keeps_the_previous_version()
     {
