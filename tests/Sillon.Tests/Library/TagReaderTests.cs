@@ -138,6 +138,25 @@ public sealed class TagReaderTests : IAsyncLifetime
         Assert.Equal([TagReader.UnknownArtist], tags.Artists);
     }
 
+    [Fact]
+    public async Task An_mp3_with_only_an_id3v1_tag_is_read_from_it()
+    {
+        // Old rips carry ID3v1 alone; eyeD3 -1 writes only that (title, artist, album ≤ 30 bytes, year, v1.1 track, genre byte).
+        var path = await _library.AddUntaggedAsync("old.mp3");
+        await AudioFiles.RunAsync("eyeD3", ["-1", "-t", "Old Song", "-a", "Old Band", "-A", "Old Album", "-n", "4", "-Y", "1994", "-G", "Rock", path]);
+        var tags = TagReader.Read(path);
+        Assert.Equal("Old Song", tags.Title);
+        Assert.Equal(["Old Band"], tags.Artists);
+        Assert.Equal("Old Band", tags.DisplayArtist);
+        Assert.Equal("Old Album", tags.Album);
+        Assert.Equal(4, tags.TrackNumber);
+        Assert.Equal(1994, tags.Year);
+        Assert.Equal("1994", tags.Date);
+        Assert.Equal(["Rock"], tags.Genres);
+        Assert.Equal("MP3", tags.Codec);
+        Assert.True(tags.Duration > 0.5);
+    }
+
     [Theory]
     [InlineData("01 - Song.mp3", "Song")]
     [InlineData("01. Song.mp3", "Song")]
