@@ -73,6 +73,8 @@ run() {
   local label=$1 clients=$2 think=$3 file=$4
   # Warm-up, unmeasured: the pages this workload reads, in the database's cache (the catalog is
   # larger than the RAM's spare page cache at 13 M on PostgreSQL, and the previous workload's pages differ).
+  # With the response cache on it also fills that cache with these very requests: such a run measures
+  # the cache (SILLON_SUBSONIC__RESPONSECACHEMEGABYTES=0 measures computed answers).
   PATHS="$work/$file" wrk -t1 -c2 -d"${WARM_SECONDS:-5}s" --timeout 30s -s bench/scale/paths.lua "$url" >/dev/null
   local r; r=$(PATHS="$work/$file" THINK_MS=$think wrk -t$((clients < 2 ? 1 : 2)) -c"$clients" -d"${seconds}s" --timeout 30s \
     -s bench/scale/paths.lua "$url" | tail -1)
