@@ -22,6 +22,14 @@ public static class ArtistAlbums
     /// <summary>"The artist has an album to browse" (composer-only artists have none).</summary>
     public static string Has(string alias) => $"{alias}.album_count > 0";
 
+    /// <summary>Counts the albums of every artist, in a transaction of its own (after a bulk load).</summary>
+    public static async Task RecountAllAsync(DbConnection c, CancellationToken ct)
+    {
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await RecountAsync(c, tx, null, null, ct);
+        await tx.CommitAsync(ct);
+    }
+
     /// <summary>
     /// Counts again the albums of the artists <paramref name="artists"/> selects (an SQL query of
     /// artist ids; null: every artist), and of every artist that lost a link since the last count

@@ -38,20 +38,18 @@ internal static class PostgresSearch
             DELETE FROM search_artists;
             DELETE FROM search_albums;
             DELETE FROM search_tracks;
-            INSERT INTO search_artists (id, doc) SELECT id, {ArtistDoc} FROM artists;
-            INSERT INTO search_albums (id, doc) SELECT id, {AlbumDoc} FROM albums;
-            INSERT INTO search_tracks (id, doc) SELECT t.id, {TrackDoc} FROM tracks t JOIN albums a ON a.id = t.album_id;
+            {string.Join(";\n", FillStatements(lastTrackId: 0, parts: 1))};
             """, transaction: tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
     }
 
     /// <summary>
-    /// Statements that fill an empty search index in parts that can run side by side on several
-    /// connections: the tracks in four ranges of ids (up to <paramref name="lastTrackId"/>), the albums, the artists.
+    /// Statements that fill an empty search index, in parts that can run side by side on several
+    /// connections: the tracks in <paramref name="parts"/> ranges of ids (up to <paramref name="lastTrackId"/>;
+    /// the last range is open-ended), the albums, the artists.
     /// </summary>
-    public static IEnumerable<string> FillStatements(long lastTrackId)
+    public static IEnumerable<string> FillStatements(long lastTrackId, int parts)
     {
-        const int parts = 4;
         var step = lastTrackId / parts + 1;
         for (var i = 0; i < parts; i++)
         {

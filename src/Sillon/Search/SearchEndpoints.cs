@@ -17,9 +17,8 @@ public static class SearchEndpoints
             var paging = Paging.From(offset, limit, defaultLimit: 20);
             if (SearchIndex.MatchExpression(q) is not { } match) return TypedResults.Ok(new SearchResults([], [], []));
             await using var c = await db.OpenAsync(ct);
-            var artists = await SearchIndex.PageAsync(c, SearchIndex.Kind.Artist, match, q, paging.Limit, paging.Offset, ct);
-            var albums = await SearchIndex.PageAsync(c, SearchIndex.Kind.Album, match, q, paging.Limit, paging.Offset, ct);
-            var tracks = await SearchIndex.PageAsync(c, SearchIndex.Kind.Track, match, q, paging.Limit, paging.Offset, ct);
+            var page = (paging.Limit, paging.Offset);
+            var (artists, albums, tracks) = await SearchIndex.PagesAsync(c, match, q, page, page, page, ct);
             return TypedResults.Ok(await catalog.SearchRowsAsync(artists, albums, tracks, ct));
         })
         .WithTags("Search")

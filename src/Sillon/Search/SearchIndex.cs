@@ -136,7 +136,27 @@ public static class SearchIndex
     /// which FTS5 walks lazily and stops after one page: ranking every match would cost seconds. A
     /// generated or delivered catalog numbers its items by popularity, so id order is popularity order there.
     /// </summary>
-    public static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, string query, int count, int offset, CancellationToken ct)
+    public static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, string query, int count, int offset, CancellationToken ct) =>
+        await PageAsync(c, kind, match, await SqliteMatchAsync(c, match, ct), query, count, offset, ct);
+
+    /// <summary>One page of each kind for the same query (search3, the REST search): the match is expanded once for the three.</summary>
+    public static async Task<(List<long> Artists, List<long> Albums, List<long> Tracks)> PagesAsync(DbConnection c, string match, string query,
+        (int Count, int Offset) artists, (int Count, int Offset) albums, (int Count, int Offset) tracks, CancellationToken ct)
+    {
+        var expanded = await SqliteMatchAsync(c, match, ct);
+        return (await PageAsync(c, Kind.Artist, match, expanded, query, artists.Count, artists.Offset, ct),
+            await PageAsync(c, Kind.Album, match, expanded, query, albums.Count, albums.Offset, ct),
+            await PageAsync(c, Kind.Track, match, expanded, query, tracks.Count, tracks.Offset, ct));
+    }
+
+    /// <summary>
+    /// The match as SQLite's FTS5 runs it (<see cref="ExpandAsync"/>); null on PostgreSQL, which
+    /// takes the words as they are, and for one letter alone, which reads the sort index instead.
+    /// </summary>
+    private static async Task<string?> SqliteMatchAsync(DbConnection c, string match, CancellationToken ct) =>
+        c.Dialect() is PostgresDialect || Words(match) is [{ Length: 1 }] ? null : await ExpandAsync(c, match, ct);
+
+    private static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, string? expanded, string query, int count, int offset, CancellationToken ct)
     {
         // Nobody reads a search past its 100,000th hit; an offset beyond is a crawler or an attack.
         if (count <= 0 || offset > MaxOffset) return [];
@@ -157,19 +177,18 @@ public static class SearchIndex
         var key = Library.Names.SortKey(query);
         if (c.Dialect() is PostgresDialect)
             return await PostgresSearch.PageAsync(c, table, source, sortColumn, byArtist, match, key, count, offset, ct);
-        if (Words(match) is [var word] && word.Length == 1)
+        if (expanded is null)
         {
             // One letter typed: names that start with it, from the sort index. As an FTS5 prefix it
             // would merge every indexed word with that initial (300–500 ms at 13 million tracks).
-            var from = Library.Names.SortKey(word);
+            var from = Library.Names.SortKey(Words(match)[0]);
             return await TiersAsync(c, [$"SELECT id FROM {source} WHERE {sortColumn} >= @from AND {sortColumn} < @to ORDER BY {sortColumn}, popularity, id LIMIT @limit"],
                 new { from, to = from + "\U0010FFFF" }, count, offset, ct);
         }
-        match = await ExpandAsync(c, match, ct);
         var args = new
         {
-            match, key, count, offset,
-            nameMatch = $"name : ({match})", contextOnly = $"({match}) NOT (name : ({match}))",
+            match = expanded, key, count, offset,
+            nameMatch = $"name : ({expanded})", contextOnly = $"({expanded}) NOT (name : ({expanded}))",
         };
         var total = await c.ExecuteScalarAsync<long>(new CommandDefinition(
             $"SELECT COUNT(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH @match LIMIT {RankedLimit + 1})", args, cancellationToken: ct));

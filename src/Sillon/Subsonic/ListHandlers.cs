@@ -232,9 +232,8 @@ public static class ListHandlers
         else
         {
             await using var c = await q.OpenAsync(call.Ct);
-            var artistIds = await SearchIndex.PageAsync(c, SearchIndex.Kind.Artist, match, raw, artistCount, artistOffset, call.Ct);
-            var albumIds = await SearchIndex.PageAsync(c, SearchIndex.Kind.Album, match, raw, albumCount, albumOffset, call.Ct);
-            var songIds = await SearchIndex.PageAsync(c, SearchIndex.Kind.Track, match, raw, songCount, songOffset, call.Ct);
+            var (artistIds, albumIds, songIds) = await SearchIndex.PagesAsync(c, match, raw,
+                (artistCount, artistOffset), (albumCount, albumOffset), (songCount, songOffset), call.Ct);
             var idList = c.Dialect().IdList("@ids");
             artists = artistIds.Count == 0 ? [] : InOrder(artistIds, CatalogIds.Artist, await q.ArtistsAsync(userId,
                 $"WHERE ar.id IN ({idList})", new { ids = SearchIndex.IdList(c, artistIds) }, call.Ct), a => a.Id);

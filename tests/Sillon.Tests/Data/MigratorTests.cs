@@ -58,9 +58,7 @@ public sealed class MigratorTests : IAsyncLifetime
     [SqliteFact("the backup copies the SQLite file; a PostgreSQL server is backed up by its operator")]
     public async Task Upgrade_backs_up_the_database_first()
     {
-        var db = _lib.Database();
-        await new Migrator(db, TimeProvider.System, [(1, "0001_a", "CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (42);")]).RunAsync(default);
-        await new Migrator(db, TimeProvider.System, [(1, "0001_a", ""), (2, "0002_b", "CREATE TABLE b (y INTEGER);")]).RunAsync(default);
+        await UpgradeAsync((2, "0002_b", "CREATE TABLE b (y INTEGER);"));
 
         var backup = Assert.Single(Directory.GetFiles(Path.Combine(_lib.Data, "backups")));
         Assert.Contains("-v1-", backup);
@@ -76,16 +74,22 @@ public sealed class MigratorTests : IAsyncLifetime
     [SqliteFact("the backup copies the SQLite file; a PostgreSQL server is backed up by its operator")]
     public async Task An_upgrade_that_changes_nothing_on_this_database_makes_no_backup()
     {
-        var db = _lib.Database();
-        await new Migrator(db, TimeProvider.System, [(1, "0001_a", "CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (42);")]).RunAsync(default);
         // The scripts a migration for the other database leaves here: comments and SELECT 1.
-        await new Migrator(db, TimeProvider.System, [(1, "0001_a", ""), (2, "0002_other", "-- PostgreSQL only: …\nSELECT 1;\n")]).RunAsync(default);
+        await UpgradeAsync((2, "0002_other", "-- PostgreSQL only: …\nSELECT 1;\n"));
         Assert.False(Directory.Exists(Path.Combine(_lib.Data, "backups")));
         Assert.Equal(2L, await Sql.ScalarAsync<long>(_lib.Data, "SELECT MAX(version) FROM schema_migrations"));
         // The embedded no-op scripts are recognised as such; the others are not.
         Assert.Contains(Migrator.Scripts("Sqlite"), s => s.Name == "0013_album_list_keys" && Migrator.ChangesNothing(s.Sql));
         Assert.DoesNotContain(Migrator.Scripts("Sqlite"), s => s.Name == "0012_search_terms" && Migrator.ChangesNothing(s.Sql));
         Assert.False(Migrator.ChangesNothing("SELECT 1; DROP TABLE a;"));
+    }
+
+    /// <summary>A database at version 1 holding a row (so an upgrade has something to back up), then <paramref name="next"/>.</summary>
+    private async Task UpgradeAsync((int Version, string Name, string Sql) next)
+    {
+        var db = _lib.Database();
+        await new Migrator(db, TimeProvider.System, [(1, "0001_a", "CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (42);")]).RunAsync(default);
+        await new Migrator(db, TimeProvider.System, [(1, "0001_a", ""), next]).RunAsync(default);
     }
 
     [Fact]

@@ -78,17 +78,12 @@ public static class PostgresBulkLoad
         foreach (var sql in checks.Keys) await connection.ExecuteAsync(new CommandDefinition(sql, cancellationToken: ct));
         await SideBySideAsync(db, [
             .. checks.Validations.Select(Statement),
-            async c =>
-            {
-                await using var tx = await c.BeginTransactionAsync(ct);
-                await ArtistAlbums.RecountAsync(c, tx, null, null, ct);
-                await tx.CommitAsync(ct);
-            },
+            c => ArtistAlbums.RecountAllAsync(c, ct),
         ], ct);
         var built = clock.Elapsed;
 
         clock.Restart();
-        await SideBySideAsync(db, [.. PostgresSearch.FillStatements(tracks).Select(Statement)], ct);
+        await SideBySideAsync(db, [.. PostgresSearch.FillStatements(tracks, parts: 4).Select(Statement)], ct);
         await SideBySideAsync(db, [.. searchIndexes.Indexes.Select(Statement)], ct);
         var search = clock.Elapsed;
 

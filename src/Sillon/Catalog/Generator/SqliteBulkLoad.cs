@@ -111,11 +111,7 @@ public static class SqliteBulkLoad
 
         clock.Restart();
         foreach (var (_, sql) in indexes) await connection.ExecuteAsync(sql, commandTimeout: 0);
-        await using (var tx = await connection.BeginTransactionAsync(ct))
-        {
-            await ArtistAlbums.RecountAsync(connection, tx, null, null, ct);
-            await tx.CommitAsync(ct);
-        }
+        await ArtistAlbums.RecountAllAsync(connection, ct);
         var built = clock.Elapsed;
 
         clock.Restart();

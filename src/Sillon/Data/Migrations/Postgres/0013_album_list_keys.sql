@@ -1,7 +1,7 @@
 -- Each album list's index ends with the id, as its ORDER BY does (KeysetPages needs a total order).
--- SQLite's indexes end with the rowid implicitly; PostgreSQL's did not, so at 13 million tracks a
--- page read every album of its first key's value from the table and sorted them (getAlbumList2
--- page after page: 745 ms p50 under 32 clients). Now a page is an index-only range.
+-- SQLite's indexes end with the rowid implicitly; PostgreSQL's did not, so a page fetched its rows
+-- from the table for their ids and sorted them (a deep "newest" page at 13 million tracks: 25–90 ms).
+-- Now a page is an index-only range (0.4–0.8 ms).
 DROP INDEX albums_created;
 CREATE INDEX albums_created ON albums(created_at, id);
 DROP INDEX albums_alpha;
