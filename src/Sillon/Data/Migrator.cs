@@ -58,7 +58,9 @@ public sealed class Migrator(Database db, TimeProvider time, IReadOnlyList<(int 
         foreach (var (version, name, sql) in pending)
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
-            await connection.ExecuteAsync(new CommandDefinition(sql, transaction: tx, cancellationToken: ct));
+            // No time limit: a script that rebuilds an index or refills a table takes minutes on a
+            // catalog of millions, and the default 30 s cancelled one at 13 M tracks on PostgreSQL.
+            await connection.ExecuteAsync(new CommandDefinition(sql, transaction: tx, commandTimeout: 0, cancellationToken: ct));
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @at)",
                 new { version, name, at = time.GetUtcNow().ToString("O") }, tx, cancellationToken: ct));
