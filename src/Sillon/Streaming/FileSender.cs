@@ -92,8 +92,7 @@ public sealed class FileSender(IAudioStore store, SillonMetrics metrics)
         var sent = 0L;
         try
         {
-            await store.SendAsync(response, path, offset, count, ct);
-            sent = count;
+            sent = await store.SendAsync(response, path, offset, count, ct);
         }
         finally
         {

@@ -19,6 +19,8 @@ public sealed class StreamingFixture : IAsyncLifetime
     {
         foreach (var format in new[] { "mp3", "flac", "ogg", "m4a", "opus", "wav" })
             await _lib.AddAsync($"f/{format}", format, new TagSet { Title = format, Artists = ["A"], Album = "Formats" }, seconds: 3);
+        // Longer than loopback's socket buffers hold (about 35 MB), so a listener can hang up mid-file.
+        await _lib.AddAsync("f/long", "wav", new TagSet { Title = "long", Artists = ["A"], Album = "Formats" }, seconds: 200);
         _server = await SillonServer.StartAsync(_lib);
         await _server.WaitForScanAsync();
         Client = await _server.LoginAsync();
@@ -175,6 +177,39 @@ public sealed class StreamingTests(StreamingFixture fixture) : IClassFixture<Str
             File.Move(path + ".away", path);
         }
     }
+
+    [Fact]
+    public async Task A_listener_hanging_up_mid_file_is_counted_as_gone_and_the_next_one_is_served()
+    {
+        var (id, bytes) = _files["long"];
+        using var anonymous = _server.Client();
+        var bytesBefore = Metric(await anonymous.GetStringAsync("/metrics"), "sillon_stream_bytes");
+        using (var response = await _client.GetAsync($"/api/v1/tracks/{id}/stream", HttpCompletionOption.ResponseHeadersRead))
+        {
+            await using var body = await response.Content.ReadAsStreamAsync();
+            var start = new byte[64 * 1024];
+            await body.ReadExactlyAsync(start);
+            Assert.Equal(bytes.AsSpan(0, start.Length).ToArray(), start);
+        } // disposed mid-body: the connection closes
+
+        // The server notices: the stream ends, and it is not counted as the whole file. (The
+        // exporter caches a scrape for a moment, so the figures are polled.)
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string metrics;
+        while ((Metric(metrics = await anonymous.GetStringAsync("/metrics"), "sillon_stream_active") != 0 || Metric(metrics, "sillon_stream_bytes") == bytesBefore)
+               && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        Assert.Equal(0, Metric(metrics, "sillon_stream_active"));
+        Assert.InRange(Metric(metrics, "sillon_stream_bytes") - bytesBefore, 64 * 1024, bytes.Length - 1);
+
+        Assert.Equal(bytes, await _client.GetByteArrayAsync($"/api/v1/tracks/{id}/stream"));
+    }
+
+    /// <summary>The value of a metric in Prometheus text (the sum over its series; 0 when absent).</summary>
+    private static double Metric(string text, string name) =>
+        text.Split('\n').Where(l => l.StartsWith(name, StringComparison.Ordinal) && (l.Length == name.Length || l[name.Length] is '{' or ' ' or '_'))
+            .Where(l => !l.StartsWith(name + "_created", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>A small reader of multipart/byteranges bodies, enough to check ours.</summary>
     private sealed class MultipartParts(byte[] body, string boundary)
