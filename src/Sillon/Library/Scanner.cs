@@ -194,8 +194,9 @@ public sealed partial class Scanner(
 
         // Phase 3: folders, then tags read in parallel into one batching writer.
         progress.Phase = "reading";
-        phases.Next("reading");
+        phases.Next("folders");
         var (folderIds, coverChanged) = await WriteFoldersAsync(connection, walk, ct);
+        phases.Next("reading");
         var touchedAlbums = new HashSet<long>();
         var written = new List<long>();
         // A cover image added, replaced or removed changes the albums of that folder (and of its CD1/, CD2/ subfolders).
@@ -298,7 +299,11 @@ public sealed partial class Scanner(
         }
         finally
         {
-            if (deferIndexes) await InTransactionAsync(connection, SqliteDialect.CreateScanDeferredIndexes(), CancellationToken.None);
+            if (deferIndexes)
+            {
+                phases.Next("indexes");
+                await InTransactionAsync(connection, SqliteDialect.CreateScanDeferredIndexes(), CancellationToken.None);
+            }
         }
         await Task.WhenAll(readers); // surfaces a reader failure (a bug) after the writer has stopped
         errors.AddRange(readErrors);
@@ -330,6 +335,7 @@ public sealed partial class Scanner(
         counts.Playlists = playlists.Imported + playlists.Updated + playlists.Removed;
 
         // Phase 7: the search index follows the catalog.
+        phases.Next("indexing");
         if (interrupted || full)
         {
             progress.Phase = "indexing";
@@ -371,6 +377,18 @@ public sealed partial class Scanner(
         var ids = new Dictionary<string, long>(StringComparer.Ordinal);
         var changed = false;
         await using var tx = await connection.BeginTransactionAsync(ct);
+        // One command, prepared once and run for each new folder: a first scan inserts thousands,
+        // and a fresh Dapper command per row (parsed again each time) took 0.1 s of the critical path.
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = "INSERT INTO folders (root_id, parent_id, path, name, cover_name) VALUES (@root, @parent, @path, @name, @cover) RETURNING id";
+        var parameters = new[] { "@root", "@parent", "@path", "@name", "@cover" }.Select(name =>
+        {
+            var parameter = insert.CreateParameter();
+            parameter.ParameterName = name;
+            insert.Parameters.Add(parameter);
+            return parameter;
+        }).ToArray();
         foreach (var folder in walk.Folders)
         {
             if (known.TryGetValue(folder.Path, out var row))
@@ -388,9 +406,12 @@ public sealed partial class Scanner(
             var parentPath = folder.Parent ?? Path.GetDirectoryName(folder.Path);
             long? parentId = parentPath is null ? null : ids.TryGetValue(parentPath, out var p) ? p : known.TryGetValue(parentPath, out var k) ? k.Id : null;
             changed = true;
-            ids[folder.Path] = await connection.ExecuteScalarAsync<long>(
-                "INSERT INTO folders (root_id, parent_id, path, name, cover_name) VALUES (@RootId, @parentId, @Path, @name, @CoverName) RETURNING id",
-                new { folder.RootId, parentId, folder.Path, name = Path.GetFileName(folder.Path), folder.CoverName }, tx);
+            parameters[0].Value = folder.RootId;
+            parameters[1].Value = parentId is { } pid ? pid : DBNull.Value;
+            parameters[2].Value = folder.Path;
+            parameters[3].Value = Path.GetFileName(folder.Path);
+            parameters[4].Value = folder.CoverName is { } cover ? cover : DBNull.Value;
+            ids[folder.Path] = Convert.ToInt64(await insert.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
         }
         if (changed) await Catalog.CatalogChanges.BumpAsync(connection, tx, ct);
         await tx.CommitAsync(ct);
@@ -426,13 +447,11 @@ public sealed partial class Scanner(
         await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition($"""
             UPDATE albums SET
-                track_count = (SELECT COUNT(*) FROM tracks t WHERE t.album_id = albums.id),
-                disc_count = (SELECT COUNT(DISTINCT COALESCE(t.disc_number, 1)) FROM tracks t WHERE t.album_id = albums.id),
-                duration = (SELECT COALESCE(SUM(t.duration), 0) FROM tracks t WHERE t.album_id = albums.id),
-                size = (SELECT COALESCE(SUM(t.size), 0) FROM tracks t WHERE t.album_id = albums.id),
-                year = (SELECT MAX(t.year) FROM tracks t WHERE t.album_id = albums.id),
-                date = (SELECT MAX(t.date) FROM tracks t WHERE t.album_id = albums.id),
-                original_date = (SELECT MIN(t.original_date) FROM tracks t WHERE t.album_id = albums.id),
+                -- one pass over the album's tracks for all its sums (seven subqueries took twice as long)
+                (track_count, disc_count, duration, size, year, date, original_date) = (
+                    SELECT COUNT(*), COUNT(DISTINCT COALESCE(t.disc_number, 1)), COALESCE(SUM(t.duration), 0), COALESCE(SUM(t.size), 0),
+                           MAX(t.year), MAX(t.date), MIN(t.original_date)
+                    FROM tracks t WHERE t.album_id = albums.id),
                 display_artist = COALESCE((SELECT t.display_album_artist FROM tracks t WHERE t.album_id = albums.id ORDER BY t.id LIMIT 1), display_artist),
                 genre = (SELECT g.name FROM track_genres tg JOIN tracks t ON t.id = tg.track_id JOIN genres g ON g.id = tg.genre_id
                          WHERE t.album_id = albums.id AND tg.position = 0 GROUP BY g.id, g.name ORDER BY COUNT(*) DESC, g.name LIMIT 1),
