@@ -127,7 +127,7 @@ public static partial class TagReader
         var dot = name.LastIndexOf('.');
         var mimeType = "taglib/" + (dot >= 0 && dot < name.Length - 1 ? name[(dot + 1)..].ToLowerInvariant() : "");
         if (!FileTypes.AvailableTypes.TryGetValue(mimeType, out var type)) return TagLib.File.Create(source, mimeType, ReadStyle.Average);
-        const ReadStyle style = ReadStyle.Average;
+        const ReadStyle style = ReadStyle.Average | ReadStyle.PictureLazy;
         if (type == typeof(TagLib.Mpeg.AudioFile)) return new ReadOnlyMp3(source, style);
         if (type == typeof(TagLib.Flac.File)) return new TagLib.Flac.File(source, style);
         if (type == typeof(TagLib.Ogg.File)) return new TagLib.Ogg.File(source, style);
