@@ -76,6 +76,7 @@ public static partial class SillonApp
         services.AddSingleton<TranscodeCache>();
         services.AddSingleton<EncoderScheduler>();
         services.AddSingleton<WarmEncoders>();
+        services.AddHostedService<OrphanEncoders>();
         services.AddSingleton<Transcoder>();
         services.AddSingleton<StreamService>();
         services.AddListening();

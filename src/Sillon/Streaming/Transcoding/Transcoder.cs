@@ -190,7 +190,7 @@ public sealed partial class Transcoder
         return psi;
     }
 
-    private static ProcessStartInfo Encoder(string ffmpeg, bool redirectInput)
+    internal static ProcessStartInfo Encoder(string ffmpeg, bool redirectInput)
     {
         var psi = new ProcessStartInfo(ffmpeg)
         {
@@ -199,6 +199,8 @@ public sealed partial class Transcoder
             RedirectStandardInput = redirectInput,
             UseShellExecute = false,
         };
+        // Whose encoder this is: a server that starts after this one was killed ends it (OrphanEncoders).
+        psi.Environment[OrphanEncoders.Variable] = OrphanEncoders.Owner;
         // -nostdin: no keyboard commands read from standard input (a warm encoder's input comes
         // through "pipe:0", which -nostdin leaves alone). One thread: the scheduler's run slots
         // then are what a process can use, and each paused process holds less memory.
