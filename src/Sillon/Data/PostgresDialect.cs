@@ -56,9 +56,30 @@ public sealed class PostgresDialect : ISqlDialect
         var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(db.ConnectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync(ct);
         var held = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_try_advisory_lock(@key)", new { key = ScanLockKey }, cancellationToken: ct));
-        if (held) return connection;
+        if (held) return new HeldScanLock(connection);
         await connection.DisposeAsync();
         return null;
+    }
+
+    /// <summary>
+    /// The scan lock, given back explicitly: closing the connection alone frees it only once the
+    /// server's backend process has exited, a moment later, and another server asking at that
+    /// moment was told a scan was running (seen in CI).
+    /// </summary>
+    private sealed class HeldScanLock(NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_advisory_unlock(@key)", new { key = ScanLockKey }));
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+            {
+                // The session is gone, and its lock with it.
+            }
+            await connection.DisposeAsync();
+        }
     }
 
     /// <summary>
