@@ -336,7 +336,9 @@ public sealed partial class Scanner(
 
         // Phase 7: the search index follows the catalog.
         phases.Next("indexing");
-        if (interrupted || full)
+        // An update tokenizes what changed twice (the index, then a scratch index for its new
+        // words): into an empty catalog, building the index whole takes half the time.
+        if (interrupted || full || existing.Count == 0)
         {
             progress.Phase = "indexing";
             await Search.SearchIndex.RebuildAsync(connection, ct);
