@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -235,11 +236,35 @@ public sealed class SqliteDialect : ISqlDialect
 
     public DbConnection NewConnection(string connectionString) => new SqliteConnection(connectionString);
 
+    /// <summary>
+    /// SQLite handles that have <see cref="ConnectionPragmas"/>. Microsoft.Data.Sqlite pools the
+    /// handle behind each closed connection, and pragmas live as long as the handle: running them
+    /// again on every open cost each request five statements (6–8 % of the server's CPU when
+    /// serving ranges). Weak: a handle the pool closes is forgotten with it.
+    /// </summary>
+    private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> Prepared = new();
+
     public async Task PrepareConnectionAsync(DbConnection connection, CancellationToken ct)
     {
+        var handle = ((SqliteConnection)connection).Handle!;
+        if (Prepared.TryGetValue(handle, out _)) return;
         await using var pragma = connection.CreateCommand();
         pragma.CommandText = ConnectionPragmas;
         await pragma.ExecuteNonQueryAsync(ct);
+        Prepared.AddOrUpdate(handle, Prepared);
+    }
+
+    /// <summary>
+    /// Pragmas for one use of a connection (the scanner's bigger cache, the bulk load's unsafe
+    /// speed): its handle is marked first, so the next open from the pool sets
+    /// <see cref="ConnectionPragmas"/> again, whatever happens in between.
+    /// </summary>
+    public static async Task SetPragmasForThisUseAsync(DbConnection connection, string pragmas, CancellationToken ct = default)
+    {
+        Prepared.Remove(((SqliteConnection)connection).Handle!);
+        await using var command = connection.CreateCommand();
+        command.CommandText = pragmas;
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     public string IdList(string parameter) => $"SELECT value FROM json_each({parameter})";

@@ -76,7 +76,7 @@ public sealed partial class Scanner(
         var errors = new List<ScanError>();
         await using var connection = await db.OpenAsync(ct);
         // The writer's batched transactions want a bigger page cache than a request's (SQLite's is per connection).
-        if (connection is Microsoft.Data.Sqlite.SqliteConnection) await connection.ExecuteAsync(SqliteDialect.ScannerCacheSize);
+        if (connection is Microsoft.Data.Sqlite.SqliteConnection) await SqliteDialect.SetPragmasForThisUseAsync(connection, SqliteDialect.ScannerCacheSize, ct);
         var startedText = progress.StartedAt.ToString("O", CultureInfo.InvariantCulture);
 
         // A run still marked 'running' means the process died mid-scan: its batches are committed

@@ -37,7 +37,7 @@ public static class SqliteBulkLoad
             AND name IN ({string.Join(", ", BuiltAfter.Select(t => $"'{t}'"))})
             """)).ToList();
         // threads: CREATE INDEX may sort with a helper thread.
-        await connection.ExecuteAsync("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144; PRAGMA foreign_keys=OFF; PRAGMA threads=2;");
+        await SqliteDialect.SetPragmasForThisUseAsync(connection, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144; PRAGMA foreign_keys=OFF; PRAGMA threads=2;", ct);
         foreach (var (name, _) in indexes) await connection.ExecuteAsync($"DROP INDEX {name}");
 
         var rootId = await connection.ExecuteScalarAsync<long>(
