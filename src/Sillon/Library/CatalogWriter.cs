@@ -220,9 +220,9 @@ public sealed partial class CatalogWriter : IDisposable
     /// then run. On SQLite it is SQLite's own prepared statement (the raw API, as the bulk load of
     /// `catalog generate` uses): Microsoft.Data.Sqlite looks each parameter up by name and boxes its
     /// value on every run, and a first scan runs about 100,000 statements. On PostgreSQL it is an
-    /// ordinary command.
+    /// ordinary command. The scanner's folder rows use it too.
     /// </summary>
-    private sealed partial class Statement : IDisposable
+    internal sealed partial class Statement : IDisposable
     {
         private readonly sqlite3? _db;
         private readonly sqlite3_stmt? _stmt;

@@ -29,7 +29,7 @@ public sealed class ConnectionPragmaTests : IDisposable
         await using (var c = await _db.OpenAsync()) first = ((SqliteConnection)c).Handle!;
         await using var again = await _db.OpenAsync();
 
-        Assert.Same(first, ((SqliteConnection)again).Handle); // the pool's own handle: the pragmas were not run again
+        Assert.Same(first, ((SqliteConnection)again).Handle); // the pool's handle, prepared on its first open
         Assert.Equal(1L, await PragmaAsync(again, "foreign_keys"));
         Assert.Equal(1L, await PragmaAsync(again, "synchronous")); // NORMAL
         Assert.Equal(30000L, await PragmaAsync(again, "busy_timeout"));

@@ -14,6 +14,7 @@ namespace Sillon.Streaming.Transcoding;
 public sealed partial class OrphanEncoders(ILogger<OrphanEncoders> log) : IHostedService
 {
     public const string Variable = "SILLON_ENCODER_OWNER";
+    private static readonly byte[] Prefix = Encoding.ASCII.GetBytes(Variable + "=");
 
     /// <summary>This process as an encoder's owner: "pid:start time".</summary>
     public static string Owner { get; } = Identity(Environment.ProcessId) ?? Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
@@ -50,11 +51,10 @@ public sealed partial class OrphanEncoders(ILogger<OrphanEncoders> log) : IHoste
     /// <summary>The owner named in a process environment (NUL-separated KEY=VALUE), if any.</summary>
     private static string? OwnerIn(byte[] environ)
     {
-        var prefix = Encoding.ASCII.GetBytes(Variable + "=");
         foreach (var range in environ.AsSpan().Split((byte)0))
         {
             var entry = environ.AsSpan(range);
-            if (entry.StartsWith(prefix)) return Encoding.ASCII.GetString(entry[prefix.Length..]);
+            if (entry.StartsWith(Prefix)) return Encoding.ASCII.GetString(entry[Prefix.Length..]);
         }
         return null;
     }
