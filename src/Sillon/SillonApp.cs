@@ -31,7 +31,8 @@ public static partial class SillonApp
         services.TryAddSingleton<IConfiguration>(configuration);
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(Database.For(options));
+        // Made by the container so that it is disposed with it (the SQLite connections it keeps open).
+        services.AddSingleton(_ => Database.For(options));
         services.AddOptions<LibraryOptions>().BindConfiguration("Library").Validate(o => o.BatchSize > 0 && o.ReadThreads >= 0, "Library:BatchSize must be positive").ValidateOnStart();
         services.AddMetrics();
         services.AddSingleton<SillonMetrics>();

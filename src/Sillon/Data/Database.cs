@@ -10,8 +10,11 @@ namespace Sillon.Data;
 /// PostgreSQL when a <c>postgres://</c> URL is configured (<c>--database</c>, <c>SILLON_DATABASE</c>).
 /// Everything written differently for the two lives behind <see cref="Dialect"/>.
 /// </summary>
-public sealed class Database
+public sealed class Database : IDisposable
 {
+    /// <summary>SQLite only: open connections with their prepared statements (<see cref="SqliteStatementPool"/>).</summary>
+    private readonly SqliteStatementPool? _sqlitePool;
+
     public string ConnectionString { get; }
     public ISqlDialect Dialect { get; }
     public string DataDir { get; }
@@ -61,6 +64,7 @@ public sealed class Database
             // Another process (a `sillon scan` beside `sillon serve`) may hold the write lock.
             DefaultTimeout = 30,
         }.ToString();
+        _sqlitePool = new SqliteStatementPool(ConnectionString);
     }
 
     public static Database For(SillonOptions options) => new(options.Data, options.Database);
@@ -72,6 +76,7 @@ public sealed class Database
 
     public async Task<DbConnection> OpenAsync(CancellationToken ct = default)
     {
+        if (_sqlitePool is not null) return await _sqlitePool.OpenAsync(ct);
         var connection = Dialect.NewConnection(ConnectionString);
         try
         {
@@ -85,6 +90,9 @@ public sealed class Database
             throw;
         }
     }
+
+    /// <summary>Closes the SQLite connections kept open in the pool.</summary>
+    public void Dispose() => _sqlitePool?.Dispose();
 
     /// <summary>Open, migrate (after a backup when there is something to migrate), and return the applied version.</summary>
     public Task<int> MigrateAsync(TimeProvider time, CancellationToken ct = default) =>
@@ -253,6 +261,9 @@ public sealed class SqliteDialect : ISqlDialect
         await pragma.ExecuteNonQueryAsync(ct);
         Prepared.AddOrUpdate(handle, Prepared);
     }
+
+    /// <summary>Whether this handle has <see cref="ConnectionPragmas"/> in force (the pool keeps only such connections).</summary>
+    internal static bool HasConnectionPragmas(SQLitePCL.sqlite3 handle) => Prepared.TryGetValue(handle, out _);
 
     /// <summary>
     /// Pragmas for one use of a connection (the scanner's bigger cache, the bulk load's unsafe
