@@ -24,6 +24,24 @@ public sealed class DialectTests
     }
 
     [Theory]
+    [InlineData("postgres://u@h/db")]
+    [InlineData("Host=h;Database=db;Username=u")]
+    public void Hot_statements_are_prepared_on_the_server_and_planned_for_their_own_values(string url)
+    {
+        var b = new NpgsqlConnectionStringBuilder(PostgresDialect.ConnectionString(url));
+        Assert.Equal((128, 2, "-c plan_cache_mode=force_custom_plan"), (b.MaxAutoPrepare, b.AutoPrepareMinUsages, b.Options));
+    }
+
+    [Theory]
+    [InlineData("postgres://u@h/db?Max%20Auto%20Prepare=0&Options=-c%20work_mem%3D64MB")]
+    [InlineData("Host=h;Database=db;Username=u;Max Auto Prepare=0;Options=-c work_mem=64MB")]
+    public void The_operators_own_preparation_settings_win(string url)
+    {
+        var b = new NpgsqlConnectionStringBuilder(PostgresDialect.ConnectionString(url));
+        Assert.Equal((0, "-c work_mem=64MB"), (b.MaxAutoPrepare, b.Options));
+    }
+
+    [Theory]
     [InlineData("postgres://user@host:5432/")]
     [InlineData("mysql-server:3306")]
     [InlineData("postgres://")]

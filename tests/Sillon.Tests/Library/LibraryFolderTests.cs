@@ -75,6 +75,8 @@ public sealed class LibraryFolderTests
             await WaitForAsync(async () => await TracksUnderAsync(lib, extra) == 0, "the removed folder's tracks stayed");
             await WaitForAsync(async () => await Sql.ScalarAsync<long>(lib.Data, "SELECT COUNT(*) FROM library_roots WHERE path = @extra", new { extra }) == 0,
                 "the removed folder's row stayed");
+            // The row goes in the middle of the scan that removes the folder; its album and search entries at the end of it.
+            await server.WaitForScanAsync();
             Assert.Equal(["First Album"], await Sql.QueryAsync<string>(lib.Data, "SELECT name FROM albums"));
             Assert.Equal(0, await Sql.ScalarAsync<long>(lib.Data, "SELECT COUNT(*) FROM artists WHERE name = 'Other Artist'"));
             var search = await admin.GetStringAsync("/api/v1/search?q=Far");
