@@ -22,7 +22,9 @@ for round in $(seq 1 "$rounds"); do
   for variant in "$@"; do
     bin=${variant%%@*} database=""
     [ "$bin" != "$variant" ] && database=${variant#*@}
-    name=$(basename "$bin")${database:+ ${database##*/}}
+    db=${database##*/}
+    name=$(basename "$bin")${database:+ ${db%%\?*}}
+    if [[ $db == *\?* ]]; then name+=" (with settings)"; fi
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     url="http://127.0.0.1:$port"
     SILLON_DATABASE=$database SILLON_SUBSONIC__RESPONSECACHEMEGABYTES=0 SILLON_LIBRARY__WATCH=false SILLON_LIBRARY__SCANINTERVAL=00:00:00 \
