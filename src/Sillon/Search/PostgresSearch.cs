@@ -86,9 +86,16 @@ internal static class PostgresSearch
     public static async Task<List<long>> PageAsync(DbConnection c, string table, string source, string sortColumn, string? byArtist,
         string match, string key, int count, int offset, CancellationToken ct)
     {
-        var args = new { q = TsQuery(match), qName = TsQuery(match, "A"), key, count, offset };
-        const string matches = "doc @@ to_tsquery('simple', unaccent(@q))";
-        const string nameMatches = "doc @@ to_tsquery('simple', unaccent(@qName))";
+        // The queries are folded once, here, and reach the statements below as tsquery constants.
+        // Written as to_tsquery(unaccent(@q)) in them, PostgreSQL called both functions again for
+        // every row a filter or a recheck looked at (they are only "stable"): a walk of the primary
+        // key past 549 rows took 1.2 ms, against 0.2 ms with the constant.
+        var folded = await c.QuerySingleAsync<(string Q, string Name)>(new CommandDefinition(
+            "SELECT to_tsquery('simple', unaccent(@q))::text, to_tsquery('simple', unaccent(@qName))::text",
+            new { q = TsQuery(match), qName = TsQuery(match, "A") }, cancellationToken: ct));
+        var args = new { q = folded.Q, qName = folded.Name, key, count, offset };
+        const string matches = "doc @@ @q::tsquery";
+        const string nameMatches = "doc @@ @qName::tsquery";
         var total = await c.ExecuteScalarAsync<long>(new CommandDefinition(
             $"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {matches} LIMIT {SearchIndex.RankedLimit + 1}) m", args, cancellationToken: ct));
         if (total == 0) return [];
