@@ -19,21 +19,25 @@ public static class Sql
     /// <summary>Skips a test that checks something only SQLite has (its file, its pragmas) when the suite runs on PostgreSQL.</summary>
     public static bool OnPostgres => PostgresServer.Enabled;
 
+    // Each helper disposes its Database: a SQLite one keeps its connections open until then.
     public static async Task<T> ScalarAsync<T>(string dataDir, string sql, object? args = null)
     {
-        await using var c = await Db(dataDir).OpenAsync();
+        using var db = Db(dataDir);
+        await using var c = await db.OpenAsync();
         return await c.ExecuteScalarAsync<T>(sql, args) ?? throw new InvalidOperationException($"no value: {sql}");
     }
 
     public static async Task<List<T>> QueryAsync<T>(string dataDir, string sql, object? args = null)
     {
-        await using var c = await Db(dataDir).OpenAsync();
+        using var db = Db(dataDir);
+        await using var c = await db.OpenAsync();
         return (await c.QueryAsync<T>(sql, args)).ToList();
     }
 
     public static async Task<Dictionary<string, object?>> RowAsync(string dataDir, string sql, object? args = null)
     {
-        await using var c = await Db(dataDir).OpenAsync();
+        using var db = Db(dataDir);
+        await using var c = await db.OpenAsync();
         var row = (IDictionary<string, object?>)await c.QuerySingleAsync(sql, args);
         return new Dictionary<string, object?>(row);
     }
