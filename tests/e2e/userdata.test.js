@@ -202,14 +202,18 @@ test('home: a track heard to its end is reported (now playing first), and fills 
 test('ratings: stars on an album and a track, by click and by keyboard, kept by the server', async () => {
   await openAlbum(page, 'Northern Lights');
   const albumStars = page.getByRole('radiogroup', { name: 'Rating of Northern Lights' });
+  const savedFour = page.waitForResponse((r) => r.url().includes('/rest/setRating') && new URLSearchParams(r.request().postData() ?? '').get('rating') === '4');
   await albumStars.getByRole('radio', { name: '4 stars' }).click();
   const dawn = page.getByRole('radiogroup', { name: 'Rating of Dawn' });
   // One tab stop: the first star while unrated; arrows move the rating and the focus.
   await dawn.getByRole('radio', { name: '1 star' }).focus();
+  // The page saves one rating at a time: wait for the server to answer the last one before reloading
+  // (waitForLoadState('networkidle') returns at once once the page has been idle since loading).
+  const savedThree = page.waitForResponse((r) => r.url().includes('/rest/setRating') && new URLSearchParams(r.request().postData() ?? '').get('rating') === '3');
   for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
   await waitFor(async () => (await dawn.getByRole('radio', { name: '3 stars' }).getAttribute('aria-checked')) === 'true', 'three stars');
   assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), '3 stars');
-  await page.waitForLoadState('networkidle');
+  await Promise.all([savedFour, savedThree]);
   await page.reload();
   await page.getByRole('heading', { level: 1, name: 'Northern Lights' }).waitFor();
   const checked = (group) => group.locator('[aria-checked="true"]').getAttribute('aria-label');
@@ -217,8 +221,9 @@ test('ratings: stars on an album and a track, by click and by keyboard, kept by 
   assert.equal(await checked(page.getByRole('radiogroup', { name: 'Rating of Dawn' })), '3 stars');
   assert.equal(await page.getByRole('radiogroup', { name: 'Rating of Noon' }).locator('[aria-checked="true"]').count(), 0);
   // Clicking the current star clears it.
+  const cleared = page.waitForResponse((r) => r.url().includes('/rest/setRating') && new URLSearchParams(r.request().postData() ?? '').get('rating') === '0');
   await page.getByRole('radiogroup', { name: 'Rating of Northern Lights' }).getByRole('radio', { name: '4 stars' }).click();
-  await page.waitForLoadState('networkidle');
+  await cleared;
   await page.reload();
   await page.getByRole('heading', { level: 1, name: 'Northern Lights' }).waitFor();
   assert.equal(await page.getByRole('radiogroup', { name: 'Rating of Northern Lights' }).locator('[aria-checked="true"]').count(), 0);
