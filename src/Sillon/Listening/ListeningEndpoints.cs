@@ -71,7 +71,7 @@ public static class ListeningEndpoints
         if (started > now + FutureSlack) return Invalid("startedAt", "in the future");
         if (started.Year < 1970) return Invalid("startedAt", "before 1970");
         var client = body.Client is { Length: > 0 } c ? c[..Math.Min(c.Length, 100)] : "rest";
-        var recorded = await history.RecordAsync(http.UserId(), [new PlayReport(trackId, started, ms, client)], PlayHistory.Rest, ct);
+        var recorded = await history.RecordAsync(http.UserId(), [new PlayReport(trackId, started, ms, client, StartedAtFromClient: body.StartedAt is not null)], PlayHistory.Rest, ct);
         if (recorded is null) return TypedResults.NotFound();
         var play = recorded[0];
         return TypedResults.Created($"/api/v1/me/plays/{play.Id}",

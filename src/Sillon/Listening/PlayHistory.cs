@@ -5,7 +5,12 @@ using Sillon.Data;
 namespace Sillon.Listening;
 
 /// <summary>A play as a client reports it. MsPlayed null: the client cannot tell (a Subsonic scrobble), so the whole track counts.</summary>
-public sealed record PlayReport(long TrackId, DateTimeOffset StartedAt, long? MsPlayed, string? Client);
+/// <param name="StartedAtFromClient">
+/// The client said when the play started. Only then is a second report with the same start the same
+/// play sent again; a start the server filled in with its own clock identifies nothing (two quick
+/// reports can fall in the same millisecond).
+/// </param>
+public sealed record PlayReport(long TrackId, DateTimeOffset StartedAt, long? MsPlayed, string? Client, bool StartedAtFromClient = true);
 
 public sealed record RecordedPlay(long Id, long TrackId, DateTimeOffset StartedAt, long MsPlayed, bool Skipped);
 
@@ -54,7 +59,7 @@ public sealed class PlayHistory(Database db, Scrobbling.Scrobbler scrobbler)
             // A report sent again (a client retrying after a lost answer, the web player's queue of
             // plays made offline) is the same play: one listener does not start one track twice in
             // the same millisecond. It is answered as recorded, and counts once.
-            var known = await c.QueryFirstOrDefaultAsync<KnownPlay>(new CommandDefinition(
+            var known = !play.StartedAtFromClient ? null : await c.QueryFirstOrDefaultAsync<KnownPlay>(new CommandDefinition(
                 "SELECT id AS Id, ms_played AS MsPlayed, skipped AS Skipped FROM play_events WHERE user_id = @userId AND track_id = @trackId AND played_at = @at",
                 new { userId, trackId = play.TrackId, at }, tx, cancellationToken: ct));
             if (known is not null)

@@ -144,7 +144,7 @@ public static class UserDataHandlers
                 at = DateTimeOffset.FromUnixTimeMilliseconds(ms);
             }
             // Subsonic says nothing of how long the track was heard: a submission is a whole play.
-            plays.Add(new PlayReport(ids[i], at, MsPlayed: null, call.Client));
+            plays.Add(new PlayReport(ids[i], at, MsPlayed: null, call.Client, StartedAtFromClient: i < times.Count));
         }
         _ = await call.Service<PlayHistory>().RecordAsync(call.User.Id, plays, PlayHistory.Subsonic, call.Ct)
             ?? throw SubsonicErrors.NotFoundError("Song");

@@ -53,6 +53,20 @@ public sealed class PlayHistoryTests(ListeningFixture fx) : IClassFixture<Listen
     }
 
     [Fact]
+    public async Task Plays_timed_by_the_server_clock_are_never_taken_for_a_report_sent_again()
+    {
+        // Without a start from the client the server's clock gives one, and two plays can share its
+        // millisecond: here one Subsonic submission names the track twice, both at the same instant.
+        var (name, http) = await fx.ListenerAsync();
+        var user = await ListeningFixture.UserIdAsync(http);
+        var track = await fx.TrackAsync("Amber One");
+        await fx.SubsonicAsync(name, "scrobble", $"id={track}&id={track}&submission=true");
+
+        Assert.Equal(2L, await Scalar<long>("SELECT COUNT(*) FROM play_events WHERE user_id = @user", new { user }));
+        Assert.Equal(2L, await Scalar<long>("SELECT play_count FROM annotations WHERE user_id = @user AND item_kind = 'track'", new { user }));
+    }
+
+    [Fact]
     public async Task A_Subsonic_scrobble_is_a_whole_play_of_the_track()
     {
         var (name, http) = await fx.ListenerAsync();
