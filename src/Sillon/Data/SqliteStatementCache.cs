@@ -34,14 +34,10 @@ internal sealed class SqliteStatementPool(string connectionString) : IDisposable
 
     public async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
-        while (true)
-        {
-            StatementCachingConnection? idle;
-            lock (_idle) idle = _idle.Count > 0 ? _idle.Pop() : null;
-            if (idle is null) break;
-            if (idle.State == ConnectionState.Open) return idle.Lease();
-            idle.CloseForGood();
-        }
+        // Only open connections at rest are pushed (TryReturn), and nobody holds one while it waits.
+        StatementCachingConnection? idle;
+        lock (_idle) idle = _idle.Count > 0 ? _idle.Pop() : null;
+        if (idle is not null) return idle.Lease();
         var connection = new StatementCachingConnection(this, connectionString);
         try
         {

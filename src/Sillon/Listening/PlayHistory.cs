@@ -57,8 +57,8 @@ public sealed class PlayHistory(Database db, Scrobbling.Scrobbler scrobbler)
             var skipped = play.MsPlayed is not null && IsSkip(ms, duration);
             var at = Iso(play.StartedAt);
             // A report sent again (a client retrying after a lost answer, the web player's queue of
-            // plays made offline) is the same play: one listener does not start one track twice in
-            // the same millisecond. It is answered as recorded, and counts once.
+            // plays made offline) is the same play: one listener does not start one track twice at
+            // the same millisecond of their own clock. It is answered as recorded, and counts once.
             var known = !play.StartedAtFromClient ? null : await c.QueryFirstOrDefaultAsync<KnownPlay>(new CommandDefinition(
                 "SELECT id AS Id, ms_played AS MsPlayed, skipped AS Skipped FROM play_events WHERE user_id = @userId AND track_id = @trackId AND played_at = @at",
                 new { userId, trackId = play.TrackId, at }, tx, cancellationToken: ct));

@@ -13,14 +13,8 @@ namespace Sillon.Tests.Data;
 [Trait("Database", "SQLite")]
 public sealed class ConnectionPragmaTests : IDisposable
 {
-    private readonly string _data = Path.Combine(Path.GetTempPath(), "sillon-pragmas-" + Guid.NewGuid().ToString("N")[..8]);
-    private readonly Database _db;
-
-    public ConnectionPragmaTests()
-    {
-        _db = new Database(_data, null);
-        _db.MigrateAsync(TimeProvider.System).GetAwaiter().GetResult();
-    }
+    private readonly MigratedSqlite _sqlite = new();
+    private Database _db => _sqlite.Db;
 
     [SqliteFact("pooled SQLite handles and their pragmas")]
     public async Task A_handle_from_the_pool_still_has_the_connection_pragmas()
@@ -61,9 +55,5 @@ public sealed class ConnectionPragmaTests : IDisposable
         return Convert.ToInt64(await command.ExecuteScalarAsync());
     }
 
-    public void Dispose()
-    {
-        using (var c = new SqliteConnection(_db.ConnectionString)) SqliteConnection.ClearPool(c);
-        try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _sqlite.Dispose();
 }

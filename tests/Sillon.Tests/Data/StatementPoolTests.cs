@@ -14,14 +14,8 @@ namespace Sillon.Tests.Data;
 [Trait("Database", "SQLite")]
 public sealed class StatementPoolTests : IDisposable
 {
-    private readonly string _data = Path.Combine(Path.GetTempPath(), "sillon-statements-" + Guid.NewGuid().ToString("N")[..8]);
-    private readonly Database _db;
-
-    public StatementPoolTests()
-    {
-        _db = new Database(_data, null);
-        _db.MigrateAsync(TimeProvider.System).GetAwaiter().GetResult();
-    }
+    private readonly MigratedSqlite _sqlite = new();
+    private Database _db => _sqlite.Db;
 
     private const string GenreByName = "SELECT id FROM genres WHERE name = @name";
 
@@ -133,7 +127,7 @@ public sealed class StatementPoolTests : IDisposable
     [SqliteFact("the SQLite statement pool")]
     public async Task Disposing_the_database_closes_its_idle_connections()
     {
-        var db = new Database(_data, null);
+        var db = new Database(_sqlite.Data, null);
         DbConnection idle;
         await using (var c = await db.OpenAsync())
         {
@@ -149,10 +143,5 @@ public sealed class StatementPoolTests : IDisposable
         Assert.NotSame(idle, fresh);
     }
 
-    public void Dispose()
-    {
-        _db.Dispose();
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _sqlite.Dispose();
 }
