@@ -9,6 +9,7 @@
 #   WORK     the folder holding run.sh's request lists (search.txt, rest-search.txt, items.txt, browse-seq.txt)
 #   VARIANT  BUILD_DIR (a `dotnet publish` output) or BUILD_DIR@DATABASE_URL (PostgreSQL, with
 #            Npgsql settings in the URL's query: @postgres://u@host:port/db?Max%20Auto%20Prepare=0)
+#   ONLY     (environment) a regular expression: run only the workloads whose label matches it
 set -euo pipefail
 [ $# -ge 5 ] || { sed -n 2,12p "$0" >&2; exit 2; }
 data=$1 work=$2 rounds=$3 seconds=$4; shift 4
@@ -36,8 +37,10 @@ for round in $(seq 1 "$rounds"); do
     # Warm-up, unmeasured: JIT and the pages each workload reads.
     for file in search.txt items.txt browse-seq.txt; do PATHS="$work/$file" wrk -t1 -c2 -d3s -s bench/scale/paths.lua "$url" >/dev/null; done
     for w in "search3 one client:1:0:search.txt" "search3 as you type:32:100:search.txt" "REST search as you type:32:100:rest-search.txt" \
-             "search3 back to back:32:0:search.txt" "getAlbum / getArtist:32:0:items.txt" "getAlbumList2 page after page:32:0:browse-seq.txt"; do
+             "search3 back to back:32:0:search.txt" "getAlbum / getArtist:32:0:items.txt" "getAlbumList2 page after page:32:0:browse-seq.txt" \
+             "getArtists:4:0:artists.txt"; do
       IFS=: read -r label clients think file <<<"$w"
+      [[ $label =~ ${ONLY:-.} ]] || continue
       s0=$(server_cpu $pid) m0=$(machine_cpu)
       r=$(PATHS="$work/$file" THINK_MS=$think SILLON_TOKEN=$token wrk -t$((clients < 2 ? 1 : 2)) -c"$clients" -d"${seconds}s" --timeout 30s \
         -s bench/scale/paths.lua "$url" | tail -1)

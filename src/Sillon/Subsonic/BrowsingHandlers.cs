@@ -123,11 +123,8 @@ public static class BrowsingHandlers
 
     private static async Task<SubsonicResult> GetArtists(SubsonicCall call)
     {
-        var artists = await call.Service<ArtistShelf>().ArtistsAsync(call.User.Id, call.Params.Long("musicFolderId"), call.Ct);
-        var index = artists.GroupBy(a => IndexLetter(a.SortName ?? a.Name))
-            .OrderBy(g => g.Key == "#" ? "\uffff" : g.Key, StringComparer.Ordinal)
-            .Select(g => new IndexID3(g.Key, g.ToList())).ToList();
-        return SubsonicResult.Of("artists", new ArtistsID3(IgnoredArticles, index));
+        await call.Service<ArtistShelf>().WriteAsync(call, call.Params.Long("musicFolderId"));
+        return SubsonicResult.Done;
     }
 
     private static async Task<SubsonicResult> GetArtist(SubsonicCall call)

@@ -19,9 +19,9 @@ public sealed class ResponseCache : IDisposable
     public sealed record Entry(long Catalog, long User, byte[] Body, string ContentType);
 
     // Deterministic answers only: nothing random, nothing that moves with the clock (now playing,
-    // podcasts, flow), nothing with side effects.
+    // podcasts, flow), nothing with side effects. getArtists is not here: ArtistShelf keeps it serialized.
     private static readonly FrozenSet<string> Endpoints = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
-        "getAlbumList", "getAlbumList2", "getAlbum", "getArtist", "getArtists", "getIndexes", "getMusicDirectory",
+        "getAlbumList", "getAlbumList2", "getAlbum", "getArtist", "getIndexes", "getMusicDirectory",
         "getSong", "getGenres", "getStarred", "getStarred2", "getSongsByGenre", "search2", "search3");
 
     // Who asks is part of the key (the user id), how they authenticate and which client they use are not.
@@ -31,7 +31,7 @@ public sealed class ResponseCache : IDisposable
     private readonly SillonMetrics _metrics;
     private readonly MemoryCache _entries;
     private readonly int _maxEntryBytes;
-    private readonly long _maxArtistIndexBytes;
+    private readonly long _maxFolderIndexBytes;
 
     public ResponseCache(Database db, SillonMetrics metrics, IConfiguration configuration)
     {
@@ -42,9 +42,9 @@ public sealed class ResponseCache : IDisposable
         _entries = new MemoryCache(new MemoryCacheOptions { SizeLimit = Math.Max(1, megabytes) * 1024L * 1024L, CompactionPercentage = 0.25 });
         // A sync page of 500 songs is asked once; keeping it would push out the answers asked again.
         _maxEntryBytes = Math.Max(1024, configuration.GetValue("Subsonic:ResponseCacheMaxEntryKilobytes", 256) * 1024);
-        // The artist index is the exception: every client asks for it whole at each start, and at
-        // 50,000 artists it takes 5 MB and a third of a second to build. It may take a quarter.
-        _maxArtistIndexBytes = Math.Max(1, megabytes) * 1024L * 1024L / 4;
+        // The folder index is the exception: every folder-browsing client asks for it whole at each
+        // start, and a library of 50,000 artist folders makes it megabytes. It may take a quarter.
+        _maxFolderIndexBytes = Math.Max(1, megabytes) * 1024L * 1024L / 4;
     }
 
     public bool Enabled { get; }
@@ -72,8 +72,8 @@ public sealed class ResponseCache : IDisposable
     /// <summary>Keeps an answer built after <paramref name="version"/> was read: if anything changed meanwhile, the counters moved past it and the next request rebuilds.</summary>
     public void Store(string key, (long Catalog, long User) version, byte[] body, string contentType)
     {
-        var artistIndex = key.StartsWith("getartists|", StringComparison.Ordinal) || key.StartsWith("getindexes|", StringComparison.Ordinal);
-        if (body.Length > (artistIndex ? _maxArtistIndexBytes : _maxEntryBytes)) return;
+        var folderIndex = key.StartsWith("getindexes|", StringComparison.Ordinal);
+        if (body.Length > (folderIndex ? _maxFolderIndexBytes : _maxEntryBytes)) return;
         _entries.Set(key, new Entry(version.Catalog, version.User, body, contentType),
             new MemoryCacheEntryOptions { Size = body.Length + key.Length * 2 + 64 });
     }

@@ -241,17 +241,25 @@ public static partial class SubsonicEndpoints
         return SendAsync(http, body, contentType);
     }
 
+    /// <summary>f=json and f=jsonp ask for JSON; anything else (or nothing) for XML.</summary>
+    public static bool WantsJson(SubsonicParams p) => p.Get("f") is "json" or "jsonp";
+
     /// <summary>The answer as bytes in the format asked for (f=xml, the default; json; jsonp with a callback).</summary>
     private static (byte[] Body, string ContentType) Serialize(SubsonicParams p, SubsonicResponse response)
     {
-        var format = p.Get("f");
-        if (format is not ("json" or "jsonp")) return (Encoding.UTF8.GetBytes(SubsonicWriter.Xml(response)), "text/xml; charset=utf-8");
+        if (!WantsJson(p)) return (Encoding.UTF8.GetBytes(SubsonicWriter.Xml(response)), XmlType);
         var json = SubsonicWriter.Json(response);
-        var callback = p.Get("callback");
-        if (format == "jsonp" && callback is not null && IsIdentifier(callback))
-            return ([.. Encoding.UTF8.GetBytes(callback + "("), .. json, .. ");"u8], "application/javascript; charset=utf-8");
-        return (json, "application/json; charset=utf-8");
+        var (before, after, contentType) = JsonWrapping(p);
+        return (before.Length == 0 ? json : [.. before, .. json, .. after], contentType);
     }
+
+    private const string XmlType = "text/xml; charset=utf-8";
+
+    // JSONP is the JSON answer as the argument of the client's callback.
+    private static (byte[] Before, byte[] After, string ContentType) JsonWrapping(SubsonicParams p) =>
+        p.Get("f") == "jsonp" && p.Get("callback") is { } callback && IsIdentifier(callback)
+            ? (Encoding.UTF8.GetBytes(callback + "("), ");"u8.ToArray(), "application/javascript; charset=utf-8")
+            : ([], [], "application/json; charset=utf-8");
 
     private static Task SendAsync(HttpContext http, byte[] body, string contentType)
     {
@@ -260,6 +268,23 @@ public static partial class SubsonicEndpoints
         res.ContentType = contentType;
         res.ContentLength = body.Length;
         return res.Body.WriteAsync(body, http.RequestAborted).AsTask();
+    }
+
+    /// <summary>
+    /// Sends an answer a handler holds serialized in pieces (the artist index: one stored document with
+    /// the caller's own artists spliced in), in the format asked for, without joining them first.
+    /// </summary>
+    public static async Task SendAsync(HttpContext http, SubsonicParams p, IReadOnlyList<ReadOnlyMemory<byte>> parts)
+    {
+        var (before, after, contentType) = WantsJson(p) ? JsonWrapping(p) : ([], [], XmlType);
+        var res = http.Response;
+        res.Headers.CacheControl = "no-store";
+        res.ContentType = contentType;
+        res.ContentLength = before.Length + after.Length + parts.Sum(part => (long)part.Length);
+        var ct = http.RequestAborted;
+        if (before.Length > 0) await res.Body.WriteAsync(before, ct);
+        foreach (var part in parts) await res.Body.WriteAsync(part, ct);
+        if (after.Length > 0) await res.Body.WriteAsync(after, ct);
     }
 
     // A JSONP callback is echoed into script: only a dotted JavaScript identifier is accepted.

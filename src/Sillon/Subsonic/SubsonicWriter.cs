@@ -67,6 +67,22 @@ public static class SubsonicWriter
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>One record exactly as <see cref="Xml"/> writes it inside a response, as the element <paramref name="name"/>.</summary>
+    public static string XmlElement(string name, object value)
+    {
+        var sb = new StringBuilder(256);
+        Element(sb, name, value);
+        return sb.ToString();
+    }
+
+    /// <summary>One record exactly as <see cref="Json"/> writes it inside a response: an object.</summary>
+    public static byte[] JsonElement(object value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer, JsonOptions)) JsonObject(w, value);
+        return buffer.WrittenSpan.ToArray();
+    }
+
     private static IEnumerable<(string, object)> Envelope(SubsonicResponse r) =>
     [
         ("status", r.Error is null ? "ok" : "failed"), ("version", ApiVersion), ("type", "sillon"),

@@ -43,24 +43,71 @@ public sealed class ResponseCacheTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_artist_index_is_kept_when_it_is_larger_than_other_answers_may_be()
+    public async Task The_folder_index_is_kept_when_it_is_larger_than_other_answers_may_be()
     {
-        // Entries of at most 1 KB: a search answer is not kept, the artist index (asked by every client at start) is.
+        // Entries of at most 1 KB: a search answer is not kept, the folder index (asked by every folder-browsing client at start) is.
         _listener?.Dispose();
         _http.Dispose();
         await _server.DisposeAsync();
-        for (var i = 0; i < 8; i++)
-            await _lib.AddAsync($"More/{i}.mp3", "mp3", new TagSet { Title = $"Song {i}", Artists = [$"The Artist With A Long Name Number {i}"], Album = $"Record {i}" });
+        for (var i = 0; i < 20; i++)
+            await _lib.AddAsync($"The Artist With A Long Name Number {i}/{i}.mp3", "mp3", new TagSet { Title = $"Song {i}", Artists = [$"The Artist With A Long Name Number {i}"], Album = $"Record {i}" });
         await StartAsync(maxEntryKilobytes: "1");
         var search = await BodyAsync("search3", "query=song");
-        var artists = await BodyAsync("getArtists", "");
-        Assert.True(search.Length > 1024 && artists.Length > 1024, $"answers of {search.Length} and {artists.Length} bytes");
+        var folders = await BodyAsync("getIndexes", "");
+        Assert.True(search.Length > 1024 && folders.Length > 1024, $"answers of {search.Length} and {folders.Length} bytes");
         var before = await CountsAsync();
         Assert.Equal(search, await BodyAsync("search3", "query=song"));
-        Assert.Equal(artists, await BodyAsync("getArtists", ""));
+        Assert.Equal(folders, await BodyAsync("getIndexes", ""));
         var after = await CountsAsync();
         Assert.Equal((before.Hits + 1, before.Misses + 1), after);
     }
+
+    [Fact]
+    public async Task The_artist_index_shows_each_user_their_own_stars_and_ratings_in_every_format()
+    {
+        var ana = await ArtistIdAsync("Ana");
+        var bo = await ArtistIdAsync("Bo");
+        var plain = await BodyAsync("getArtists", "");
+        await OkAsync("star", $"artistId={ana}");
+        await OkAsync("setRating", $"id={bo}&rating=4");
+
+        var mine = await ArtistsAsync("alice");
+        Assert.True(mine[ana].TryGetProperty("starred", out _));
+        Assert.False(mine[ana].TryGetProperty("userRating", out _));
+        Assert.Equal(4, mine[bo].GetProperty("userRating").GetInt32());
+        Assert.False(mine[bo].TryGetProperty("starred", out _));
+        Assert.Equal(plain, await BodyAsync("getArtists", "", "bob"));
+
+        var xml = System.Xml.Linq.XDocument.Parse(await BodyAsync("getArtists", "", format: "xml"));
+        var byId = xml.Descendants().Where(e => e.Name.LocalName == "artist").ToDictionary(e => (string)e.Attribute("id")!);
+        Assert.NotNull(byId[ana].Attribute("starred"));
+        Assert.Equal("4", (string?)byId[bo].Attribute("userRating"));
+
+        var jsonp = await BodyAsync("getArtists", "callback=show", format: "jsonp");
+        Assert.StartsWith("show(", jsonp);
+        Assert.EndsWith(");", jsonp);
+        Assert.Contains("\"userRating\":4", jsonp);
+
+        await OkAsync("unstar", $"artistId={ana}");
+        await OkAsync("setRating", $"id={bo}&rating=0");
+        Assert.Equal(plain, await BodyAsync("getArtists", ""));
+    }
+
+    [Fact]
+    public async Task A_scan_shows_a_new_artist_in_the_artist_index_at_once()
+    {
+        Assert.DoesNotContain("Cleo", (await ArtistsAsync("alice")).Values.Select(a => a.GetProperty("name").GetString()));
+        await _lib.AddAsync("Cleo/Third/01.mp3", "mp3", new TagSet { Title = "Un", Artists = ["Cleo"], AlbumArtists = ["Cleo"], Album = "Third" });
+        Assert.Equal(1, (await _lib.ScanAsync()).Added);
+        Assert.Contains("Cleo", (await ArtistsAsync("alice")).Values.Select(a => a.GetProperty("name").GetString()));
+    }
+
+    private async Task<Dictionary<string, JsonElement>> ArtistsAsync(string user) =>
+        (await OkAsync("getArtists", "", user)).GetProperty("artists").GetProperty("index").EnumerateArray()
+            .SelectMany(i => i.GetProperty("artist").EnumerateArray()).ToDictionary(a => a.GetProperty("id").GetString()!);
+
+    private async Task<string> ArtistIdAsync(string name) =>
+        (await ArtistsAsync("alice")).Values.Single(a => a.GetProperty("name").GetString() == name).GetProperty("id").GetString()!;
 
     public async Task DisposeAsync()
     {
