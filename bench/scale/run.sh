@@ -4,8 +4,8 @@
 # last run. The catalog is generated once per size into $SILLON_SCALE_WORK (default
 # bench/.work/scale) and reused; delete it to measure generation again.
 #
-# usage: bench/scale/run.sh [TRACKS] [SECONDS_PER_RUN]   (LIKE_TERMS=N: terms for the LIKE baseline, default 30;
-#        a ranked LIKE reads every row, about 20 s per term at 13 M)
+# usage: bench/scale/run.sh [TRACKS] [SECONDS_PER_RUN]   (LIKE_TERMS=N: terms for the LIKE baseline, default 30,
+#        0 to skip it; a ranked LIKE reads every row, about 20 s per term at 13 M)
 #        SILLON_SCALE_DATABASE=postgres://…: the same on PostgreSQL, into that (empty) database; the
 #        baseline then adds pg_trgm (a trigram index on titles and artists, built once, timed).
 set -euo pipefail
@@ -93,19 +93,9 @@ echo
 echo "Server memory: RSS now $(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status) MB, peak $(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status) MB"
 echo
 
-python3 - "$url" "$auth" <<'PY'
-import http.client, json, sys, time, urllib.parse
-url, auth = sys.argv[1], sys.argv[2]
-h = urllib.parse.urlsplit(url)
-conn = http.client.HTTPConnection(h.hostname, h.port, timeout=60)
-start, total, offset = time.monotonic(), 0, 0
-while total < 1_000_000:
-    conn.request("GET", f"/rest/search3?{auth}&query=&artistCount=0&albumCount=0&songCount=500&songOffset={offset}")
-    songs = json.loads(conn.getresponse().read())["subsonic-response"]["searchResult3"].get("song", [])
-    total += len(songs); offset += 500
-    if len(songs) < 500: break
-print(f"Client sync by search3 pages of 500: {total:,} songs in {time.monotonic() - start:.1f} s")
-PY
+python3 bench/scale/sync.py "$url" "$auth"
 echo
-echo "Baseline, same terms, one query at a time on the same database (python3 sqlite3, or psql):"
-python3 bench/scale/like.py "$catalog" "$work/terms.txt" "${LIKE_TERMS:-30}"
+if [ "${LIKE_TERMS:-30}" -gt 0 ]; then
+  echo "Baseline, same terms, one query at a time on the same database (python3 sqlite3, or psql):"
+  python3 bench/scale/like.py "$catalog" "$work/terms.txt" "${LIKE_TERMS:-30}"
+fi
