@@ -42,6 +42,8 @@ public sealed partial class ArtistShelf(Database db, TimeProvider time, IConfigu
     private readonly SemaphoreSlim _building = new(1, 1);
     private int _refreshing;
 
+    private static readonly Shelf NoArtists = new(0, DateTimeOffset.MaxValue, new ArtistsID3(BrowsingHandlers.IgnoredArticles, []));
+
     public int Limit { get; } = Math.Max(1, configuration.GetValue("Subsonic:ArtistIndexLimit", 50_000));
 
     /// <summary>Writes the getArtists answer for <paramref name="call"/>'s user, of one music folder or all.</summary>
@@ -68,6 +70,11 @@ public sealed partial class ArtistShelf(Database db, TimeProvider time, IConfigu
 
     private async Task<Shelf> ShelfAsync(System.Data.Common.DbConnection c, long? folder, CancellationToken ct)
     {
+        // A folder that is not a music folder has no artists. Asked as a filter, it would look at every
+        // artist of the catalog for a track in it (seconds at 13 M), and be kept per id asked.
+        if (folder is not null && await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT id FROM library_roots WHERE id = @folder", new { folder }, cancellationToken: ct)) is null)
+            return NoArtists;
         var version = await CatalogChanges.CatalogAsync(c, ct);
         var key = folder ?? 0;
         Shelf? shelf;
