@@ -38,11 +38,10 @@ public sealed partial class ArtistShelf(Database db, TimeProvider time, IConfigu
     // Plays move popularity without changing the catalog, so a shelf is read again after a while; the
     // old one is served meanwhile, since it is right about which artists exist.
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(1);
+    // One per music folder and one for all: the front door refuses ids of no music folder.
     private readonly Dictionary<long, Shelf> _shelves = [];
     private readonly SemaphoreSlim _building = new(1, 1);
     private int _refreshing;
-
-    private static readonly Shelf NoArtists = new(0, DateTimeOffset.MaxValue, new ArtistsID3(BrowsingHandlers.IgnoredArticles, []));
 
     public int Limit { get; } = Math.Max(1, configuration.GetValue("Subsonic:ArtistIndexLimit", 50_000));
 
@@ -70,11 +69,6 @@ public sealed partial class ArtistShelf(Database db, TimeProvider time, IConfigu
 
     private async Task<Shelf> ShelfAsync(System.Data.Common.DbConnection c, long? folder, CancellationToken ct)
     {
-        // A folder that is not a music folder has no artists. Asked as a filter, it would look at every
-        // artist of the catalog for a track in it (seconds at 13 M), and be kept per id asked.
-        if (folder is not null && await c.ExecuteScalarAsync<long?>(new CommandDefinition(
-                "SELECT id FROM library_roots WHERE id = @folder", new { folder }, cancellationToken: ct)) is null)
-            return NoArtists;
         var version = await CatalogChanges.CatalogAsync(c, ct);
         var key = folder ?? 0;
         Shelf? shelf;

@@ -196,8 +196,21 @@ public sealed class SubsonicBrowsingTests(SubsonicFixture fx) : IClassFixture<Su
 
         var folder = (await ValidAsync("getMusicFolders")).GetProperty("musicFolders").GetProperty("musicFolder")[0].GetProperty("id").GetInt64();
         Assert.NotEqual(0, (await ValidAsync("getArtists", $"musicFolderId={folder}")).GetProperty("artists").GetProperty("index").GetArrayLength());
-        Assert.Equal(0, (await ValidAsync("getArtists", "musicFolderId=999")).GetProperty("artists").GetProperty("index").GetArrayLength());
-        Assert.Equal(0, (await ValidAsync("getIndexes", "musicFolderId=999")).GetProperty("indexes").GetProperty("index").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("getArtists", "")]
+    [InlineData("getIndexes", "")]
+    [InlineData("getAlbumList2", "type=newest")]
+    [InlineData("getAlbumList", "type=random")]
+    [InlineData("search3", "query=")]
+    [InlineData("search2", "query=love")]
+    [InlineData("getRandomSongs", "")]
+    [InlineData("getSongsByGenre", "genre=Pop")]
+    public async Task A_music_folder_id_of_no_music_folder_is_not_found(string endpoint, string query)
+    {
+        Assert.Equal(70, await fx.ErrorAsync(endpoint, $"{query}&musicFolderId=999"));
+        Assert.Equal(70, await fx.ErrorAsync(endpoint, $"{query}&musicFolderId=-1"));
     }
 
     [Theory]
