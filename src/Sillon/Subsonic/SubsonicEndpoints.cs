@@ -28,6 +28,7 @@ public sealed class SubsonicParams(Dictionary<string, StringValues> values)
         return new SubsonicParams(values);
     }
 
+    public void Remove(string name) => values.Remove(name);
     public string? Get(string name) => values.TryGetValue(name, out var v) && v.Count > 0 && !string.IsNullOrEmpty(v[0]) ? Text(name, v[0]!) : null;
     public IReadOnlyList<string> All(string name) => values.TryGetValue(name, out var v) ? v.Where(s => !string.IsNullOrEmpty(s)).Select(s => Text(name, s!)).ToList() : [];
 
@@ -195,7 +196,7 @@ public static partial class SubsonicEndpoints
                 }
                 user = found;
             }
-            await RequireMusicFolderAsync(http, p, ct);
+            await MusicFolderAsync(http, p, ct);
             if (cache.Applies(name, p))
             {
                 cacheKey = ResponseCache.Key(name, user.Id, p);
@@ -229,14 +230,18 @@ public static partial class SubsonicEndpoints
     /// <summary>
     /// A musicFolderId that names no music folder is "not found" (70), whichever endpoint it filters:
     /// as a filter it matches nothing, and finding that out walks the whole catalog (every album or
-    /// artist checked for a track in that folder: minutes at 13 million tracks).
+    /// artist checked for a track in that folder: minutes at 13 million tracks). One that names the
+    /// only music folder is dropped: it keeps everything, at that same cost. Clients send it on
+    /// every call once a folder is chosen.
     /// </summary>
-    private static async Task RequireMusicFolderAsync(HttpContext http, SubsonicParams p, CancellationToken ct)
+    private static async Task MusicFolderAsync(HttpContext http, SubsonicParams p, CancellationToken ct)
     {
         if (p.Long("musicFolderId") is not { } folder) return;
         await using var c = await http.RequestServices.GetRequiredService<Database>().OpenAsync(ct);
-        if (await c.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT id FROM library_roots WHERE id = @folder", new { folder }, cancellationToken: ct)) is null)
-            throw SubsonicErrors.NotFoundError("Music folder");
+        var (named, all) = await c.QuerySingleAsync<(long, long)>(new CommandDefinition(
+            "SELECT (SELECT COUNT(*) FROM library_roots WHERE id = @folder), (SELECT COUNT(*) FROM library_roots)", new { folder }, cancellationToken: ct));
+        if (named == 0) throw SubsonicErrors.NotFoundError("Music folder");
+        if (all == 1) p.Remove("musicFolderId");
     }
 
     /// <summary>20 when the client speaks an older major version, 30 when it expects a newer server; no "v" is accepted (many clients omit it).</summary>

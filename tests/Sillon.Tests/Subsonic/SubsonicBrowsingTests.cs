@@ -200,6 +200,18 @@ public sealed class SubsonicBrowsingTests(SubsonicFixture fx) : IClassFixture<Su
 
     [Theory]
     [InlineData("getArtists", "")]
+    [InlineData("getAlbumList2", "type=alphabeticalByName")]
+    [InlineData("search3", "query=")]
+    public async Task The_only_music_folder_filters_nothing(string endpoint, string query)
+    {
+        var folder = (await ValidAsync("getMusicFolders")).GetProperty("musicFolders").GetProperty("musicFolder").EnumerateArray().Single().GetProperty("id").GetInt64();
+        using var all = await fx.GetAsync(endpoint, query);
+        using var filtered = await fx.GetAsync(endpoint, $"{query}&musicFolderId={folder}");
+        Assert.Equal(await all.Content.ReadAsStringAsync(), await filtered.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("getArtists", "")]
     [InlineData("getIndexes", "")]
     [InlineData("getAlbumList2", "type=newest")]
     [InlineData("getAlbumList", "type=random")]
