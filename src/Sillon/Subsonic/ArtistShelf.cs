@@ -57,7 +57,10 @@ public sealed partial class ArtistShelf(Database db, TimeProvider time, IConfigu
             var shelf = await ShelfAsync(c, folder, ct);
             document = await DocumentAsync(shelf, json, ct);
             notes = (await c.QueryAsync<(long, string?, long)>(new CommandDefinition(
-                "SELECT item_id, starred_at, rating FROM annotations WHERE user_id = @userId AND item_kind = 'artist'",
+                """
+                SELECT item_id, starred_at, rating FROM annotations
+                WHERE user_id = @userId AND item_kind = 'artist' AND (starred_at IS NOT NULL OR rating > 0)
+                """,
                 new { userId = call.User.Id }, cancellationToken: ct))).ToList();
         }
         var mine = new List<ArtistID3>(notes.Count);
