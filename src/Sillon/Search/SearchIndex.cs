@@ -137,26 +137,28 @@ public static class SearchIndex
     /// generated or delivered catalog numbers its items by popularity, so id order is popularity order there.
     /// </summary>
     public static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, string query, int count, int offset, CancellationToken ct) =>
-        await PageAsync(c, kind, match, await SqliteMatchAsync(c, match, ct), query, count, offset, ct);
+        await PageAsync(c, kind, match, await PrepareAsync(c, match, ct), query, count, offset, ct);
 
-    /// <summary>One page of each kind for the same query (search3, the REST search): the match is expanded once for the three.</summary>
+    /// <summary>One page of each kind for the same query (search3, the REST search): the match is prepared once for the three.</summary>
     public static async Task<(List<long> Artists, List<long> Albums, List<long> Tracks)> PagesAsync(DbConnection c, string match, string query,
         (int Count, int Offset) artists, (int Count, int Offset) albums, (int Count, int Offset) tracks, CancellationToken ct)
     {
-        var expanded = await SqliteMatchAsync(c, match, ct);
-        return (await PageAsync(c, Kind.Artist, match, expanded, query, artists.Count, artists.Offset, ct),
-            await PageAsync(c, Kind.Album, match, expanded, query, albums.Count, albums.Offset, ct),
-            await PageAsync(c, Kind.Track, match, expanded, query, tracks.Count, tracks.Offset, ct));
+        var prepared = await PrepareAsync(c, match, ct);
+        return (await PageAsync(c, Kind.Artist, match, prepared, query, artists.Count, artists.Offset, ct),
+            await PageAsync(c, Kind.Album, match, prepared, query, albums.Count, albums.Offset, ct),
+            await PageAsync(c, Kind.Track, match, prepared, query, tracks.Count, tracks.Offset, ct));
     }
 
     /// <summary>
-    /// The match as SQLite's FTS5 runs it (<see cref="ExpandAsync"/>); null on PostgreSQL, which
-    /// takes the words as they are, and for one letter alone, which reads the sort index instead.
+    /// The match in the form its database runs it: on SQLite as FTS5 runs it (<see cref="ExpandAsync"/>;
+    /// null for one letter alone, which reads the sort index instead), on PostgreSQL folded (<see cref="PostgresSearch.FoldAsync"/>).
     /// </summary>
-    private static async Task<string?> SqliteMatchAsync(DbConnection c, string match, CancellationToken ct) =>
-        c.Dialect() is PostgresDialect || Words(match) is [{ Length: 1 }] ? null : await ExpandAsync(c, match, ct);
+    private static async Task<(string? Expanded, PostgresSearch.Folded? Folded)> PrepareAsync(DbConnection c, string match, CancellationToken ct) =>
+        c.Dialect() is PostgresDialect ? (null, await PostgresSearch.FoldAsync(c, match, ct))
+        : (Words(match) is [{ Length: 1 }] ? null : await ExpandAsync(c, match, ct), null);
 
-    private static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, string? expanded, string query, int count, int offset, CancellationToken ct)
+    private static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, (string? Expanded, PostgresSearch.Folded? Folded) prepared,
+        string query, int count, int offset, CancellationToken ct)
     {
         // Nobody reads a search past its 100,000th hit; an offset beyond is a crawler or an attack.
         if (count <= 0 || offset > MaxOffset) return [];
@@ -176,8 +178,8 @@ public static class SearchIndex
         };
         var key = Library.Names.SortKey(query);
         if (c.Dialect() is PostgresDialect)
-            return await PostgresSearch.PageAsync(c, table, source, sortColumn, byArtist, match, key, count, offset, ct);
-        if (expanded is null)
+            return await PostgresSearch.PageAsync(c, table, source, sortColumn, byArtist, prepared.Folded!, key, count, offset, ct);
+        if (prepared.Expanded is not { } expanded)
         {
             // One letter typed: names that start with it, from the sort index. As an FTS5 prefix it
             // would merge every indexed word with that initial (300–500 ms at 13 million tracks).

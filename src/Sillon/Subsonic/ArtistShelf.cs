@@ -31,14 +31,19 @@ public sealed partial class ArtistShelf(Database db, TimeProvider time, IConfigu
         public long Version { get; } = version;
         public DateTimeOffset Until { get; } = until;
         public ArtistsID3 Index { get; } = index;
-        public ArtistIndexDocument? Xml { get; set; }
-        public ArtistIndexDocument? Json { get; set; }
+        private ArtistIndexDocument? _xml, _json;
+
+        public ArtistIndexDocument? Document(bool json) => json ? _json : _xml;
+
+        /// <summary>The shelf serialized in one format, once; the caller holds <see cref="_building"/>.</summary>
+        public ArtistIndexDocument Serialize(bool json) =>
+            Document(json) ?? (json ? _json = ArtistIndexDocument.Build(Index, json: true) : _xml = ArtistIndexDocument.Build(Index, json: false));
     }
 
     // Plays move popularity without changing the catalog, so a shelf is read again after a while; the
     // old one is served meanwhile, since it is right about which artists exist.
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(1);
-    // One per music folder and one for all: the front door refuses ids of no music folder.
+    // One per music folder and one for all (SubsonicCall.MusicFolderAsync refuses ids of no music folder).
     private readonly Dictionary<long, Shelf> _shelves = [];
     private readonly SemaphoreSlim _building = new(1, 1);
     private int _refreshing;
@@ -85,7 +90,10 @@ public sealed partial class ArtistShelf(Database db, TimeProvider time, IConfigu
         try
         {
             lock (_shelves) _shelves.TryGetValue(key, out shelf);
-            return shelf is not null && shelf.Version == version ? shelf : await ReadAsync(c, folder, version, ct);
+            if (shelf is not null && shelf.Version == version) return shelf;
+            shelf = await ReadAsync(c, folder, version, ct);
+            lock (_shelves) _shelves[key] = shelf;
+            return shelf;
         }
         finally
         {
@@ -105,8 +113,12 @@ public sealed partial class ArtistShelf(Database db, TimeProvider time, IConfigu
                 {
                     await using var c = await db.OpenAsync(CancellationToken.None);
                     var shelf = await ReadAsync(c, folder, await CatalogChanges.CatalogAsync(c, CancellationToken.None), CancellationToken.None);
-                    await DocumentAsync(shelf, json: true, CancellationToken.None, locked: true);
-                    await DocumentAsync(shelf, json: false, CancellationToken.None, locked: true);
+                    // Put in place ready to send, in the formats clients asked of the old one.
+                    Shelf? old;
+                    lock (_shelves) _shelves.TryGetValue(folder ?? 0, out old);
+                    foreach (var json in new[] { true, false })
+                        if (old?.Document(json) is not null) shelf.Serialize(json);
+                    lock (_shelves) _shelves[folder ?? 0] = shelf;
                 }
                 finally
                 {
@@ -125,7 +137,7 @@ public sealed partial class ArtistShelf(Database db, TimeProvider time, IConfigu
         });
     }
 
-    /// <summary>Reads the shelf of a catalog version and puts it in place; the caller holds <see cref="_building"/>.</summary>
+    /// <summary>Reads the shelf of a catalog version; the caller holds <see cref="_building"/> and puts it in place.</summary>
     private async Task<Shelf> ReadAsync(System.Data.Common.DbConnection c, long? folder, long version, CancellationToken ct)
     {
         var inFolder = folder is null ? "" : "AND EXISTS (SELECT 1 FROM track_artists ta JOIN tracks t ON t.id = ta.track_id WHERE ta.artist_id = x.id AND t.root_id = @folder)";
@@ -141,9 +153,7 @@ public sealed partial class ArtistShelf(Database db, TimeProvider time, IConfigu
             .GroupBy(a => BrowsingHandlers.IndexLetter(a.SortName ?? a.Name))
             .OrderBy(g => g.Key == "#" ? "\uffff" : g.Key, StringComparer.Ordinal)
             .Select(g => new IndexID3(g.Key, g.ToList())).ToList();
-        var shelf = new Shelf(version, time.GetUtcNow() + Lifetime, new ArtistsID3(BrowsingHandlers.IgnoredArticles, index));
-        lock (_shelves) _shelves[folder ?? 0] = shelf;
-        return shelf;
+        return new Shelf(version, time.GetUtcNow() + Lifetime, new ArtistsID3(BrowsingHandlers.IgnoredArticles, index));
     }
 
     private static ArtistID3 Artist(Row r)
@@ -152,21 +162,17 @@ public sealed partial class ArtistShelf(Database db, TimeProvider time, IConfigu
         return new ArtistID3 { Id = id, Name = r.Name, CoverArt = id, AlbumCount = (int)r.AlbumCount, MusicBrainzId = r.Mbz ?? "", SortName = r.SortName };
     }
 
-    private async Task<ArtistIndexDocument> DocumentAsync(Shelf shelf, bool json, CancellationToken ct, bool locked = false)
+    private async Task<ArtistIndexDocument> DocumentAsync(Shelf shelf, bool json, CancellationToken ct)
     {
-        if ((json ? shelf.Json : shelf.Xml) is { } ready) return ready;
-        if (!locked) await _building.WaitAsync(ct);
+        if (shelf.Document(json) is { } ready) return ready;
+        await _building.WaitAsync(ct);
         try
         {
-            if ((json ? shelf.Json : shelf.Xml) is { } built) return built;
-            var document = ArtistIndexDocument.Build(shelf.Index, json);
-            if (json) shelf.Json = document;
-            else shelf.Xml = document;
-            return document;
+            return shelf.Serialize(json);
         }
         finally
         {
-            if (!locked) _building.Release();
+            _building.Release();
         }
     }
 

@@ -41,7 +41,7 @@ public static class BrowsingHandlers
 
     private static async Task<SubsonicResult> GetIndexes(SubsonicCall call)
     {
-        var folderId = call.Params.Long("musicFolderId");
+        var folderId = await call.MusicFolderAsync();
         var q = call.Service<SubsonicQueries>();
         await using var c = await q.OpenAsync(call.Ct);
         var modified = await c.ExecuteScalarAsync<string?>(new CommandDefinition("SELECT MAX(finished_at) FROM scan_runs WHERE status = 'completed'", cancellationToken: call.Ct));
@@ -123,7 +123,7 @@ public static class BrowsingHandlers
 
     private static async Task<SubsonicResult> GetArtists(SubsonicCall call)
     {
-        await call.Service<ArtistShelf>().WriteAsync(call, call.Params.Long("musicFolderId"));
+        await call.Service<ArtistShelf>().WriteAsync(call, await call.MusicFolderAsync());
         return SubsonicResult.Done;
     }
 

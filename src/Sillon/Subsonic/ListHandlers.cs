@@ -33,7 +33,7 @@ public static class ListHandlers
         var type = p.Required("type");
         var size = p.Count("size", 10, 500);
         var offset = p.Offset("offset");
-        var folder = p.Long("musicFolderId");
+        var folder = await call.MusicFolderAsync();
         var q = call.Service<SubsonicQueries>();
         await using var c = await q.OpenAsync(call.Ct);
         var albums = type switch
@@ -136,7 +136,7 @@ public static class ListHandlers
         var genre = p.Get("genre");
         var from = p.Int("fromYear");
         var to = p.Int("toYear");
-        var folder = p.Long("musicFolderId");
+        var folder = await call.MusicFolderAsync();
         var songs = await call.Service<SubsonicQueries>().SongsAsync(call.User.Id, """
             WHERE (@genre IS NULL OR t.id IN (SELECT tg.track_id FROM track_genres tg JOIN genres g ON g.id = tg.genre_id WHERE g.name = @genre COLLATE NOCASE))
               AND (@from IS NULL OR t.year >= @from) AND (@to IS NULL OR t.year <= @to) AND (@folder IS NULL OR t.root_id = @folder)
@@ -151,7 +151,7 @@ public static class ListHandlers
         var genre = p.Required("genre");
         var count = p.Count("count", 10, 500);
         var offset = p.Offset("offset");
-        var folder = p.Long("musicFolderId");
+        var folder = await call.MusicFolderAsync();
         var songs = await call.Service<SubsonicQueries>().SongsAsync(call.User.Id, """
             WHERE t.id IN (SELECT tg.track_id FROM track_genres tg JOIN genres g ON g.id = tg.genre_id WHERE g.name = @genre COLLATE NOCASE)
               AND (@folder IS NULL OR t.root_id = @folder)
@@ -203,7 +203,7 @@ public static class ListHandlers
         int artistCount = p.Count("artistCount", 20, MaxSearchCount), artistOffset = p.Offset("artistOffset");
         int albumCount = p.Count("albumCount", 20, MaxSearchCount), albumOffset = p.Offset("albumOffset");
         int songCount = p.Count("songCount", 20, MaxSearchCount), songOffset = p.Offset("songOffset");
-        var folder = p.Long("musicFolderId");
+        var folder = await call.MusicFolderAsync();
         var q = call.Service<SubsonicQueries>();
         var userId = call.User.Id;
 

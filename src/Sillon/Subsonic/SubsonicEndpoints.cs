@@ -28,7 +28,6 @@ public sealed class SubsonicParams(Dictionary<string, StringValues> values)
         return new SubsonicParams(values);
     }
 
-    public void Remove(string name) => values.Remove(name);
     public string? Get(string name) => values.TryGetValue(name, out var v) && v.Count > 0 && !string.IsNullOrEmpty(v[0]) ? Text(name, v[0]!) : null;
     public IReadOnlyList<string> All(string name) => values.TryGetValue(name, out var v) ? v.Where(s => !string.IsNullOrEmpty(s)).Select(s => Text(name, s!)).ToList() : [];
 
@@ -91,6 +90,23 @@ public sealed record SubsonicCall(HttpContext Http, SubsonicParams Params, User 
     public void RequireAdmin(string what) { if (!User.IsAdmin) throw SubsonicErrors.Forbidden(what); }
     /// <summary>Error 50 unless the user holds the role (administrators hold them all).</summary>
     public void RequireRole(Role role, string what) { if (!User.Can(role)) throw SubsonicErrors.Forbidden($"{what} needs the {role.ToString().ToLowerInvariant()} role"); }
+
+    /// <summary>
+    /// The musicFolderId filter, null for none. An id that names no music folder is "not found" (70):
+    /// as a filter it matches nothing, and finding that out walks the whole catalog (every album or
+    /// artist checked for a track in that folder: minutes at 13 million tracks). The id of the only
+    /// music folder filters nothing, at that same cost, so it is none; clients send it on every call
+    /// once a folder is chosen.
+    /// </summary>
+    public async Task<long?> MusicFolderAsync()
+    {
+        if (Params.Long("musicFolderId") is not { } folder) return null;
+        await using var c = await Service<Database>().OpenAsync(Ct);
+        var (named, all) = await c.QuerySingleAsync<(long, long)>(new CommandDefinition(
+            "SELECT (SELECT COUNT(*) FROM library_roots WHERE id = @folder), (SELECT COUNT(*) FROM library_roots)", new { folder }, cancellationToken: Ct));
+        if (named == 0) throw SubsonicErrors.NotFoundError("Music folder");
+        return all == 1 ? null : folder;
+    }
 }
 
 /// <summary>A handler's outcome: a payload to serialize, an empty ok, or a response it already wrote (stream, cover art).</summary>
@@ -196,7 +212,6 @@ public static partial class SubsonicEndpoints
                 }
                 user = found;
             }
-            await MusicFolderAsync(http, p, ct);
             if (cache.Applies(name, p))
             {
                 cacheKey = ResponseCache.Key(name, user.Id, p);
@@ -227,23 +242,6 @@ public static partial class SubsonicEndpoints
         await SendAsync(http, body, contentType);
     }
 
-    /// <summary>
-    /// A musicFolderId that names no music folder is "not found" (70), whichever endpoint it filters:
-    /// as a filter it matches nothing, and finding that out walks the whole catalog (every album or
-    /// artist checked for a track in that folder: minutes at 13 million tracks). One that names the
-    /// only music folder is dropped: it keeps everything, at that same cost. Clients send it on
-    /// every call once a folder is chosen.
-    /// </summary>
-    private static async Task MusicFolderAsync(HttpContext http, SubsonicParams p, CancellationToken ct)
-    {
-        if (p.Long("musicFolderId") is not { } folder) return;
-        await using var c = await http.RequestServices.GetRequiredService<Database>().OpenAsync(ct);
-        var (named, all) = await c.QuerySingleAsync<(long, long)>(new CommandDefinition(
-            "SELECT (SELECT COUNT(*) FROM library_roots WHERE id = @folder), (SELECT COUNT(*) FROM library_roots)", new { folder }, cancellationToken: ct));
-        if (named == 0) throw SubsonicErrors.NotFoundError("Music folder");
-        if (all == 1) p.Remove("musicFolderId");
-    }
-
     /// <summary>20 when the client speaks an older major version, 30 when it expects a newer server; no "v" is accepted (many clients omit it).</summary>
     private static SubsonicError? VersionError(string? v)
     {
@@ -268,44 +266,38 @@ public static partial class SubsonicEndpoints
     /// <summary>The answer as bytes in the format asked for (f=xml, the default; json; jsonp with a callback).</summary>
     private static (byte[] Body, string ContentType) Serialize(SubsonicParams p, SubsonicResponse response)
     {
-        if (!WantsJson(p)) return (Encoding.UTF8.GetBytes(SubsonicWriter.Xml(response)), XmlType);
-        var json = SubsonicWriter.Json(response);
-        var (before, after, contentType) = JsonWrapping(p);
-        return (before.Length == 0 ? json : [.. before, .. json, .. after], contentType);
+        var (before, after, contentType) = Wrapping(p);
+        var body = WantsJson(p) ? SubsonicWriter.Json(response) : Encoding.UTF8.GetBytes(SubsonicWriter.Xml(response));
+        return (before.Length == 0 ? body : [.. before, .. body, .. after], contentType);
     }
 
-    private const string XmlType = "text/xml; charset=utf-8";
-
-    // JSONP is the JSON answer as the argument of the client's callback.
-    private static (byte[] Before, byte[] After, string ContentType) JsonWrapping(SubsonicParams p) =>
-        p.Get("f") == "jsonp" && p.Get("callback") is { } callback && IsIdentifier(callback)
+    // What goes around the serialized answer, and its type: JSONP is the JSON answer as the argument
+    // of the client's callback.
+    private static (byte[] Before, byte[] After, string ContentType) Wrapping(SubsonicParams p) =>
+        !WantsJson(p) ? ([], [], "text/xml; charset=utf-8")
+        : p.Get("f") == "jsonp" && p.Get("callback") is { } callback && IsIdentifier(callback)
             ? (Encoding.UTF8.GetBytes(callback + "("), ");"u8.ToArray(), "application/javascript; charset=utf-8")
             : ([], [], "application/json; charset=utf-8");
 
-    private static Task SendAsync(HttpContext http, byte[] body, string contentType)
-    {
-        var res = http.Response;
-        res.Headers.CacheControl = "no-store";
-        res.ContentType = contentType;
-        res.ContentLength = body.Length;
-        return res.Body.WriteAsync(body, http.RequestAborted).AsTask();
-    }
+    private static Task SendAsync(HttpContext http, byte[] body, string contentType) => SendAsync(http, [body], contentType);
 
     /// <summary>
     /// Sends an answer a handler holds serialized in pieces (the artist index: one stored document with
     /// the caller's own artists spliced in), in the format asked for, without joining them first.
     /// </summary>
-    public static async Task SendAsync(HttpContext http, SubsonicParams p, IReadOnlyList<ReadOnlyMemory<byte>> parts)
+    public static Task SendAsync(HttpContext http, SubsonicParams p, IReadOnlyList<ReadOnlyMemory<byte>> parts)
     {
-        var (before, after, contentType) = WantsJson(p) ? JsonWrapping(p) : ([], [], XmlType);
+        var (before, after, contentType) = Wrapping(p);
+        return SendAsync(http, before.Length == 0 ? parts : [before, .. parts, after], contentType);
+    }
+
+    private static async Task SendAsync(HttpContext http, IReadOnlyList<ReadOnlyMemory<byte>> parts, string contentType)
+    {
         var res = http.Response;
         res.Headers.CacheControl = "no-store";
         res.ContentType = contentType;
-        res.ContentLength = before.Length + after.Length + parts.Sum(part => (long)part.Length);
-        var ct = http.RequestAborted;
-        if (before.Length > 0) await res.Body.WriteAsync(before, ct);
-        foreach (var part in parts) await res.Body.WriteAsync(part, ct);
-        if (after.Length > 0) await res.Body.WriteAsync(after, ct);
+        res.ContentLength = parts.Sum(part => (long)part.Length);
+        foreach (var part in parts) await res.Body.WriteAsync(part, http.RequestAborted);
     }
 
     // A JSONP callback is echoed into script: only a dotted JavaScript identifier is accepted.

@@ -226,6 +226,12 @@ public sealed class SubsonicBrowsingTests(SubsonicFixture fx) : IClassFixture<Su
     }
 
     [Theory]
+    [InlineData("ping")]
+    [InlineData("getGenres")]
+    public async Task Endpoints_that_filter_by_no_music_folder_ignore_its_id(string endpoint) =>
+        await fx.OkAsync(endpoint, "musicFolderId=999");
+
+    [Theory]
     [InlineData("beyonce crazy", "Crazy in Love")]
     [InlineData("BEYONCÉ", "Crazy in Love")]
     [InlineData("sigur ros", "Svefn-g-englar")]
