@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Database size on disk, and what the search index and the largest tables and indexes take.
+"""Database size on disk, and what the search index and the largest tables and indexes take
+(on PostgreSQL a table counts its TOAST table too: long posting lists live there).
 
 usage: sizes.py DB_FILE_OR_URL"""
 import os, sys
@@ -8,7 +9,7 @@ from catalogdb import Catalog
 db = Catalog(sys.argv[1])
 if db.postgres:
     rows = [(n, int(b)) for n, b in db.rows("""
-        SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c
+        SELECT c.relname, CASE c.relkind WHEN 'r' THEN pg_table_size(c.oid) ELSE pg_relation_size(c.oid) END FROM pg_class c
         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'i') ORDER BY 2 DESC""")]
     total = int(db.rows("SELECT pg_database_size(current_database())")[0][0])
 else:

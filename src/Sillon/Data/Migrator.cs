@@ -66,6 +66,10 @@ public sealed class Migrator(Database db, TimeProvider time, IReadOnlyList<(int 
                 new { version, name, at = time.GetUtcNow().ToString("O") }, tx, cancellationToken: ct));
             await tx.CommitAsync(ct);
         }
+        // PostgreSQL's search index is built by code, not SQL (it folds words as SQLite does): after
+        // the script that made its tables, and still under the migration lock, so one server builds it.
+        if (db.Dialect is PostgresDialect && pending.Any(s => s.Version == Search.PostgresSearch.IndexVersion))
+            await Search.SearchIndex.RebuildAsync(connection, ct);
         return pending[^1].Version;
     }
 }

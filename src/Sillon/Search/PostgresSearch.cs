@@ -1,97 +1,491 @@
+using System.Buffers;
 using System.Data.Common;
-using System.Text;
+using System.Numerics;
 using Dapper;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace Sillon.Search;
 
 /// <summary>
-/// The search index on PostgreSQL: tables search_tracks|albums|artists (id, doc tsvector) with a GIN
-/// index, the twin of SQLite's FTS5 tables. Same rules: every typed word must match a word of the
-/// name or the context as a prefix, case- and accent-insensitively (unaccent + the 'simple'
-/// configuration); the name is weight A, the context weight D, so "every word in the name" is a
-/// query of A-weighted prefixes. Results come in the same tiers and order as SQLite's (see <see cref="PageAsync"/>).
+/// The search index on PostgreSQL: posting lists of our own, the shape of FTS5's on SQLite.
+/// <c>search_postings</c> holds, for each indexed term and each block of 65,536 ids, the ids whose
+/// name has the term and those whose context (artist, album) has it, as sorted lists; the terms are
+/// each word of a name folded as SQLite folds it (<see cref="SearchIndex.Fold"/>) and each word's first
+/// two and three letters as prefix entries (<c>*lo</c>, <c>*lov</c>). <c>search_words</c> lists the terms, for
+/// the longer prefixes a user types.
 /// </summary>
+/// <remarks>
+/// Why not tsvector and GIN: a prefix there (<c>'lo':*</c>) makes GIN merge every matching word's
+/// list into a bitmap of all the matches before the first row, and gives no order, so every match
+/// is fetched to sort it: 0.2–6 s at 13 million tracks (docs/benchmarks.md, sessions 5 and 6). Here
+/// a search reads the lists of its terms one block at a time, in id order, and stops when the page
+/// is full: a broad prefix is answered from the first block. Ids are numbered by popularity in a
+/// generated or delivered catalog, so id order is the order the lazy tiers promise.
+/// A scan's changes rebuild the blocks they touched, from the catalog.
+/// </remarks>
 internal static class PostgresSearch
 {
-    private const string TrackDoc = "setweight(to_tsvector('simple', unaccent(t.title)), 'A') || setweight(to_tsvector('simple', unaccent(t.display_artist || ' ' || a.name)), 'D')";
-    private const string AlbumDoc = "setweight(to_tsvector('simple', unaccent(name)), 'A') || setweight(to_tsvector('simple', unaccent(display_artist)), 'D')";
-    private const string ArtistDoc = "setweight(to_tsvector('simple', unaccent(name)), 'A')";
+    internal const int BlockBits = 16;
+    private const int BlockSize = 1 << BlockBits;
 
+    /// <summary>The migration that created these tables: the migrator fills them after running it.</summary>
+    internal const int IndexVersion = 15;
+
+    /// <summary>Marks prefix entries. It sorts before every letter and digit, so a range of words never meets one.</summary>
+    private const char PrefixMark = '*';
+
+    // The text each kind is found by: its name, and its context.
+    private static string Texts(SearchIndex.Kind kind) => kind switch
+    {
+        SearchIndex.Kind.Track => "SELECT t.id, t.title, t.display_artist || ' ' || a.name FROM tracks t JOIN albums a ON a.id = t.album_id WHERE t.id >= @from AND t.id < @to ORDER BY t.id",
+        SearchIndex.Kind.Album => "SELECT id, name, display_artist FROM albums WHERE id >= @from AND id < @to ORDER BY id",
+        _ => "SELECT id, name, '' FROM artists WHERE id >= @from AND id < @to ORDER BY id",
+    };
+
+    private static string Source(SearchIndex.Kind kind) => kind switch
+    {
+        SearchIndex.Kind.Track => "tracks",
+        SearchIndex.Kind.Album => "albums",
+        _ => "artists",
+    };
+
+    private static readonly SearchIndex.Kind[] Kinds = [SearchIndex.Kind.Track, SearchIndex.Kind.Album, SearchIndex.Kind.Artist];
+
+    /// <summary>The blocks of each kind, up to the highest id in the catalog.</summary>
+    internal static async Task<long> LastBlockAsync(DbConnection c, SearchIndex.Kind kind, CancellationToken ct, DbTransaction? tx = null) =>
+        (await c.ExecuteScalarAsync<long?>(new CommandDefinition($"SELECT MAX(id) FROM {Source(kind)}", transaction: tx, cancellationToken: ct)) ?? -1) >> BlockBits;
+
+    /// <summary>
+    /// Brings the index in step with one scan: every block holding a track written or removed, or
+    /// an album touched, is built again from the catalog. Artists are few: rebuilt whole.
+    /// </summary>
     public static async Task UpdateAsync(DbConnection connection, long[] tracks, long[] removedTracks, long[] albums, CancellationToken ct)
     {
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition($"""
-            DELETE FROM search_tracks WHERE id = ANY(@tracks) OR id = ANY(@gone);
-            INSERT INTO search_tracks (id, doc) SELECT t.id, {TrackDoc} FROM tracks t JOIN albums a ON a.id = t.album_id WHERE t.id = ANY(@tracks);
-            DELETE FROM search_albums WHERE id = ANY(@albums);
-            INSERT INTO search_albums (id, doc) SELECT id, {AlbumDoc} FROM albums WHERE id = ANY(@albums);
-            DELETE FROM search_artists;
-            INSERT INTO search_artists (id, doc) SELECT id, {ArtistDoc} FROM artists;
-            """, new { tracks, gone = removedTracks, albums }, tx, cancellationToken: ct));
+        var words = new HashSet<string>(StringComparer.Ordinal);
+        var changed = new Dictionary<SearchIndex.Kind, long[]>
+        {
+            [SearchIndex.Kind.Track] = [.. tracks.Concat(removedTracks).Select(id => id >> BlockBits).Distinct()],
+            [SearchIndex.Kind.Album] = [.. albums.Select(id => id >> BlockBits).Distinct()],
+            [SearchIndex.Kind.Artist] = [.. LongRange(0, await LastBlockAsync(connection, SearchIndex.Kind.Artist, ct, tx))],
+        };
+        foreach (var (kind, blocks) in changed)
+        {
+            if (blocks.Length == 0) continue;
+            await connection.ExecuteAsync(new CommandDefinition(
+                kind == SearchIndex.Kind.Artist ? "DELETE FROM search_postings WHERE kind = @kind" : "DELETE FROM search_postings WHERE kind = @kind AND block = ANY(@blocks)",
+                new { kind = (short)kind, blocks = blocks.Select(b => (int)b).ToArray() }, tx, cancellationToken: ct));
+            foreach (var block in blocks.Order()) await BuildBlockAsync(connection, tx, kind, block, words, ct);
+            await AddWordsAsync(connection, tx, kind, words, ct);
+            words.Clear();
+        }
         await tx.CommitAsync(ct);
     }
 
     public static async Task RebuildAsync(DbConnection connection, CancellationToken ct)
     {
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition($"""
-            DELETE FROM search_artists;
-            DELETE FROM search_albums;
-            DELETE FROM search_tracks;
-            {string.Join(";\n", FillStatements(lastTrackId: 0, parts: 1))};
-            """, transaction: tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition("DELETE FROM search_postings; DELETE FROM search_words", transaction: tx, cancellationToken: ct));
+        var words = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var kind in Kinds)
+        {
+            var last = await LastBlockAsync(connection, kind, ct, tx);
+            for (var block = 0L; block <= last; block++) await BuildBlockAsync(connection, tx, kind, block, words, ct);
+            await AddWordsAsync(connection, tx, kind, words, ct);
+            words.Clear();
+        }
         await tx.CommitAsync(ct);
     }
 
     /// <summary>
-    /// Statements that fill an empty search index, in parts that can run side by side on several
-    /// connections: the tracks in <paramref name="parts"/> ranges of ids (up to <paramref name="lastTrackId"/>;
-    /// the last range is open-ended), the albums, the artists.
+    /// The work of filling an empty index, in parts that can run side by side on several connections
+    /// (the generator's load): each part builds every <paramref name="parts"/>-th block of each kind.
     /// </summary>
-    public static IEnumerable<string> FillStatements(long lastTrackId, int parts)
+    public static IEnumerable<Func<DbConnection, Task>> FillParts(int parts, CancellationToken ct)
     {
-        var step = lastTrackId / parts + 1;
-        for (var i = 0; i < parts; i++)
+        for (var part = 0; part < parts; part++)
         {
-            var from = i * step;
-            var to = i == parts - 1 ? long.MaxValue : (i + 1) * step;
-            yield return $"INSERT INTO search_tracks (id, doc) SELECT t.id, {TrackDoc} FROM tracks t JOIN albums a ON a.id = t.album_id WHERE t.id >= {from} AND t.id < {to}";
+            var first = part;
+            yield return async c =>
+            {
+                foreach (var kind in Kinds)
+                {
+                    var words = new HashSet<string>(StringComparer.Ordinal);
+                    var last = await LastBlockAsync(c, kind, ct);
+                    for (var block = (long)first; block <= last; block += parts) await BuildBlockAsync(c, null, kind, block, words, ct);
+                    await AddWordsAsync(c, null, kind, words, ct);
+                }
+            };
         }
-        yield return $"INSERT INTO search_albums (id, doc) SELECT id, {AlbumDoc} FROM albums";
-        yield return $"INSERT INTO search_artists (id, doc) SELECT id, {ArtistDoc} FROM artists";
+    }
+
+    private static IEnumerable<long> LongRange(long from, long to)
+    {
+        for (var i = from; i <= to; i++) yield return i;
+    }
+
+    /// <summary>The ids of one term in one block: those found by name, and those found only by context.</summary>
+    private sealed class Lists
+    {
+        public readonly List<ushort> Name = [];
+        public readonly List<ushort> Context = [];
+    }
+
+    /// <summary>Indexes the items of one block, read from the catalog, and adds their terms to <paramref name="words"/>.</summary>
+    private static async Task BuildBlockAsync(DbConnection c, DbTransaction? tx, SearchIndex.Kind kind, long block, HashSet<string> words, CancellationToken ct)
+    {
+        var from = block << BlockBits;
+        var rows = await c.QueryAsync<(long Id, string? Name, string? Context)>(new CommandDefinition(
+            Texts(kind), new { from, to = from + BlockSize }, tx, cancellationToken: ct));
+        await WriteBlockAsync(c, tx, kind, block, rows, words, ct);
+    }
+
+    /// <summary>Indexes items given with their texts (tests write the index alone this way), in id order.</summary>
+    internal static async Task WriteAsync(DbConnection c, SearchIndex.Kind kind, IEnumerable<(long Id, string? Name, string? Context)> items, CancellationToken ct)
+    {
+        var words = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var block in items.OrderBy(i => i.Id).GroupBy(i => i.Id >> BlockBits))
+            await WriteBlockAsync(c, null, kind, block.Key, block, words, ct);
+        await AddWordsAsync(c, null, kind, words, ct);
+    }
+
+    private static async Task WriteBlockAsync(DbConnection c, DbTransaction? tx, SearchIndex.Kind kind, long block,
+        IEnumerable<(long Id, string? Name, string? Context)> rows, HashSet<string> words, CancellationToken ct)
+    {
+        var from = block << BlockBits;
+        var terms = new Dictionary<string, Lists>(StringComparer.Ordinal);
+        var lookup = terms.GetAlternateLookup<ReadOnlySpan<char>>();
+        Span<char> prefix = stackalloc char[4];
+        foreach (var (id, name, context) in rows)
+        {
+            var offset = (ushort)(id - from);
+            foreach (var (text, isName) in new[] { (name, true), (context, false) })
+            {
+                if (string.IsNullOrEmpty(text)) continue;
+                foreach (var word in SearchIndex.SplitWords(text))
+                {
+                    var folded = SearchIndex.Fold(word);
+                    Add(folded);
+                    prefix[0] = PrefixMark;
+                    for (var length = 2; length <= 3 && length <= folded.Length; length++)
+                    {
+                        folded.AsSpan(0, length).CopyTo(prefix[1..]);
+                        Add(prefix[..(length + 1)]);
+                    }
+                }
+
+                void Add(ReadOnlySpan<char> term)
+                {
+                    if (!lookup.TryGetValue(term, out var lists))
+                    {
+                        lists = new Lists();
+                        lookup[term] = lists;
+                    }
+                    // Once per item: a name's term is not repeated in its context.
+                    if (lists.Name.Count > 0 && lists.Name[^1] == offset) return;
+                    var list = isName ? lists.Name : lists.Context;
+                    if (list.Count == 0 || list[^1] != offset) list.Add(offset);
+                }
+            }
+        }
+        if (terms.Count == 0) return;
+
+        await using var writer = await ((NpgsqlConnection)c).BeginBinaryImportAsync(
+            "COPY search_postings (kind, term, block, name, context) FROM STDIN (FORMAT BINARY)", ct);
+        foreach (var (term, lists) in terms)
+        {
+            words.Add(term);
+            await writer.StartRowAsync(ct);
+            await writer.WriteAsync((short)kind, NpgsqlDbType.Smallint, ct);
+            await writer.WriteAsync(term, NpgsqlDbType.Text, ct);
+            await writer.WriteAsync((int)block, NpgsqlDbType.Integer, ct);
+            foreach (var list in new[] { lists.Name, lists.Context })
+            {
+                if (list.Count == 0) await writer.WriteNullAsync(ct);
+                else await writer.WriteAsync(Encode(list), NpgsqlDbType.Bytea, ct);
+            }
+        }
+        await writer.CompleteAsync(ct);
+    }
+
+    private static async Task AddWordsAsync(DbConnection c, DbTransaction? tx, SearchIndex.Kind kind, HashSet<string> words, CancellationToken ct)
+    {
+        // In order, so that two builders adding the same words side by side cannot wait for each other.
+        foreach (var chunk in words.Order(StringComparer.Ordinal).Chunk(50_000))
+            await c.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO search_words (kind, term) SELECT @kind, t FROM unnest(@chunk) t ON CONFLICT DO NOTHING",
+                new { kind = (short)kind, chunk }, tx, commandTimeout: 0, cancellationToken: ct));
+    }
+
+    /// <summary>Sorted offsets in a block as the gaps between them, seven bits a byte (one or two bytes for most).</summary>
+    internal static byte[] Encode(List<ushort> offsets)
+    {
+        var bytes = new List<byte>(offsets.Count + 8);
+        var previous = 0;
+        for (var i = 0; i < offsets.Count; i++)
+        {
+            var gap = (uint)(offsets[i] - previous);
+            previous = offsets[i];
+            while (gap >= 0x80)
+            {
+                bytes.Add((byte)(gap | 0x80));
+                gap >>= 7;
+            }
+            bytes.Add((byte)gap);
+        }
+        return [.. bytes];
+    }
+
+    /// <summary>Sets the bit of each offset of an encoded list.</summary>
+    internal static void Decode(ReadOnlySpan<byte> encoded, ulong[] bits)
+    {
+        var offset = 0;
+        var i = 0;
+        while (i < encoded.Length)
+        {
+            var gap = 0;
+            var shift = 0;
+            byte b;
+            do
+            {
+                b = encoded[i++];
+                gap |= (b & 0x7F) << shift;
+                shift += 7;
+            } while (b >= 0x80 && i < encoded.Length);
+            offset += gap;
+            if ((uint)offset >= BlockSize) throw new InvalidDataException("a search posting list points past its block");
+            bits[offset >> 6] |= 1UL << offset;
+        }
     }
 
     /// <summary>
-    /// The tsquery text for the words of an FTS5 match expression (<c>"sigur"* "ros"*</c>): each word
-    /// quoted as a prefix, all required. With a weight, only words of that part (A: the name) match.
+    /// A search as the index reads it, for each kind: its last block, and for each typed word the
+    /// terms it matches as a prefix (null when a word matches nothing of that kind). Two or three
+    /// letters: their prefix entry; more, every indexed word that starts with them; one letter (beside
+    /// other one-letter words), that word and every two-letter prefix entry it starts.
     /// </summary>
-    internal static string TsQuery(string match, string weight = "")
+    public sealed record Prepared(int[] LastBlocks, string[][]?[] Terms);
+
+    /// <summary>Everything a search needs before reading posting lists, for its three kinds, in one round trip.</summary>
+    public static async Task<Prepared> PrepareAsync(DbConnection c, string match, CancellationToken ct)
     {
-        var terms = new List<string>();
-        foreach (var part in match.Split('"', StringSplitOptions.RemoveEmptyEntries))
+        var words = SearchIndex.Words(match).Select(SearchIndex.Fold).ToArray();
+        var ranges = words.Select((w, i) => (Word: i, From: w.Length == 1 ? PrefixMark + w : w, Length: w.Length == 1 ? 3 : 0))
+            .Where(r => words[r.Word].Length is not (2 or 3)).ToArray();
+        using var results = await c.QueryMultipleAsync(new CommandDefinition("""
+            SELECT (SELECT MAX(block) FROM search_postings WHERE kind = 0), (SELECT MAX(block) FROM search_postings WHERE kind = 1),
+                   (SELECT MAX(block) FROM search_postings WHERE kind = 2);
+            SELECT r.word, s.kind, s.term
+            FROM unnest(@word, @from, @length) AS r(word, "from", length)
+            JOIN search_words s ON s.kind IN (0, 1, 2) AND s.term >= r."from" AND s.term < r."from" || U&'\+10FFFF'
+                               AND (r.length = 0 OR length(s.term) = r.length)
+            """, new
         {
-            if (part.Trim() is "*" or "") continue;
-            // Words hold only letters, digits and combining marks (SearchIndex.MatchExpression), but quote anyway.
-            terms.Add(new StringBuilder("'").Append(part.Replace("'", "''").Replace("\\", "\\\\")).Append("':*").Append(weight).ToString());
-        }
-        return string.Join(" & ", terms);
+            word = ranges.Select(r => r.Word).ToArray(),
+            from = ranges.Select(r => r.From).ToArray(),
+            length = ranges.Select(r => r.Length).ToArray(),
+        }, cancellationToken: ct));
+        var (tracks, albums, artists) = await results.ReadSingleAsync<(int?, int?, int?)>();
+        var expansions = (await results.ReadAsync<(int Word, short Kind, string Term)>()).ToLookup(e => (e.Kind, e.Word), e => e.Term);
+        var terms = Kinds.Select(kind =>
+        {
+            var byWord = new string[words.Length][];
+            for (var i = 0; i < words.Length; i++)
+            {
+                if (words[i].Length is 2 or 3)
+                {
+                    byWord[i] = [PrefixMark + words[i]];
+                    continue;
+                }
+                var found = expansions[((short)kind, i)].ToList();
+                if (words[i].Length == 1) found.Add(words[i]);
+                if (found.Count == 0) return null;
+                byWord[i] = [.. found];
+            }
+            return byWord;
+        }).ToArray();
+        return new Prepared([tracks ?? -1, albums ?? -1, artists ?? -1], terms);
     }
 
-    /// <summary>A match's tsquery texts, all words and the name's words only, as PostgreSQL folds them.</summary>
-    public sealed record Folded(string Q, string Name);
-
     /// <summary>
-    /// The queries are folded once per search, here, and reach the page statements as tsquery constants.
-    /// Written as to_tsquery(unaccent(@q)) in them, PostgreSQL called both functions again for
-    /// every row a filter or a recheck looked at (they are only "stable"): a walk of the primary
-    /// key past 549 rows took 1.2 ms, against 0.2 ms with the constant.
+    /// The matches of one search in one kind, read lazily in id order: the blocks are read in
+    /// windows (one block, then two, four… up to 64). Each block with a match keeps two bit sets:
+    /// the ids found by every word anywhere, and those found by every word in the name.
     /// </summary>
-    public static async Task<Folded> FoldAsync(DbConnection c, string match, CancellationToken ct)
+    /// <remarks>
+    /// Bit sets rather than lists of ids: a broad prefix matches a third of a block, and lists of
+    /// 20,000 ids grew past the large object heap's threshold on every search (a gen-2 collection
+    /// every 60 searches at 13 million tracks). The sets and the read buffer are pooled.
+    /// </remarks>
+    private sealed class Matches(DbConnection c, SearchIndex.Kind kind, string[][] terms, long lastBlock) : IDisposable
     {
-        var (q, name) = await c.QuerySingleAsync<(string, string)>(new CommandDefinition(
-            "SELECT to_tsquery('simple', unaccent(@q))::text, to_tsquery('simple', unaccent(@qName))::text",
-            new { q = TsQuery(match), qName = TsQuery(match, "A") }, cancellationToken: ct));
-        return new Folded(q, name);
+        private const int Words64 = BlockSize / 64;
+        private readonly List<(int Block, ulong[] All, ulong[] Name, int Count)> _blocks = [];
+        private readonly Dictionary<string, List<int>> _wordsOf = WordsOf(terms);
+        private long _next;
+        private int _window = 1;
+        private int _count;
+
+        public enum Tier { Everything, Name, ContextOnly }
+
+        private bool Complete => _next > lastBlock;
+
+        private static Dictionary<string, List<int>> WordsOf(string[][] terms)
+        {
+            var wordsOf = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+            for (var w = 0; w < terms.Length; w++)
+                foreach (var term in terms[w])
+                    (wordsOf.TryGetValue(term, out var list) ? list : wordsOf[term] = []).Add(w);
+            return wordsOf;
+        }
+
+        /// <summary>How many items match, counting up to <paramref name="atLeast"/> (more blocks are read only as far as that).</summary>
+        public async Task<int> CountAsync(int atLeast, CancellationToken ct)
+        {
+            while (_count < atLeast && !Complete) await ReadWindowAsync(ct);
+            return _count;
+        }
+
+        /// <summary>The first <paramref name="limit"/> ids of a tier in id order.</summary>
+        public async Task<List<long>> TakeAsync(Tier tier, int limit, CancellationToken ct)
+        {
+            var ids = new List<long>(Math.Min(limit, 1024));
+            var read = 0;
+            while (true)
+            {
+                for (; read < _blocks.Count && ids.Count < limit; read++)
+                {
+                    var (block, all, name, _) = _blocks[read];
+                    var start = (long)block << BlockBits;
+                    for (var i = 0; i < Words64 && ids.Count < limit; i++)
+                    {
+                        var bits = tier switch { Tier.Everything => all[i], Tier.Name => name[i], _ => all[i] & ~name[i] };
+                        for (; bits != 0 && ids.Count < limit; bits &= bits - 1) ids.Add(start + i * 64 + BitOperations.TrailingZeroCount(bits));
+                    }
+                }
+                if (ids.Count >= limit || Complete) return ids;
+                // Not enough yet: the ids already taken came from whole blocks, so go on after them.
+                await ReadWindowAsync(ct);
+            }
+        }
+
+        private async Task ReadWindowAsync(CancellationToken ct)
+        {
+            var from = _next;
+            var to = Math.Min(lastBlock, from + _window - 1);
+            _next = to + 1;
+            _window = Math.Min(_window * 2, 64);
+
+            var words = terms.Length;
+            var name = new ulong[words][];
+            var all = new ulong[words][];
+            for (var w = 0; w < words; w++) (name[w], all[w]) = (Rent(), Rent());
+            var found = new bool[words];
+            var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+            try
+            {
+                await using var command = c.CreateCommand();
+                command.CommandText = """
+                    SELECT term, block, name, context FROM search_postings
+                    WHERE kind = @kind AND term = ANY(@terms) AND block BETWEEN @from AND @to ORDER BY block
+                    """;
+                command.Parameters.Add(new NpgsqlParameter<short>("kind", (short)kind));
+                command.Parameters.Add(new NpgsqlParameter<string[]>("terms", [.. _wordsOf.Keys]));
+                command.Parameters.Add(new NpgsqlParameter<int>("from", (int)from));
+                command.Parameters.Add(new NpgsqlParameter<int>("to", (int)to));
+                await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct);
+                int? block = null;
+                while (await reader.ReadAsync(ct))
+                {
+                    var term = reader.GetString(0);
+                    var rowBlock = reader.GetInt32(1);
+                    if (rowBlock != block)
+                    {
+                        if (block is { } done) Collect(done);
+                        block = rowBlock;
+                    }
+                    var of = _wordsOf[term];
+                    foreach (var w in of) found[w] = true;
+                    for (var column = 2; column <= 3; column++)
+                    {
+                        if (await reader.IsDBNullAsync(column, ct)) continue;
+                        var length = (int)reader.GetBytes(column, 0, null, 0, 0);
+                        if (length > buffer.Length)
+                        {
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = ArrayPool<byte>.Shared.Rent(length);
+                        }
+                        reader.GetBytes(column, 0, buffer, 0, length);
+                        foreach (var w in of)
+                        {
+                            if (column == 2) Decode(buffer.AsSpan(0, length), name[w]);
+                            Decode(buffer.AsSpan(0, length), all[w]);
+                        }
+                    }
+                }
+                if (block is { } last) Collect(last);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                for (var w = 0; w < words; w++)
+                {
+                    Return(name[w]);
+                    Return(all[w]);
+                }
+            }
+
+            void Collect(int b)
+            {
+                if (found.All(f => f))
+                {
+                    var allOfBlock = Intersect(all);
+                    var count = 0;
+                    foreach (var bits in allOfBlock) count += BitOperations.PopCount(bits);
+                    if (count > 0)
+                    {
+                        _blocks.Add((b, allOfBlock, Intersect(name), count));
+                        _count += count;
+                    }
+                    else Return(allOfBlock);
+                }
+                for (var w = 0; w < words; w++)
+                {
+                    Array.Clear(name[w], 0, Words64);
+                    Array.Clear(all[w], 0, Words64);
+                    found[w] = false;
+                }
+            }
+        }
+
+        private static ulong[] Intersect(ulong[][] sets)
+        {
+            var into = Rent();
+            Array.Copy(sets[0], into, Words64);
+            for (var s = 1; s < sets.Length; s++)
+                for (var i = 0; i < Words64; i++) into[i] &= sets[s][i];
+            return into;
+        }
+
+        private static ulong[] Rent()
+        {
+            var bits = ArrayPool<ulong>.Shared.Rent(Words64);
+            Array.Clear(bits, 0, Words64);
+            return bits;
+        }
+
+        private static void Return(ulong[] bits) => ArrayPool<ulong>.Shared.Return(bits);
+
+        public void Dispose()
+        {
+            foreach (var (_, all, name, _) in _blocks)
+            {
+                Return(all);
+                Return(name);
+            }
+            _blocks.Clear();
+        }
     }
 
     /// <summary>
@@ -100,34 +494,37 @@ internal static class PostgresSearch
     /// matches by popularity, then sort name (byte order, as SQLite's BINARY collation), then id;
     /// beyond it the exact tiers from their B-tree indexes, then name and context matches in id order.
     /// </summary>
-    public static async Task<List<long>> PageAsync(DbConnection c, string table, string source, string sortColumn, string? byArtist,
-        Folded folded, string key, int count, int offset, CancellationToken ct)
+    public static async Task<List<long>> PageAsync(DbConnection c, SearchIndex.Kind kind, string source, string sortColumn, string? byArtist,
+        Prepared prepared, string key, int count, int offset, CancellationToken ct)
     {
-        var args = new { q = folded.Q, qName = folded.Name, key, count, offset };
-        const string matches = "doc @@ @q::tsquery";
-        const string nameMatches = "doc @@ @qName::tsquery";
-        var total = await c.ExecuteScalarAsync<long>(new CommandDefinition(
-            $"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {matches} LIMIT {SearchIndex.RankedLimit + 1}) m", args, cancellationToken: ct));
+        if (prepared.Terms[(int)kind] is not { } terms) return [];
+        using var matches = new Matches(c, kind, terms, prepared.LastBlocks[(int)kind]);
+        var total = await matches.CountAsync(SearchIndex.RankedLimit + 1, ct);
         if (total == 0) return [];
         if (total <= SearchIndex.RankedLimit)
         {
             return (await c.QueryAsync<long>(new CommandDefinition($"""
-                SELECT f.id FROM {table} f JOIN {source} x ON x.id = f.id WHERE f.{matches}
+                SELECT x.id FROM {source} x WHERE x.id = ANY(@ids)
                 ORDER BY CASE WHEN x.{sortColumn} = @key THEN 0
                               {(byArtist is null ? "" : $"WHEN x.id IN ({byArtist}) THEN 1")}
-                              WHEN f.{nameMatches} THEN 2 ELSE 3 END,
+                              WHEN x.id = ANY(@names) THEN 2 ELSE 3 END,
                          x.popularity DESC, x.{sortColumn} COLLATE "C", x.id
                 LIMIT @count OFFSET @offset
-                """, args, cancellationToken: ct))).ToList();
+                """, new
+            {
+                ids = (await matches.TakeAsync(Matches.Tier.Everything, total, ct)).ToArray(),
+                names = (await matches.TakeAsync(Matches.Tier.Name, total, ct)).ToArray(),
+                key, count, offset,
+            }, cancellationToken: ct))).ToList();
         }
 
-        // A GIN index gives no order: each tier's LIMIT lets PostgreSQL keep a top-N heap instead of sorting every match.
-        return await SearchIndex.TiersAsync(c,
+        var args = new { key };
+        return await SearchIndex.TiersAsync(
         [
-            $"SELECT id FROM {source} WHERE {sortColumn} = @key ORDER BY popularity DESC, id LIMIT @limit",
-            .. byArtist is null ? Array.Empty<string>() : [$"SELECT x.id FROM {source} x WHERE x.id IN ({byArtist}) ORDER BY x.popularity DESC, x.{sortColumn} COLLATE \"C\", x.id LIMIT @limit"],
-            $"SELECT id FROM {table} WHERE {nameMatches} ORDER BY id LIMIT @limit",
-            $"SELECT id FROM {table} WHERE {matches} AND NOT {nameMatches} ORDER BY id LIMIT @limit",
-        ], new { args.q, args.qName, args.key }, count, offset, ct);
+            SearchIndex.Tier(c, $"SELECT id FROM {source} WHERE {sortColumn} = @key ORDER BY popularity DESC, id LIMIT @limit", args, ct),
+            .. byArtist is null ? [] : new[] { SearchIndex.Tier(c, $"SELECT x.id FROM {source} x WHERE x.id IN ({byArtist}) ORDER BY x.popularity DESC, x.{sortColumn} COLLATE \"C\", x.id LIMIT @limit", args, ct) },
+            async limit => await matches.TakeAsync(Matches.Tier.Name, limit, ct),
+            async limit => await matches.TakeAsync(Matches.Tier.ContextOnly, limit, ct),
+        ], count, offset);
     }
 }

@@ -150,7 +150,7 @@ public sealed class PostgresTests
         var album = await Dapper.SqlMapper.ExecuteScalarAsync<string>(s, "SELECT name FROM albums WHERE id = 3");
         // Exact names (ranked whole), an artist's name (their works first), broad prefixes (lazy tiers past RankedLimit),
         // long prefixes (SQLite: an OR of the words they start), a one-letter word beside a longer one, deep pages.
-        foreach (var query in new[] { artist!, title!, album!, "lo", "ma", "ete", "love", "forev", "stor", "love n" })
+        foreach (var query in new[] { artist!, title!, album!, "lo", "ma", "ete", "love", "forev", "stor", "love n", "a b" })
         {
             var match = Sillon.Search.SearchIndex.MatchExpression(query)!;
             foreach (var kind in Enum.GetValues<Sillon.Search.SearchIndex.Kind>())
@@ -163,6 +163,35 @@ public sealed class PostgresTests
                 if (kind == Sillon.Search.SearchIndex.Kind.Track && (offset == 0 || query == "lo")) Assert.NotEmpty(expected);
             }
         }
+    }
+
+    [PostgresFact]
+    public async Task Upgrading_to_posting_lists_indexes_the_catalog_already_there()
+    {
+        // A database of migration 14 held its search index in tsvector tables: migration 15 drops
+        // them, and the migrator builds the posting lists from the catalog before the server serves.
+        await using var lib = new TestLibrary();
+        var run = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "2000", "--seed", "3", "--data", lib.Data, "--database", lib.DatabaseUrl!]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        await using (var c = await lib.Database().OpenAsync())
+            await Dapper.SqlMapper.ExecuteAsync(c, """
+                DROP TABLE search_postings; DROP TABLE search_words; DELETE FROM schema_migrations WHERE version = 15;
+                CREATE TABLE search_tracks (id BIGINT PRIMARY KEY, doc tsvector NOT NULL);
+                CREATE TABLE search_albums (id BIGINT PRIMARY KEY, doc tsvector NOT NULL);
+                CREATE TABLE search_artists (id BIGINT PRIMARY KEY, doc tsvector NOT NULL);
+                """);
+        Assert.Equal(15, await lib.Database().MigrateAsync(TimeProvider.System));
+
+        await using var db = await lib.Database().OpenAsync();
+        foreach (var (kind, sql) in new[] { (Sillon.Search.SearchIndex.Kind.Track, "SELECT id, title FROM tracks WHERE id % 97 = 0"),
+                                            (Sillon.Search.SearchIndex.Kind.Album, "SELECT id, name FROM albums WHERE id % 13 = 0"),
+                                            (Sillon.Search.SearchIndex.Kind.Artist, "SELECT id, name FROM artists") })
+        foreach (var (id, name) in await Dapper.SqlMapper.QueryAsync<(long, string)>(db, sql))
+        {
+            var found = await Sillon.Search.SearchIndex.PageAsync(db, kind, Sillon.Search.SearchIndex.MatchExpression(name)!, name, 500, 0, CancellationToken.None);
+            Assert.Contains(id, found);
+        }
+        Assert.Equal(0, await Dapper.SqlMapper.ExecuteScalarAsync<long>(db, "SELECT COUNT(*) FROM pg_tables WHERE tablename IN ('search_tracks', 'search_albums', 'search_artists')"));
     }
 
     [PostgresFact]
@@ -190,7 +219,13 @@ public sealed class PostgresTests
         Assert.Contains(expected, d => d.Contains("tracks_path_key UNIQUE (path)"));
         Assert.Contains(expected, d => d.Contains("track_artists_track_id_fkey FOREIGN KEY"));
         Assert.Equal(expected, actual);
-        Assert.Equal(3000, await Dapper.SqlMapper.ExecuteScalarAsync<long>(g, "SELECT COUNT(*) FROM search_tracks"));
+        // The search index was filled too: every 100th generated track is found by its title.
+        foreach (var (id, title) in await Dapper.SqlMapper.QueryAsync<(long, string)>(g, "SELECT id, title FROM tracks WHERE id % 100 = 0"))
+        {
+            var match = Sillon.Search.SearchIndex.MatchExpression(title)!;
+            var found = await Sillon.Search.SearchIndex.PageAsync(g, Sillon.Search.SearchIndex.Kind.Track, match, title, 500, 0, CancellationToken.None);
+            Assert.Contains(id, found);
+        }
     }
 
     private static async Task<JsonElement> Rest(HttpClient http, string endpoint, string query = "")

@@ -18,6 +18,32 @@ public sealed class SearchIndexTests
     public void User_text_becomes_quoted_prefix_terms(string query, string? expected) =>
         Assert.Equal(expected, SearchIndex.MatchExpression(query));
 
+    public static TheoryData<ushort[]> PostingLists => new()
+    {
+        Array.Empty<ushort>(), new ushort[] { 0 }, new ushort[] { 65535 }, new ushort[] { 0, 1, 2, 3 },
+        new ushort[] { 5, 132, 133, 16_517, 16_518, 65_535 }, // gaps of one, two and three bytes
+        Enumerable.Range(0, 65_536).Where(i => i % 3 == 0).Select(i => (ushort)i).ToArray(),
+    };
+
+    [Theory]
+    [MemberData(nameof(PostingLists))]
+    public void A_posting_list_decodes_to_the_ids_it_was_made_of(ushort[] offsets)
+    {
+        var encoded = PostgresSearch.Encode([.. offsets]);
+        var bits = new ulong[1024];
+        PostgresSearch.Decode(encoded, bits);
+        var decoded = Enumerable.Range(0, 65_536).Where(i => (bits[i >> 6] & (1UL << i)) != 0).Select(i => (ushort)i);
+        Assert.Equal(offsets, decoded);
+        Assert.True(encoded.Length <= offsets.Length * 3);
+    }
+
+    [Fact]
+    public void A_posting_list_that_points_past_its_block_is_refused()
+    {
+        var encoded = PostgresSearch.Encode([65_535]).Concat(PostgresSearch.Encode([1])).ToArray();
+        Assert.Throws<InvalidDataException>(() => PostgresSearch.Decode(encoded, new ulong[1024]));
+    }
+
     [Fact]
     public async Task Broad_prefixes_page_name_matches_before_context_matches_without_ranking_them_all()
     {
@@ -28,9 +54,10 @@ public sealed class SearchIndexTests
         var rows = Enumerable.Range(1, 3000).Select(i => i <= 1500
             ? new { id = (long)i, name = $"Solar {i}", context = "Someone" }
             : new { id = (long)i, name = $"Other {i}", context = "Solar Band" });
-        await c.ExecuteAsync(harness.Database.IsPostgres
-            ? "INSERT INTO search_tracks (id, doc) VALUES (@id, setweight(to_tsvector('simple', @name), 'A') || setweight(to_tsvector('simple', @context), 'D'))"
-            : "INSERT INTO search_tracks (rowid, name, context) VALUES (@id, @name, @context)", rows);
+        if (harness.Database.IsPostgres)
+            await PostgresSearch.WriteAsync(c, SearchIndex.Kind.Track, rows.Select(r => (r.id, (string?)r.name, (string?)r.context)), CancellationToken.None);
+        else
+            await c.ExecuteAsync("INSERT INTO search_tracks (rowid, name, context) VALUES (@id, @name, @context)", rows);
         var match = SearchIndex.MatchExpression("sol")!;
         var first = await SearchIndex.PageAsync(c, SearchIndex.Kind.Track, match, "sol", 1000, 0, CancellationToken.None);
         Assert.Equal(Enumerable.Range(1, 1000).Select(i => (long)i), first);

@@ -83,7 +83,7 @@ public static class PostgresBulkLoad
         var built = clock.Elapsed;
 
         clock.Restart();
-        await SideBySideAsync(db, [.. PostgresSearch.FillStatements(tracks, parts: 4).Select(Statement)], ct);
+        await SideBySideAsync(db, [.. PostgresSearch.FillParts(parts: 2, ct)], ct);
         await SideBySideAsync(db, [.. searchIndexes.Indexes.Select(Statement)], ct);
         var search = clock.Elapsed;
 
@@ -94,7 +94,7 @@ public static class PostgresBulkLoad
         return new SqliteBulkLoad.Result(tracks, albums, artists, load, built, search);
     }
 
-    private static readonly string[] SearchTables = ["search_artists", "search_albums", "search_tracks"];
+    private static readonly string[] SearchTables = ["search_postings", "search_words"];
 
     /// <summary>What <see cref="DropChecksAsync"/> dropped, as the statements that make it again.</summary>
     /// <param name="Indexes">CREATE INDEX for every secondary index and unique key: they can be built side by side.</param>
