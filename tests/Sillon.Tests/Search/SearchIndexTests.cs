@@ -98,10 +98,15 @@ public sealed class SearchIndexTests
         Assert.Empty(await FindAsync(lib, "agæt"));
         Assert.Equal([id], await FindAsync(lib, "gloso"));
 
+        await using (var c = await lib.Database().OpenAsync())
+            Assert.Single(await SearchIndex.PageAsync(c, SearchIndex.Kind.Artist, SearchIndex.MatchExpression("sigur")!, "sigur", 10, 0, CancellationToken.None));
+
         File.Delete(path);
         await lib.ScanAsync();
         Assert.Empty(await FindAsync(lib, "gloso"));
         Assert.Single(await FindAsync(lib, "other"));
+        await using (var c = await lib.Database().OpenAsync())
+            Assert.Empty(await SearchIndex.PageAsync(c, SearchIndex.Kind.Artist, SearchIndex.MatchExpression("sigur")!, "sigur", 10, 0, CancellationToken.None));
     }
 
     [Fact]
