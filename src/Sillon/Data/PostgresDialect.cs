@@ -128,17 +128,18 @@ public sealed class PostgresDialect : ISqlDialect
     /// Statements a connection runs again and again are prepared on the server (Npgsql's automatic
     /// preparation, from their second use): PostgreSQL then parses and analyses them once per
     /// connection instead of on every request. At a million tracks that cut the database's CPU per
-    /// album or artist page by a quarter and per search by a third (docs/benchmarks.md). Every
-    /// execution is still planned for its own values (plan_cache_mode=force_custom_plan): a generic
-    /// plan chosen once would serve a search for "lo" and one for "xq" alike, which session 5's
-    /// measurements showed to differ by orders of magnitude. Each setting the operator gives wins
+    /// album or artist page by a quarter and per search by a third (docs/benchmarks.md). Plans are
+    /// PostgreSQL's choice (plan_cache_mode=auto: a generic plan once it costs no more than the
+    /// custom ones). Until migration 0015 every execution was planned for its own values, because a
+    /// generic plan served a tsquery for "lo" and one for "xq" alike; the posting lists have no
+    /// such statement, and planning each execution cost 40 % of getAlbum's CPU at 13 M tracks
+    /// (docs/benchmarks.md, session 10). Each setting the operator gives wins
     /// (Max Auto Prepare=0 for a pooler that cannot keep prepared statements).
     /// </summary>
     private static NpgsqlConnectionStringBuilder WithPreparedStatements(NpgsqlConnectionStringBuilder b, Func<string, bool> given)
     {
         if (!given("Max Auto Prepare")) b.MaxAutoPrepare = 128;
         if (!given("Auto Prepare Min Usages")) b.AutoPrepareMinUsages = 2;
-        if (!given("Options")) b.Options = "-c plan_cache_mode=force_custom_plan";
         return b;
     }
 }
