@@ -89,6 +89,7 @@ public static partial class SillonApp
         services.AddPlaylists();
         services.AddSingleton<Sillon.Catalog.KeysetPages>();
         services.AddSingleton<ArtistShelf>();
+        services.AddHostedService<ArtistShelf.Warmup>();
         services.AddSillonHealth();
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -162,7 +163,7 @@ public static partial class SillonApp
     {
         var time = app.Services.GetRequiredService<TimeProvider>();
         var db = app.Services.GetRequiredService<Database>();
-        var version = await db.MigrateAsync(time, ct);
+        var version = await db.MigrateAsync(time, ct, log);
         LogMigrated(log, db.Describe(), version);
         var users = app.Services.GetRequiredService<Users>();
         if (await users.CountAsync(ct) > 0) return;

@@ -95,8 +95,8 @@ public sealed class Database : IDisposable
     public void Dispose() => _sqlitePool?.Dispose();
 
     /// <summary>Open, migrate (after a backup when there is something to migrate), and return the applied version.</summary>
-    public Task<int> MigrateAsync(TimeProvider time, CancellationToken ct = default) =>
-        new Migrator(this, time).RunAsync(ct);
+    public Task<int> MigrateAsync(TimeProvider time, CancellationToken ct = default, Microsoft.Extensions.Logging.ILogger? log = null) =>
+        new Migrator(this, time, log: log).RunAsync(ct);
 
     /// <summary>A full disk (SQLite 13, PostgreSQL 53100), named so callers can say so plainly.</summary>
     public static bool IsDiskFull(Exception e) =>

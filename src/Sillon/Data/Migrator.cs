@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Reflection;
 using Dapper;
+using Microsoft.Extensions.Logging;
 
 namespace Sillon.Data;
 
@@ -9,7 +10,7 @@ namespace Sillon.Data;
 /// its own transaction. Before touching a SQLite database that already holds data, it is copied into
 /// backups/ so a failed or regretted upgrade can be undone by hand (PostgreSQL is its operator's to back up).
 /// </summary>
-public sealed class Migrator(Database db, TimeProvider time, IReadOnlyList<(int Version, string Name, string Sql)>? scripts = null)
+public sealed partial class Migrator(Database db, TimeProvider time, IReadOnlyList<(int Version, string Name, string Sql)>? scripts = null, ILogger? log = null)
 {
     public static IReadOnlyList<(int Version, string Name, string Sql)> Scripts(string dialect)
     {
@@ -52,6 +53,9 @@ public sealed class Migrator(Database db, TimeProvider time, IReadOnlyList<(int 
         var pending = all.Where(s => !applied.Contains(s.Version)).ToList();
         if (pending.Count == 0) return applied.Count == 0 ? 0 : applied.Max();
 
+        // A migration of a catalog of millions takes minutes: the operator is told why the server is not up yet.
+        if (log is not null) LogMigrating(log, applied.Count == 0 ? 0 : applied.Max(), pending[^1].Version);
+
         // A copy of a 10 GB catalog takes minutes: none when the scripts change nothing on this database.
         if (applied.Count > 0 && !pending.All(s => ChangesNothing(s.Sql))) await db.Dialect.BackupAsync(connection, db, applied.Max(), time, ct);
 
@@ -69,7 +73,16 @@ public sealed class Migrator(Database db, TimeProvider time, IReadOnlyList<(int 
         // PostgreSQL's search index is built by code, not SQL (it folds words as SQLite does): after
         // the script that made its tables, and still under the migration lock, so one server builds it.
         if (db.Dialect is PostgresDialect && pending.Any(s => s.Version == Search.PostgresSearch.IndexVersion))
+        {
+            if (log is not null) LogBuildingSearch(log);
             await Search.SearchIndex.RebuildAsync(connection, ct);
+        }
         return pending[^1].Version;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Migrating the database from schema version {From} to {To}")]
+    private static partial void LogMigrating(ILogger log, int from, int to);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Building the search index from the catalog (about 3 minutes for 13 million tracks)")]
+    private static partial void LogBuildingSearch(ILogger log);
 }

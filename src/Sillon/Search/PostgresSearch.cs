@@ -53,7 +53,7 @@ internal static class PostgresSearch
     private static readonly SearchIndex.Kind[] Kinds = [SearchIndex.Kind.Track, SearchIndex.Kind.Album, SearchIndex.Kind.Artist];
 
     /// <summary>The blocks of each kind, up to the highest id in the catalog.</summary>
-    internal static async Task<long> LastBlockAsync(DbConnection c, SearchIndex.Kind kind, CancellationToken ct, DbTransaction? tx = null) =>
+    private static async Task<long> LastBlockAsync(DbConnection c, SearchIndex.Kind kind, CancellationToken ct, DbTransaction? tx = null) =>
         (await c.ExecuteScalarAsync<long?>(new CommandDefinition($"SELECT MAX(id) FROM {Source(kind)}", transaction: tx, cancellationToken: ct)) ?? -1) >> BlockBits;
 
     /// <summary>

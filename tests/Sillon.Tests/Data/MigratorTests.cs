@@ -105,6 +105,27 @@ public sealed class MigratorTests : IAsyncLifetime
             : "SELECT COUNT(*) FROM sqlite_master WHERE name = 'c'"));
     }
 
+    [Fact]
+    public async Task A_migration_says_which_versions_it_goes_between_and_a_start_with_none_says_nothing()
+    {
+        var db = _lib.Database();
+        var log = new ListLogger();
+        await new Migrator(db, TimeProvider.System, [(1, "0001_a", "CREATE TABLE a (x INTEGER);")], log).RunAsync(default);
+        (int, string, string)[] two = [(1, "0001_a", ""), (2, "0002_b", "CREATE TABLE b (y INTEGER);")];
+        await new Migrator(db, TimeProvider.System, two, log).RunAsync(default);
+        await new Migrator(db, TimeProvider.System, two, log).RunAsync(default);
+        Assert.Equal(["Migrating the database from schema version 0 to 1", "Migrating the database from schema version 1 to 2"], log.Messages);
+    }
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<string> Messages { get; } = [];
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel level) => true;
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel level, Microsoft.Extensions.Logging.EventId id, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter) => Messages.Add(formatter(state, exception));
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
     public async Task DisposeAsync() => await _lib.DisposeAsync();
 }
