@@ -176,8 +176,45 @@ public sealed partial class ArtistShelf(Database db, TimeProvider time, IConfigu
         }
     }
 
+    /// <summary>
+    /// Reads the shelf of all folders once the server is up, so that the first getArtists after a
+    /// restart does not wait for it (0.7 s at 13 million tracks, 10 s with the database cold). A
+    /// failure is only logged: the first request reads it again.
+    /// </summary>
+    public async Task WarmAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var c = await db.OpenAsync(ct);
+            await ShelfAsync(c, null, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            LogWarmFailed(log, e);
+        }
+        catch (OperationCanceledException)
+        {
+            // The server stops before the shelf was read: nothing to keep.
+        }
+    }
+
+    /// <summary>Whether a shelf of that folder (null: all) has been read, whatever its version.</summary>
+    internal bool Holds(long? folder)
+    {
+        lock (_shelves) return _shelves.ContainsKey(folder ?? 0);
+    }
+
+    /// <summary>Runs <see cref="WarmAsync"/> as the server starts; the host waits for it (or cancels it) when it stops.</summary>
+    public sealed class Warmup(ArtistShelf shelf) : BackgroundService
+    {
+        protected override Task ExecuteAsync(CancellationToken stoppingToken) => shelf.WarmAsync(stoppingToken);
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh the artist index; the previous one is still served")]
     private static partial void LogRefreshFailed(ILogger log, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the artist index at start; the first getArtists will")]
+    private static partial void LogWarmFailed(ILogger log, Exception e);
 }
 
 /// <summary>

@@ -43,6 +43,17 @@ public sealed class ResponseCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_artist_index_is_read_when_the_server_starts_before_anyone_asks_for_it()
+    {
+        var shelf = _server.Services.GetRequiredService<Sillon.Subsonic.ArtistShelf>();
+        for (var waited = 0; !shelf.Holds(null) && waited < 100; waited++) await Task.Delay(100);
+        Assert.True(shelf.Holds(null));
+        // Read at start, perhaps before the scan: the answer is still today's catalog.
+        Assert.Equal(["Ana", "Bo"], (await OkAsync("getArtists", "")).GetProperty("artists").GetProperty("index").EnumerateArray()
+            .SelectMany(i => i.GetProperty("artist").EnumerateArray()).Select(a => a.GetProperty("name").GetString()));
+    }
+
+    [Fact]
     public async Task The_folder_index_is_kept_when_it_is_larger_than_other_answers_may_be()
     {
         // Entries of at most 1 KB: a search answer is not kept, the folder index (asked by every folder-browsing client at start) is.
