@@ -43,44 +43,34 @@ internal static class PostgresSearch
         _ => "SELECT id, name, '' FROM artists WHERE id >= @from AND id < @to ORDER BY id",
     };
 
-    private static string Source(SearchIndex.Kind kind) => kind switch
-    {
-        SearchIndex.Kind.Track => "tracks",
-        SearchIndex.Kind.Album => "albums",
-        _ => "artists",
-    };
-
     private static readonly SearchIndex.Kind[] Kinds = [SearchIndex.Kind.Track, SearchIndex.Kind.Album, SearchIndex.Kind.Artist];
 
     /// <summary>The blocks of each kind, up to the highest id in the catalog.</summary>
     private static async Task<long> LastBlockAsync(DbConnection c, SearchIndex.Kind kind, CancellationToken ct, DbTransaction? tx = null) =>
-        (await c.ExecuteScalarAsync<long?>(new CommandDefinition($"SELECT MAX(id) FROM {Source(kind)}", transaction: tx, cancellationToken: ct)) ?? -1) >> BlockBits;
+        (await c.ExecuteScalarAsync<long?>(new CommandDefinition($"SELECT MAX(id) FROM {SearchIndex.Tables(kind).Source}", transaction: tx, cancellationToken: ct)) ?? -1) >> BlockBits;
 
     /// <summary>
     /// Brings the index in step with one scan: every block holding a track written or removed, or
-    /// an album touched, is built again from the catalog. Artists are few: rebuilt whole.
+    /// an album touched, is built again from the catalog. Artists are few: rebuilt whole (emptied
+    /// even when no artist is left to index).
     /// </summary>
     public static async Task UpdateAsync(DbConnection connection, long[] tracks, long[] removedTracks, long[] albums, CancellationToken ct)
     {
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var words = new HashSet<string>(StringComparer.Ordinal);
-        var changed = new Dictionary<SearchIndex.Kind, long[]>
+        foreach (var (kind, blocks) in new (SearchIndex.Kind, long[])[]
         {
-            [SearchIndex.Kind.Track] = [.. tracks.Concat(removedTracks).Select(id => id >> BlockBits).Distinct()],
-            [SearchIndex.Kind.Album] = [.. albums.Select(id => id >> BlockBits).Distinct()],
-            [SearchIndex.Kind.Artist] = [.. LongRange(0, await LastBlockAsync(connection, SearchIndex.Kind.Artist, ct, tx))],
-        };
-        foreach (var (kind, blocks) in changed)
+            (SearchIndex.Kind.Track, [.. tracks.Concat(removedTracks).Select(id => id >> BlockBits).Distinct().Order()]),
+            (SearchIndex.Kind.Album, [.. albums.Select(id => id >> BlockBits).Distinct().Order()]),
+        })
         {
-            // The artists' index is emptied even when no artist is left to index.
-            if (blocks.Length == 0 && kind != SearchIndex.Kind.Artist) continue;
-            await connection.ExecuteAsync(new CommandDefinition(
-                kind == SearchIndex.Kind.Artist ? "DELETE FROM search_postings WHERE kind = @kind" : "DELETE FROM search_postings WHERE kind = @kind AND block = ANY(@blocks)",
+            if (blocks.Length == 0) continue;
+            await connection.ExecuteAsync(new CommandDefinition("DELETE FROM search_postings WHERE kind = @kind AND block = ANY(@blocks)",
                 new { kind = (short)kind, blocks = blocks.Select(b => (int)b).ToArray() }, tx, cancellationToken: ct));
-            foreach (var block in blocks.Order()) await BuildBlockAsync(connection, tx, kind, block, words, ct);
-            await AddWordsAsync(connection, tx, kind, words, ct);
-            words.Clear();
+            await BuildAsync(connection, tx, kind, blocks, ct);
         }
+        await connection.ExecuteAsync(new CommandDefinition("DELETE FROM search_postings WHERE kind = @kind",
+            new { kind = (short)SearchIndex.Kind.Artist }, tx, cancellationToken: ct));
+        await BuildAsync(connection, tx, SearchIndex.Kind.Artist, Blocks(0, 1, await LastBlockAsync(connection, SearchIndex.Kind.Artist, ct, tx)), ct);
         await tx.CommitAsync(ct);
     }
 
@@ -88,14 +78,7 @@ internal static class PostgresSearch
     {
         await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("DELETE FROM search_postings; DELETE FROM search_words", transaction: tx, cancellationToken: ct));
-        var words = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var kind in Kinds)
-        {
-            var last = await LastBlockAsync(connection, kind, ct, tx);
-            for (var block = 0L; block <= last; block++) await BuildBlockAsync(connection, tx, kind, block, words, ct);
-            await AddWordsAsync(connection, tx, kind, words, ct);
-            words.Clear();
-        }
+        foreach (var kind in Kinds) await BuildAsync(connection, tx, kind, Blocks(0, 1, await LastBlockAsync(connection, kind, ct, tx)), ct);
         await tx.CommitAsync(ct);
     }
 
@@ -110,20 +93,28 @@ internal static class PostgresSearch
             var first = part;
             yield return async c =>
             {
-                foreach (var kind in Kinds)
-                {
-                    var words = new HashSet<string>(StringComparer.Ordinal);
-                    var last = await LastBlockAsync(c, kind, ct);
-                    for (var block = (long)first; block <= last; block += parts) await BuildBlockAsync(c, null, kind, block, words, ct);
-                    await AddWordsAsync(c, null, kind, words, ct);
-                }
+                foreach (var kind in Kinds) await BuildAsync(c, null, kind, Blocks(first, parts, await LastBlockAsync(c, kind, ct)), ct);
             };
         }
     }
 
-    private static IEnumerable<long> LongRange(long from, long to)
+    private static IEnumerable<long> Blocks(long first, int step, long last)
     {
-        for (var i = from; i <= to; i++) yield return i;
+        for (var block = first; block <= last; block += step) yield return block;
+    }
+
+    /// <summary>Indexes the items of these blocks, read from the catalog, and lists their terms in search_words.</summary>
+    private static async Task BuildAsync(DbConnection c, DbTransaction? tx, SearchIndex.Kind kind, IEnumerable<long> blocks, CancellationToken ct)
+    {
+        var words = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var block in blocks)
+        {
+            var from = block << BlockBits;
+            var rows = await c.QueryAsync<(long Id, string? Name, string? Context)>(new CommandDefinition(
+                Texts(kind), new { from, to = from + BlockSize }, tx, cancellationToken: ct));
+            await WriteBlockAsync(c, tx, kind, block, rows, words, ct);
+        }
+        await AddWordsAsync(c, tx, kind, words, ct);
     }
 
     /// <summary>The ids of one term in one block: those found by name, and those found only by context.</summary>
@@ -131,15 +122,6 @@ internal static class PostgresSearch
     {
         public readonly List<ushort> Name = [];
         public readonly List<ushort> Context = [];
-    }
-
-    /// <summary>Indexes the items of one block, read from the catalog, and adds their terms to <paramref name="words"/>.</summary>
-    private static async Task BuildBlockAsync(DbConnection c, DbTransaction? tx, SearchIndex.Kind kind, long block, HashSet<string> words, CancellationToken ct)
-    {
-        var from = block << BlockBits;
-        var rows = await c.QueryAsync<(long Id, string? Name, string? Context)>(new CommandDefinition(
-            Texts(kind), new { from, to = from + BlockSize }, tx, cancellationToken: ct));
-        await WriteBlockAsync(c, tx, kind, block, rows, words, ct);
     }
 
     /// <summary>Indexes items given with their texts (tests write the index alone this way), in id order.</summary>
@@ -520,11 +502,9 @@ internal static class PostgresSearch
             }, cancellationToken: ct))).ToList();
         }
 
-        var args = new { key };
         return await SearchIndex.TiersAsync(
         [
-            SearchIndex.Tier(c, $"SELECT id FROM {source} WHERE {sortColumn} = @key ORDER BY popularity DESC, id LIMIT @limit", args, ct),
-            .. byArtist is null ? [] : new[] { SearchIndex.Tier(c, $"SELECT x.id FROM {source} x WHERE x.id IN ({byArtist}) ORDER BY x.popularity DESC, x.{sortColumn} COLLATE \"C\", x.id LIMIT @limit", args, ct) },
+            .. SearchIndex.ExactTiers(c, source, sortColumn, byArtist, key, ct),
             async limit => await matches.TakeAsync(Matches.Tier.Name, limit, ct),
             async limit => await matches.TakeAsync(Matches.Tier.ContextOnly, limit, ct),
         ], count, offset);

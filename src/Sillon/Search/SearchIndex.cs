@@ -178,12 +178,7 @@ public static class SearchIndex
     {
         // Nobody reads a search past its 100,000th hit; an offset beyond is a crawler or an attack.
         if (count <= 0 || offset > MaxOffset) return [];
-        var (table, source, sortColumn) = kind switch
-        {
-            Kind.Track => ("search_tracks", "tracks", "sort_title"),
-            Kind.Album => ("search_albums", "albums", "sort_name"),
-            _ => ("search_artists", "artists", "sort_name"),
-        };
+        var (table, source, sortColumn) = Tables(kind);
         // The few most popular artists with exactly that name (there may be hundreds of "Love"s).
         const string namedArtists = "SELECT id FROM artists WHERE sort_name = @key ORDER BY popularity DESC LIMIT 20";
         var byArtist = kind switch
@@ -229,14 +224,36 @@ public static class SearchIndex
         }
 
         // Each tier is read only as far as the page needs, after the ids earlier tiers already gave.
-        var tierArgs = new { args.key, args.nameMatch, args.contextOnly };
+        var tierArgs = new { args.nameMatch, args.contextOnly };
         return await TiersAsync(
         [
-            Tier(c, $"SELECT id FROM {source} WHERE {sortColumn} = @key ORDER BY popularity DESC, id LIMIT @limit", tierArgs, ct),
-            .. byArtist is null ? [] : new[] { Tier(c, $"SELECT x.id FROM {source} x WHERE x.id IN ({byArtist}) ORDER BY x.popularity DESC, x.{sortColumn}, x.id LIMIT @limit", tierArgs, ct) },
+            .. ExactTiers(c, source, sortColumn, byArtist, key, ct),
             Tier(c, $"SELECT rowid FROM {table} WHERE {table} MATCH @nameMatch ORDER BY rowid LIMIT @limit", tierArgs, ct),
             Tier(c, $"SELECT rowid FROM {table} WHERE {table} MATCH @contextOnly ORDER BY rowid LIMIT @limit", tierArgs, ct),
         ], count, offset);
+    }
+
+    /// <summary>The SQLite index table, the catalog table and its sort column of each kind.</summary>
+    internal static (string Table, string Source, string SortColumn) Tables(Kind kind) => kind switch
+    {
+        Kind.Track => ("search_tracks", "tracks", "sort_title"),
+        Kind.Album => ("search_albums", "albums", "sort_name"),
+        _ => ("search_artists", "artists", "sort_name"),
+    };
+
+    /// <summary>
+    /// The first two tiers of a broad search on both databases, from B-tree indexes: the exact name,
+    /// then the works of the exactly named artists. Sort names compare in byte order on both (SQLite's
+    /// BINARY, PostgreSQL's "C"), so the two give the same order.
+    /// </summary>
+    internal static IEnumerable<Func<int, Task<IEnumerable<long>>>> ExactTiers(DbConnection c, string source, string sortColumn, string? byArtist,
+        string key, CancellationToken ct)
+    {
+        var args = new { key };
+        yield return Tier(c, $"SELECT id FROM {source} WHERE {sortColumn} = @key ORDER BY popularity DESC, id LIMIT @limit", args, ct);
+        var bytes = c.Dialect() is PostgresDialect ? " COLLATE \"C\"" : "";
+        if (byArtist is not null)
+            yield return Tier(c, $"SELECT x.id FROM {source} x WHERE x.id IN ({byArtist}) ORDER BY x.popularity DESC, x.{sortColumn}{bytes}, x.id LIMIT @limit", args, ct);
     }
 
     /// <summary>Words that expand to more indexed words than this stay a prefix query.</summary>
