@@ -198,7 +198,10 @@ public sealed class CliTests : IAsyncLifetime
         }
         finally
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            // This database's pooled handles only: clearing every pool closed handles that other
+            // test classes, running alongside, were checking (ConnectionPragmaTests failed once in CI).
+            using (var db = Sql.Db(data))
+            using (var pooled = new Microsoft.Data.Sqlite.SqliteConnection(db.ConnectionString)) Microsoft.Data.Sqlite.SqliteConnection.ClearPool(pooled);
             await RunAsync("umount", ["-l", data]);
         }
     }
