@@ -113,6 +113,7 @@ public static partial class SillonApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        if (Database.RefuseSecondConnection) app.Use(async (context, next) => { using (Database.OneAtATime()) await next(context); });
         app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = e => e is BadHttpRequestException b ? b.StatusCode : 500 });
         app.UseStatusCodePages();
         app.UseRateLimiter();

@@ -124,14 +124,16 @@ public sealed class CatalogQueries(Database db)
     public async Task<TrackFile?> TrackFileAsync(long id, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        return await c.QuerySingleOrDefaultAsync<TrackFile>(new CommandDefinition(
-            "SELECT id AS Id, path AS Path, content_type AS ContentType, suffix AS Suffix, size AS Size FROM tracks WHERE id = @id", new { id }, cancellationToken: ct));
+        return await TrackFileAsync(c, id, ct);
     }
 
+    public static async Task<TrackFile?> TrackFileAsync(DbConnection c, long id, CancellationToken ct) =>
+        await c.QuerySingleOrDefaultAsync<TrackFile>(new CommandDefinition(
+            "SELECT id AS Id, path AS Path, content_type AS ContentType, suffix AS Suffix, size AS Size FROM tracks WHERE id = @id", new { id }, cancellationToken: ct));
+
     /// <summary>What a search found: the rows of ids already ranked, kept in that order.</summary>
-    public async Task<SearchResults> SearchRowsAsync(List<long> artistIds, List<long> albumIds, List<long> trackIds, CancellationToken ct)
+    public static async Task<SearchResults> SearchRowsAsync(DbConnection c, List<long> artistIds, List<long> albumIds, List<long> trackIds, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
         var dialect = c.Dialect();
         var ids = dialect.IdList("@ids");
         var artists = artistIds.Count == 0 ? [] : (await c.QueryAsync<ArtistRow>(new CommandDefinition($"""

@@ -76,12 +76,87 @@ public sealed class Database : IDisposable
 
     public async Task<DbConnection> OpenAsync(CancellationToken ct = default)
     {
-        if (_sqlitePool is not null) return await _sqlitePool.OpenAsync(ct);
+        if (_sqlitePool is not null)
+        {
+            var pooled = await _sqlitePool.OpenAsync(ct);
+            try
+            {
+                Hold(pooled);
+            }
+            catch
+            {
+                await pooled.DisposeAsync();
+                throw;
+            }
+            return pooled;
+        }
         var connection = Dialect.NewConnection(ConnectionString);
         try
         {
             await connection.OpenAsync(ct);
             await Dialect.PrepareConnectionAsync(connection, ct);
+            Hold(connection);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// One connection at a time per request. PostgreSQL's pool is bounded (Npgsql's Maximum Pool
+    /// Size): when every request in flight holds a connection and waits for a second one, none is
+    /// ever returned, and they all time out together. A request opens its connection, passes it down,
+    /// and closes it before any other code opens one. <see cref="OneAtATime"/> marks a request;
+    /// with <see cref="RefuseSecondConnection"/> set (the test suite sets it) a second open
+    /// connection in the same request throws, naming the mistake, instead of deadlocking under load.
+    /// </summary>
+    internal static bool RefuseSecondConnection { get; set; }
+
+    private static readonly AsyncLocal<StrongBox<int>?> OpenInRequest = new();
+
+    /// <summary>Counts this request's open connections (see <see cref="RefuseSecondConnection"/>) until disposed.</summary>
+    public static IDisposable OneAtATime()
+    {
+        var outer = OpenInRequest.Value;
+        OpenInRequest.Value = new StrongBox<int>();
+        return new Scope(outer);
+    }
+
+    private sealed class Scope(StrongBox<int>? outer) : IDisposable
+    {
+        public void Dispose() => OpenInRequest.Value = outer;
+    }
+
+    private static void Hold(DbConnection connection)
+    {
+        if (!RefuseSecondConnection || OpenInRequest.Value is not { } open) return;
+        var count = Interlocked.Increment(ref open.Value);
+        // SQLite's pooled connections stay open when given back, so they say so themselves.
+        if (connection is StatementCachingConnection pooled) pooled.Released = () => Interlocked.Decrement(ref open.Value);
+        else
+            connection.StateChange += (_, e) =>
+            {
+                if (e.CurrentState == System.Data.ConnectionState.Closed) Interlocked.Decrement(ref open.Value);
+            };
+        if (count > 1)
+            throw new InvalidOperationException("This request already holds a database connection and opened a second one: pass the open connection down instead (a bounded pool deadlocks when every request waits for its second).");
+    }
+
+    /// <summary>
+    /// A connection outside the pool, for a PostgreSQL session lock (scan, migration): closing it
+    /// ends the session and the lock with it, and nothing of it reaches a pooled connection. SQLite:
+    /// an ordinary connection.
+    /// </summary>
+    public async Task<DbConnection> OpenOwnSessionAsync(CancellationToken ct = default)
+    {
+        if (!IsPostgres) return await OpenAsync(ct);
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(ct);
             return connection;
         }
         catch

@@ -44,7 +44,7 @@ public sealed partial class Migrator(Database db, TimeProvider time, IReadOnlyLi
     {
         var all = scripts ?? Scripts(db.Dialect.Name);
         if (all.Count == 0) throw new InvalidOperationException("no migration scripts are embedded in this build");
-        await using var connection = await db.OpenAsync(ct);
+        await using var connection = await db.OpenOwnSessionAsync(ct);
         // PostgreSQL: the advisory lock taken here also makes a second server wait until the first has migrated.
         await db.Dialect.BeginMigrationAsync(connection, ct);
         await connection.ExecuteAsync(

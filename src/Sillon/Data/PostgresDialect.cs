@@ -33,7 +33,7 @@ public sealed class PostgresDialect : ISqlDialect
     public bool IsDiskFull(Exception e) =>
         e is PostgresException { SqlState: PostgresErrorCodes.DiskFull } || e.InnerException is PostgresException { SqlState: PostgresErrorCodes.DiskFull };
 
-    /// <summary>A session lock, released when the migration connection closes.</summary>
+    /// <summary>A session lock, released when the migration connection (a session of its own, outside the pool) closes.</summary>
     public async Task BeginMigrationAsync(DbConnection connection, CancellationToken ct) =>
         await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = MigrationLockKey }, cancellationToken: ct));
 
@@ -53,8 +53,7 @@ public sealed class PostgresDialect : ISqlDialect
         // the server drops it when the process or its network connection dies, so a killed scanner
         // never leaves a stale lock. The connection is kept out of the pool so closing it really
         // ends the session.
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(db.ConnectionString) { Pooling = false }.ConnectionString);
-        await connection.OpenAsync(ct);
+        var connection = await db.OpenOwnSessionAsync(ct);
         var held = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_try_advisory_lock(@key)", new { key = ScanLockKey }, cancellationToken: ct));
         if (held) return new HeldScanLock(connection);
         await connection.DisposeAsync();
@@ -66,7 +65,7 @@ public sealed class PostgresDialect : ISqlDialect
     /// server's backend process has exited, a moment later, and another server asking at that
     /// moment was told a scan was running (seen in CI).
     /// </summary>
-    private sealed class HeldScanLock(NpgsqlConnection connection) : IAsyncDisposable
+    private sealed class HeldScanLock(DbConnection connection) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
@@ -92,7 +91,7 @@ public sealed class PostgresDialect : ISqlDialect
         {
             if (!database.Contains('=')) throw new DatabaseUrlException($"--database: expected postgres://user:password@host:port/database, got '{database}'");
             var given = new DbConnectionStringBuilder { ConnectionString = database };
-            return WithPreparedStatements(new NpgsqlConnectionStringBuilder(database), given.ContainsKey).ConnectionString;
+            return WithDefaults(new NpgsqlConnectionStringBuilder(database), given.ContainsKey).ConnectionString;
         }
         if (!Uri.TryCreate(database, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
             throw new DatabaseUrlException("--database: expected postgres://user:password@host:port/database");
@@ -121,7 +120,7 @@ public sealed class PostgresDialect : ISqlDialect
             b[key] = value;
             keys.Add(key);
         }
-        return WithPreparedStatements(b, keys.Contains).ConnectionString;
+        return WithDefaults(b, keys.Contains).ConnectionString;
     }
 
     /// <summary>
@@ -133,13 +132,20 @@ public sealed class PostgresDialect : ISqlDialect
     /// custom ones). Until migration 0015 every execution was planned for its own values, because a
     /// generic plan served a tsquery for "lo" and one for "xq" alike; the posting lists have no
     /// such statement, and planning each execution cost 40 % of getAlbum's CPU at 13 M tracks
-    /// (docs/benchmarks.md, session 10). Each setting the operator gives wins
+    /// (docs/benchmarks.md, session 10).
+    /// A connection given back to the pool is not reset (No Reset On Close): Npgsql would otherwise
+    /// run seven reset statements (RESET ALL, DISCARD TEMP, pg_advisory_unlock_all…) before the next
+    /// request's first query, a quarter of PostgreSQL's CPU for an album page (session 11). Sillon
+    /// leaves no session state on a pooled connection: no SET, temporary table or LISTEN, and its
+    /// session locks live on connections of their own (<see cref="Database.OpenOwnSessionAsync"/>);
+    /// an open transaction is still rolled back. Each setting the operator gives wins
     /// (Max Auto Prepare=0 for a pooler that cannot keep prepared statements).
     /// </summary>
-    private static NpgsqlConnectionStringBuilder WithPreparedStatements(NpgsqlConnectionStringBuilder b, Func<string, bool> given)
+    private static NpgsqlConnectionStringBuilder WithDefaults(NpgsqlConnectionStringBuilder b, Func<string, bool> given)
     {
         if (!given("Max Auto Prepare")) b.MaxAutoPrepare = 128;
         if (!given("Auto Prepare Min Usages")) b.AutoPrepareMinUsages = 2;
+        if (!given("No Reset On Close")) b.NoResetOnClose = true;
         return b;
     }
 }

@@ -164,11 +164,17 @@ internal sealed class StatementCachingConnection(SqliteStatementPool pool, strin
     [DllImport("e_sqlite3", EntryPoint = "sqlite3_txn_state")]
     private static extern int TransactionState(IntPtr db, IntPtr schema);
 
+    /// <summary>Called once when the holder gives the connection back (Database counts a request's connections with it).</summary>
+    internal Action? Released { get; set; }
+
     public override void Close()
     {
         if (_leased)
         {
             _leased = false;
+            var released = Released;
+            Released = null;
+            released?.Invoke();
             if (pool.TryReturn(this)) return;
         }
         CloseForGood();

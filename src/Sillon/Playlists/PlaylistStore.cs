@@ -65,7 +65,7 @@ public sealed class PlaylistStore(Database db, SmartPlaylists smart, TimeProvide
         var owner = await c.QuerySingleOrDefaultAsync<(long UserId, long Public)?>(new CommandDefinition(
             "SELECT user_id, public FROM playlists WHERE id = @id", new { id }, cancellationToken: ct));
         if (owner is not { } o || (o.UserId != viewer && o.Public == 0 && !admin)) return null;
-        await smart.RefreshAsync(viewer, id, ct);
+        await smart.RefreshAsync(c, viewer, id, ct);
         var r = await c.QuerySingleAsync<Row>(new CommandDefinition($"{Select} WHERE p.id = @id", new { id }, cancellationToken: ct));
         var missing = r.Missing is null ? [] : JsonSerializer.Deserialize<List<string>>(r.Missing) ?? [];
         // The server's file layout is an administrator's business.

@@ -66,6 +66,11 @@ public sealed partial class SmartPlaylists(Database db, TimeProvider time, ILogg
     public async Task RefreshAsync(long viewerId, long? playlistId, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
+        await RefreshAsync(c, viewerId, playlistId, ct);
+    }
+
+    public async Task RefreshAsync(DbConnection c, long viewerId, long? playlistId, CancellationToken ct)
+    {
         var rows = (await c.QueryAsync<SmartRow>(new CommandDefinition("""
             SELECT id AS Id, user_id AS UserId, rules AS Rules, evaluated_key AS EvaluatedKey, evaluated_at AS EvaluatedAt
             FROM playlists WHERE rules IS NOT NULL AND (@playlistId IS NULL AND (user_id = @viewerId OR public = 1) OR id = @playlistId)

@@ -84,7 +84,7 @@ public sealed partial class PodcastLibrary(Database db, SillonOptions sillon, Po
             ?? await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT id FROM podcast_channels WHERE url = @url", new { url = uri.AbsoluteUri }, tx, cancellationToken: ct));
         await StoreAsync(c, tx, id, feed, ct);
         await tx.CommitAsync(ct);
-        return (await ChannelAsync(id, ct))!;
+        return (await ChannelAsync(c, id, ct))!;
     }
 
     /// <summary>Reads the feed again. A failure is kept on the channel (status error, with the reason) and its episodes stay.</summary>
@@ -112,8 +112,9 @@ public sealed partial class PodcastLibrary(Database db, SillonOptions sillon, Po
 
     public async Task RefreshAllAsync(CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
-        var ids = (await c.QueryAsync<long>(new CommandDefinition("SELECT id FROM podcast_channels ORDER BY id", cancellationToken: ct))).ToList();
+        List<long> ids;
+        await using (var c = await db.OpenAsync(ct))
+            ids = (await c.QueryAsync<long>(new CommandDefinition("SELECT id FROM podcast_channels ORDER BY id", cancellationToken: ct))).ToList();
         foreach (var id in ids) await RefreshAsync(id, ct);
     }
 
@@ -141,8 +142,11 @@ public sealed partial class PodcastLibrary(Database db, SillonOptions sillon, Po
     public async Task<PodcastChannel?> ChannelAsync(long id, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        return await c.QuerySingleOrDefaultAsync<PodcastChannel>(new CommandDefinition(ChannelSelect + " WHERE id = @id", new { id }, cancellationToken: ct));
+        return await ChannelAsync(c, id, ct);
     }
+
+    private static async Task<PodcastChannel?> ChannelAsync(DbConnection c, long id, CancellationToken ct) =>
+        await c.QuerySingleOrDefaultAsync<PodcastChannel>(new CommandDefinition(ChannelSelect + " WHERE id = @id", new { id }, cancellationToken: ct));
 
     public async Task<IReadOnlyList<PodcastChannel>> ChannelsAsync(CancellationToken ct)
     {

@@ -225,7 +225,7 @@ public static class ListHandlers
             var albumIds = await pages.PageAsync(c, $"sync|albums|{folder}", $"FROM albums x WHERE {folderAlbum}", byId, new { folder }, albumCount, albumOffset, call.Ct);
             var songIds = await pages.PageAsync(c, $"sync|songs|{folder}", $"FROM tracks x WHERE {(folder is null ? "1 = 1" : "x.root_id = @folder")}",
                 byId, new { folder }, songCount, songOffset, call.Ct);
-            artists = artistIds.Count == 0 ? [] : await q.ArtistsAsync(userId, $"WHERE ar.id IN ({idList}) ORDER BY ar.id", new { ids = SearchIndex.IdList(c, artistIds) }, call.Ct);
+            artists = artistIds.Count == 0 ? [] : await SubsonicQueries.ArtistsAsync(c, userId, $"WHERE ar.id IN ({idList}) ORDER BY ar.id", new { ids = SearchIndex.IdList(c, artistIds) }, call.Ct);
             albums = albumIds.Count == 0 ? [] : await SubsonicQueries.AlbumsAsync(c, userId, $"WHERE a.id IN ({idList}) ORDER BY a.id", new { ids = SearchIndex.IdList(c, albumIds) }, call.Ct);
             songs = songIds.Count == 0 ? [] : await SubsonicQueries.SongsAsync(c, userId, $"WHERE t.id IN ({idList}) ORDER BY t.id", new { ids = SearchIndex.IdList(c, songIds) }, call.Ct);
         }
@@ -235,7 +235,7 @@ public static class ListHandlers
             var (artistIds, albumIds, songIds) = await SearchIndex.PagesAsync(c, match, raw,
                 (artistCount, artistOffset), (albumCount, albumOffset), (songCount, songOffset), call.Ct);
             var idList = c.Dialect().IdList("@ids");
-            artists = artistIds.Count == 0 ? [] : InOrder(artistIds, CatalogIds.Artist, await q.ArtistsAsync(userId,
+            artists = artistIds.Count == 0 ? [] : InOrder(artistIds, CatalogIds.Artist, await SubsonicQueries.ArtistsAsync(c, userId,
                 $"WHERE ar.id IN ({idList})", new { ids = SearchIndex.IdList(c, artistIds) }, call.Ct), a => a.Id);
             albums = albumIds.Count == 0 ? [] : InOrder(albumIds, CatalogIds.Album, await SubsonicQueries.AlbumsAsync(c, userId,
                 $"WHERE a.id IN ({idList}) {(folder is null ? "" : "AND EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = a.id AND ft.root_id = @folder)")}",

@@ -85,10 +85,21 @@ public static partial class MediaHandlers
         var value = call.Params.Required("id");
         var size = call.Params.Int("size");
         if (size is <= 0) size = null;
+        var albumId = await CoverAlbumAsync(call, value);
+        var cover = albumId is { } a ? await call.Service<CoverArt>().AlbumCoverAsync(a, size, call.Ct) : null;
+        if (cover is null) throw SubsonicErrors.NotFoundError("Cover art");
+        call.Http.Response.Headers.CacheControl = "private, max-age=86400";
+        await TypedResults.PhysicalFile(cover.Path, cover.ContentType, lastModified: File.GetLastWriteTimeUtc(cover.Path)).ExecuteAsync(call.Http);
+        return SubsonicResult.Done;
+    }
+
+    /// <summary>The album whose cover stands for an id of any kind; the connection is closed before the image is read or resized.</summary>
+    private static async Task<long?> CoverAlbumAsync(SubsonicCall call, string value)
+    {
+        if (CatalogIds.TryParse(value, CatalogIds.Album, out var id)) return id;
         await using var c = await call.Service<SubsonicQueries>().OpenAsync(call.Ct);
         long? albumId = null;
-        if (CatalogIds.TryParse(value, CatalogIds.Album, out var id)) albumId = id;
-        else if (CatalogIds.TryParse(value, CatalogIds.Track, out id))
+        if (CatalogIds.TryParse(value, CatalogIds.Track, out id))
             albumId = await c.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT album_id FROM tracks WHERE id = @id", new { id }, cancellationToken: call.Ct));
         else if (CatalogIds.TryParse(value, CatalogIds.Artist, out id))
             albumId = await c.ExecuteScalarAsync<long?>(new CommandDefinition($"""
@@ -105,11 +116,7 @@ public static partial class MediaHandlers
                 SELECT t.album_id FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id JOIN playlists p ON p.id = pt.playlist_id
                 WHERE pt.playlist_id = @id AND (p.public = 1 OR p.user_id = @userId) ORDER BY pt.position LIMIT 1
                 """, new { id, userId = call.User.Id }, cancellationToken: call.Ct));
-        var cover = albumId is { } a ? await call.Service<CoverArt>().AlbumCoverAsync(a, size, call.Ct) : null;
-        if (cover is null) throw SubsonicErrors.NotFoundError("Cover art");
-        call.Http.Response.Headers.CacheControl = "private, max-age=86400";
-        await TypedResults.PhysicalFile(cover.Path, cover.ContentType, lastModified: File.GetLastWriteTimeUtc(cover.Path)).ExecuteAsync(call.Http);
-        return SubsonicResult.Done;
+        return albumId;
     }
 
     private static async Task<SubsonicResult> GetLyrics(SubsonicCall call)

@@ -51,13 +51,18 @@ public static class ShareLinks
         return TypedResults.Content(html.ToString(), "text/html; charset=utf-8");
     }
 
-    private static async Task StreamAsync(string token, string trackId, HttpContext http, Database db, CatalogQueries catalog, TimeProvider time, CancellationToken ct)
+    private static async Task StreamAsync(string token, string trackId, HttpContext http, Database db, TimeProvider time, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
-        if (await LiveShareAsync(c, token, time, ct) is not { } shareId || !CatalogIds.TryParse(trackId, CatalogIds.Track, out var id)
-            || await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM share_tracks WHERE share_id = @shareId AND track_id = @id",
-                new { shareId, id }, cancellationToken: ct)) == 0
-            || await catalog.TrackFileAsync(id, ct) is not { } track)
+        TrackFile? track = null;
+        // Closed before the file is sent: a listener on a slow line must not hold a database connection.
+        await using (var c = await db.OpenAsync(ct))
+        {
+            if (await LiveShareAsync(c, token, time, ct) is { } shareId && CatalogIds.TryParse(trackId, CatalogIds.Track, out var id)
+                && await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM share_tracks WHERE share_id = @shareId AND track_id = @id",
+                    new { shareId, id }, cancellationToken: ct)) > 0)
+                track = await CatalogQueries.TrackFileAsync(c, id, ct);
+        }
+        if (track is null)
         {
             http.Response.StatusCode = StatusCodes.Status404NotFound;
             return;

@@ -83,6 +83,11 @@ public sealed class SubsonicQueries(Database db)
     public async Task<List<ArtistID3>> ArtistsAsync(long userId, string tail, object? args, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
+        return await ArtistsAsync(c, userId, tail, args, ct);
+    }
+
+    public static async Task<List<ArtistID3>> ArtistsAsync(DbConnection c, long userId, string tail, object? args, CancellationToken ct)
+    {
         var parameters = new DynamicParameters(args);
         parameters.Add("userId", userId);
         return (await c.QueryAsync<ArtistRow>(new CommandDefinition($"{ArtistSelect} {tail}", parameters, cancellationToken: ct))).Select(r => r.ToArtist()).ToList();

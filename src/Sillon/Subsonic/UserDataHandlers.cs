@@ -117,21 +117,25 @@ public static class UserDataHandlers
     {
         var submission = call.Params.Bool("submission") ?? true;
         var times = call.Params.All("time");
-        await using var c = await OpenAsync(call);
-        var ids = await TrackIdsAsync(c, call, "id");
-        if (ids.Count == 0) throw SubsonicErrors.Missing("id");
         var clock = call.Service<TimeProvider>().GetUtcNow();
-        if (!submission)
+        List<long> ids;
+        // Closed before the plays are recorded: PlayHistory opens its own (one connection at a time per request).
+        await using (var c = await OpenAsync(call))
         {
-            var playerId = await c.ExecuteScalarAsync<long>(new CommandDefinition("""
-                INSERT INTO players (user_id, client, last_seen) VALUES (@userId, @client, @now)
-                ON CONFLICT (user_id, client) DO UPDATE SET last_seen = excluded.last_seen RETURNING id
-                """, new { userId = call.User.Id, client = call.Client ?? "unknown", now = Iso(clock) }, cancellationToken: call.Ct));
-            var duration = await c.ExecuteScalarAsync<double>(new CommandDefinition("SELECT duration FROM tracks WHERE id = @id", new { id = ids[^1] }, cancellationToken: call.Ct));
-            call.Service<NowPlayingBoard>().Set(new NowPlayingBoard.Entry(call.User.Id, call.User.Name, call.Client, playerId, ids[^1], clock,
-                clock + TimeSpan.FromSeconds(duration) + TimeSpan.FromMinutes(1)));
-            call.Service<Scrobbling.Scrobbler>().NowPlaying(call.User.Id, ids[^1]); // scrobbling: best-effort, not queued
-            return SubsonicResult.Empty;
+            ids = await TrackIdsAsync(c, call, "id");
+            if (ids.Count == 0) throw SubsonicErrors.Missing("id");
+            if (!submission)
+            {
+                var playerId = await c.ExecuteScalarAsync<long>(new CommandDefinition("""
+                    INSERT INTO players (user_id, client, last_seen) VALUES (@userId, @client, @now)
+                    ON CONFLICT (user_id, client) DO UPDATE SET last_seen = excluded.last_seen RETURNING id
+                    """, new { userId = call.User.Id, client = call.Client ?? "unknown", now = Iso(clock) }, cancellationToken: call.Ct));
+                var duration = await c.ExecuteScalarAsync<double>(new CommandDefinition("SELECT duration FROM tracks WHERE id = @id", new { id = ids[^1] }, cancellationToken: call.Ct));
+                call.Service<NowPlayingBoard>().Set(new NowPlayingBoard.Entry(call.User.Id, call.User.Name, call.Client, playerId, ids[^1], clock,
+                    clock + TimeSpan.FromSeconds(duration) + TimeSpan.FromMinutes(1)));
+                call.Service<Scrobbling.Scrobbler>().NowPlaying(call.User.Id, ids[^1]); // scrobbling: best-effort, not queued
+                return SubsonicResult.Empty;
+            }
         }
         var plays = new List<PlayReport>(ids.Count);
         for (var i = 0; i < ids.Count; i++)
@@ -216,7 +220,7 @@ public static class UserDataHandlers
         if (row is null || (row.UserId != call.User.Id && row.Public == 0 && !call.User.IsAdmin)) throw SubsonicErrors.NotFoundError("Playlist");
         if (row.Generated != 0)
         {
-            await call.Service<SmartPlaylists>().RefreshAsync(call.User.Id, id, call.Ct);
+            await call.Service<SmartPlaylists>().RefreshAsync(c, call.User.Id, id, call.Ct);
             row = await c.QuerySingleAsync<PlaylistRow>(new CommandDefinition($"{PlaylistSelect} WHERE p.id = @id", new { id }, cancellationToken: call.Ct));
         }
         return row;

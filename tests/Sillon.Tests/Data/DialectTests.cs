@@ -26,19 +26,19 @@ public sealed class DialectTests
     [Theory]
     [InlineData("postgres://u@h/db")]
     [InlineData("Host=h;Database=db;Username=u")]
-    public void Hot_statements_are_prepared_on_the_server_and_planned_as_the_server_chooses(string url)
+    public void Hot_statements_are_prepared_on_the_server_planned_as_the_server_chooses_and_pooled_connections_are_not_reset(string url)
     {
         var b = new NpgsqlConnectionStringBuilder(PostgresDialect.ConnectionString(url));
-        Assert.Equal((128, 2, null), (b.MaxAutoPrepare, b.AutoPrepareMinUsages, b.Options));
+        Assert.Equal((128, 2, null, true), (b.MaxAutoPrepare, b.AutoPrepareMinUsages, b.Options, b.NoResetOnClose));
     }
 
     [Theory]
-    [InlineData("postgres://u@h/db?Max%20Auto%20Prepare=0&Options=-c%20work_mem%3D64MB")]
-    [InlineData("Host=h;Database=db;Username=u;Max Auto Prepare=0;Options=-c work_mem=64MB")]
-    public void The_operators_own_preparation_settings_win(string url)
+    [InlineData("postgres://u@h/db?Max%20Auto%20Prepare=0&Options=-c%20work_mem%3D64MB&No%20Reset%20On%20Close=false")]
+    [InlineData("Host=h;Database=db;Username=u;Max Auto Prepare=0;Options=-c work_mem=64MB;No Reset On Close=false")]
+    public void The_operators_own_connection_settings_win(string url)
     {
         var b = new NpgsqlConnectionStringBuilder(PostgresDialect.ConnectionString(url));
-        Assert.Equal((0, "-c work_mem=64MB"), (b.MaxAutoPrepare, b.Options));
+        Assert.Equal((0, "-c work_mem=64MB", false), (b.MaxAutoPrepare, b.Options, b.NoResetOnClose));
     }
 
     [Theory]

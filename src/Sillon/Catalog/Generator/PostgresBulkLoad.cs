@@ -154,6 +154,8 @@ public static class PostgresBulkLoad
             await c.ExecuteAsync(new CommandDefinition("SET maintenance_work_mem = '256MB'; SET max_parallel_maintenance_workers = 0", cancellationToken: ct));
             for (var i = Interlocked.Increment(ref next); i < steps.Count; i = Interlocked.Increment(ref next))
                 await steps[i](c);
+            // Pooled connections are not reset when given back (PostgresDialect): leave none of this behind.
+            await c.ExecuteAsync(new CommandDefinition("RESET maintenance_work_mem; RESET max_parallel_maintenance_workers", cancellationToken: ct));
         }
         await Task.WhenAll(Worker(), Worker());
     }
