@@ -131,20 +131,58 @@ public sealed class CatalogQueries(Database db)
         await c.QuerySingleOrDefaultAsync<TrackFile>(new CommandDefinition(
             "SELECT id AS Id, path AS Path, content_type AS ContentType, suffix AS Suffix, size AS Size FROM tracks WHERE id = @id", new { id }, cancellationToken: ct));
 
-    /// <summary>What a search found: the rows of ids already ranked, kept in that order.</summary>
+    /// <summary>
+    /// What a search found: the rows of ids already ranked, kept in that order. The statements
+    /// (artists, albums and their artists, tracks and their links) go as one batch, one round trip,
+    /// as Subsonic's <c>SubsonicQueries.ByIdsAsync</c>.
+    /// </summary>
     public static async Task<SearchResults> SearchRowsAsync(DbConnection c, List<long> artistIds, List<long> albumIds, List<long> trackIds, CancellationToken ct)
     {
-        var dialect = c.Dialect();
-        var ids = dialect.IdList("@ids");
-        var artists = artistIds.Count == 0 ? [] : (await c.QueryAsync<ArtistRow>(new CommandDefinition($"""
-            SELECT ar.id AS Id, ar.name AS Name, ar.mbz_id AS Mbz,
-                (SELECT COUNT(*) FROM album_artists aa WHERE aa.artist_id = ar.id) AS AlbumCount,
-                (SELECT COUNT(*) FROM track_artists ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') AS TrackCount
-            FROM artists ar WHERE ar.id IN ({ids})
-            """, new { ids = dialect.Ids(artistIds) }, cancellationToken: ct))).Select(r => r.ToSummary()).ToList();
-        var albums = albumIds.Count == 0 ? [] : await AlbumRowsAsync(c, $"SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({ids})",
-            new { ids = dialect.Ids(albumIds) }, ct);
-        var tracks = trackIds.Count == 0 ? [] : await TrackRowsAsync(c, $"WHERE t.id IN ({ids})", new { ids = dialect.Ids(trackIds) }, ct);
+        var d = c.Dialect();
+        var sql = new System.Text.StringBuilder();
+        var parameters = new DynamicParameters();
+        if (artistIds.Count > 0)
+        {
+            sql.Append($"""
+                SELECT ar.id AS Id, ar.name AS Name, ar.mbz_id AS Mbz,
+                    (SELECT COUNT(*) FROM album_artists aa WHERE aa.artist_id = ar.id) AS AlbumCount,
+                    (SELECT COUNT(*) FROM track_artists ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') AS TrackCount
+                FROM artists ar WHERE ar.id IN ({d.IdList("@artistIds")});
+
+                """);
+            parameters.Add("artistIds", d.Ids(artistIds));
+        }
+        if (albumIds.Count > 0)
+        {
+            sql.Append($"SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({d.IdList("@albumIds")});\n{AlbumArtistsSql(d, "@albumIds")};\n");
+            parameters.Add("albumIds", d.Ids(albumIds));
+        }
+        if (trackIds.Count > 0)
+        {
+            sql.Append($"""
+                SELECT {TrackColumns} FROM tracks t JOIN albums a ON a.id = t.album_id JOIN library_roots r ON r.id = t.root_id
+                WHERE t.id IN ({d.IdList("@trackIds")});
+                {TrackArtistsSql(d, "@trackIds")};
+                {TrackGenresSql(d, "@trackIds")}
+                """);
+            parameters.Add("trackIds", d.Ids(trackIds));
+        }
+        if (sql.Length == 0) return new SearchResults([], [], []);
+        using var grid = await c.QueryMultipleAsync(new CommandDefinition(sql.ToString(), parameters, cancellationToken: ct));
+        var artists = artistIds.Count == 0 ? [] : (await grid.ReadAsync<ArtistRow>()).Select(r => r.ToSummary()).ToList();
+        List<AlbumSummary> albums = [];
+        if (albumIds.Count > 0)
+        {
+            var rows = (await grid.ReadAsync<AlbumRow>()).ToList();
+            albums = Albums(rows, AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
+        }
+        List<TrackInfo> tracks = [];
+        if (trackIds.Count > 0)
+        {
+            var rows = (await grid.ReadAsync<TrackRow>()).ToList();
+            tracks = Tracks(rows, TrackArtists(await grid.ReadAsync<(long TrackId, string Role, long Id, string Name)>()),
+                (await grid.ReadAsync<(long TrackId, string Name)>()).ToLookup(g => g.TrackId, g => g.Name));
+        }
         return new SearchResults(
             InOrder(artistIds, CatalogIds.Artist, artists, a => a.Id),
             InOrder(albumIds, CatalogIds.Album, albums, a => a.Id),
@@ -173,17 +211,41 @@ public sealed class CatalogQueries(Database db)
     private static async Task<List<AlbumSummary>> WithArtistsAsync(DbConnection c, List<AlbumRow> rows, CancellationToken ct)
     {
         if (rows.Count == 0) return [];
-        var links = await AlbumArtistsAsync(c, rows.Select(r => r.Id), ct);
-        return rows.Select(r => r.ToSummary(links[r.Id].ToList())).ToList();
+        return Albums(rows, await AlbumArtistsAsync(c, rows.Select(r => r.Id), ct));
     }
+
+    private static List<AlbumSummary> Albums(List<AlbumRow> rows, ILookup<long, NamedRef> links) =>
+        rows.Select(r => r.ToSummary(links[r.Id].ToList())).ToList();
+
+    private static List<TrackInfo> Tracks(List<TrackRow> rows, ILookup<(long TrackId, string Role), NamedRef> artists, ILookup<long, string> genres) =>
+        rows.Select(r => r.ToInfo(artists[(r.Id, "artist")].ToList(), artists[(r.Id, "albumartist")].ToList(), genres[r.Id].ToList())).ToList();
 
     /// <summary>The album artists of a set of albums, in tag order, in one query. The REST and Subsonic shapes are both built from it.</summary>
     public static async Task<ILookup<long, NamedRef>> AlbumArtistsAsync(DbConnection c, IEnumerable<long> albumIds, CancellationToken ct) =>
-        (await c.QueryAsync<(long AlbumId, long Id, string Name)>(new CommandDefinition($"""
-            SELECT aa.album_id, ar.id, ar.name FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id
-            WHERE aa.album_id IN ({c.Dialect().IdList("@ids")}) ORDER BY aa.album_id, aa.position
-            """, new { ids = c.Dialect().Ids(albumIds.Distinct()) }, cancellationToken: ct)))
-            .ToLookup(l => l.AlbumId, l => new NamedRef(CatalogIds.Format(CatalogIds.Artist, l.Id), l.Name));
+        AlbumArtists(await c.QueryAsync<(long AlbumId, long Id, string Name)>(new CommandDefinition(
+            AlbumArtistsSql(c.Dialect(), "@ids"), new { ids = c.Dialect().Ids(albumIds.Distinct()) }, cancellationToken: ct)));
+
+    // The link queries as text too, for callers that send them in one batch with the rows they belong to.
+    internal static string AlbumArtistsSql(ISqlDialect d, string ids) => $"""
+        SELECT aa.album_id, ar.id, ar.name FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id
+        WHERE aa.album_id IN ({d.IdList(ids)}) ORDER BY aa.album_id, aa.position
+        """;
+
+    internal static string TrackArtistsSql(ISqlDialect d, string ids) => $"""
+        SELECT ta.track_id, ta.role, ar.id, ar.name FROM track_artists ta JOIN artists ar ON ar.id = ta.artist_id
+        WHERE ta.track_id IN ({d.IdList(ids)}) ORDER BY ta.track_id, ta.role, ta.position
+        """;
+
+    internal static string TrackGenresSql(ISqlDialect d, string ids) => $"""
+        SELECT tg.track_id, g.name FROM track_genres tg JOIN genres g ON g.id = tg.genre_id
+        WHERE tg.track_id IN ({d.IdList(ids)}) ORDER BY tg.track_id, tg.position
+        """;
+
+    internal static ILookup<long, NamedRef> AlbumArtists(IEnumerable<(long AlbumId, long Id, string Name)> rows) =>
+        rows.ToLookup(l => l.AlbumId, l => new NamedRef(CatalogIds.Format(CatalogIds.Artist, l.Id), l.Name));
+
+    internal static ILookup<(long TrackId, string Role), NamedRef> TrackArtists(IEnumerable<(long TrackId, string Role, long Id, string Name)> rows) =>
+        rows.ToLookup(a => (a.TrackId, a.Role), a => new NamedRef(CatalogIds.Format(CatalogIds.Artist, a.Id), a.Name));
 
     private static async Task<List<TrackInfo>> TrackRowsAsync(DbConnection c, string tail, object args, CancellationToken ct)
     {
@@ -192,26 +254,22 @@ public sealed class CatalogQueries(Database db)
             """, args, cancellationToken: ct))).ToList();
         if (rows.Count == 0) return [];
         var (artists, genres) = await TrackLinksAsync(c, rows.Select(r => r.Id), ct);
-        return rows.Select(r => r.ToInfo(artists[(r.Id, "artist")].ToList(), artists[(r.Id, "albumartist")].ToList(), genres[r.Id].ToList())).ToList();
+        return Tracks(rows, artists, genres);
     }
 
     /// <summary>
     /// The artists (by track and role: artist, albumartist, composer, in tag order) and genres of a
-    /// set of tracks, in two queries whatever the number of tracks. The REST and Subsonic shapes
-    /// are both built from these.
+    /// set of tracks, in one round trip (two statements in one batch) whatever the number of tracks.
+    /// The REST and Subsonic shapes are both built from these.
     /// </summary>
     public static async Task<(ILookup<(long TrackId, string Role), NamedRef> Artists, ILookup<long, string> Genres)> TrackLinksAsync(
         DbConnection c, IEnumerable<long> trackIds, CancellationToken ct)
     {
-        var ids = c.Dialect().Ids(trackIds.Distinct());
-        var artists = (await c.QueryAsync<(long TrackId, string Role, long Id, string Name)>(new CommandDefinition($"""
-            SELECT ta.track_id, ta.role, ar.id, ar.name FROM track_artists ta JOIN artists ar ON ar.id = ta.artist_id
-            WHERE ta.track_id IN ({c.Dialect().IdList("@ids")}) ORDER BY ta.track_id, ta.role, ta.position
-            """, new { ids }, cancellationToken: ct))).ToLookup(a => (a.TrackId, a.Role), a => new NamedRef(CatalogIds.Format(CatalogIds.Artist, a.Id), a.Name));
-        var genres = (await c.QueryAsync<(long TrackId, string Name)>(new CommandDefinition($"""
-            SELECT tg.track_id, g.name FROM track_genres tg JOIN genres g ON g.id = tg.genre_id
-            WHERE tg.track_id IN ({c.Dialect().IdList("@ids")}) ORDER BY tg.track_id, tg.position
-            """, new { ids }, cancellationToken: ct))).ToLookup(g => g.TrackId, g => g.Name);
+        var d = c.Dialect();
+        using var grid = await c.QueryMultipleAsync(new CommandDefinition($"{TrackArtistsSql(d, "@ids")};\n{TrackGenresSql(d, "@ids")}",
+            new { ids = d.Ids(trackIds.Distinct()) }, cancellationToken: ct));
+        var artists = TrackArtists(await grid.ReadAsync<(long TrackId, string Role, long Id, string Name)>());
+        var genres = (await grid.ReadAsync<(long TrackId, string Name)>()).ToLookup(g => g.TrackId, g => g.Name);
         return (artists, genres);
     }
 

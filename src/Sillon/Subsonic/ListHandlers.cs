@@ -211,38 +211,26 @@ public static class ListHandlers
         // skip ids, not joined rows), so syncing 100,000 songs stays linear. With one: a page of ids
         // from the full-text index, best first, then their rows.
         var folderAlbum = folder is null ? "1 = 1" : "EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = x.id AND ft.root_id = @folder)";
-        List<ArtistID3> artists;
-        List<AlbumID3> albums;
-        List<Child> songs;
+        List<long> artistIds, albumIds, songIds;
+        await using var c = await q.OpenAsync(call.Ct);
         if (match is null)
         {
-            await using var c = await q.OpenAsync(call.Ct);
             var pages = call.Service<KeysetPages>();
             KeysetPages.Column[] byId = [new("x.id")];
-            var idList = c.Dialect().IdList("@ids");
-            var artistIds = await pages.PageAsync(c, "sync|artists", $"FROM artists x WHERE {ArtistAlbums.Has("x")}",
+            artistIds = await pages.PageAsync(c, "sync|artists", $"FROM artists x WHERE {ArtistAlbums.Has("x")}",
                 byId, null, artistCount, artistOffset, call.Ct);
-            var albumIds = await pages.PageAsync(c, $"sync|albums|{folder}", $"FROM albums x WHERE {folderAlbum}", byId, new { folder }, albumCount, albumOffset, call.Ct);
-            var songIds = await pages.PageAsync(c, $"sync|songs|{folder}", $"FROM tracks x WHERE {(folder is null ? "1 = 1" : "x.root_id = @folder")}",
+            albumIds = await pages.PageAsync(c, $"sync|albums|{folder}", $"FROM albums x WHERE {folderAlbum}", byId, new { folder }, albumCount, albumOffset, call.Ct);
+            songIds = await pages.PageAsync(c, $"sync|songs|{folder}", $"FROM tracks x WHERE {(folder is null ? "1 = 1" : "x.root_id = @folder")}",
                 byId, new { folder }, songCount, songOffset, call.Ct);
-            artists = artistIds.Count == 0 ? [] : await SubsonicQueries.ArtistsAsync(c, userId, $"WHERE ar.id IN ({idList}) ORDER BY ar.id", new { ids = SearchIndex.IdList(c, artistIds) }, call.Ct);
-            albums = albumIds.Count == 0 ? [] : await SubsonicQueries.AlbumsAsync(c, userId, $"WHERE a.id IN ({idList}) ORDER BY a.id", new { ids = SearchIndex.IdList(c, albumIds) }, call.Ct);
-            songs = songIds.Count == 0 ? [] : await SubsonicQueries.SongsAsync(c, userId, $"WHERE t.id IN ({idList}) ORDER BY t.id", new { ids = SearchIndex.IdList(c, songIds) }, call.Ct);
         }
         else
-        {
-            await using var c = await q.OpenAsync(call.Ct);
-            var (artistIds, albumIds, songIds) = await SearchIndex.PagesAsync(c, match, raw,
+            (artistIds, albumIds, songIds) = await SearchIndex.PagesAsync(c, match, raw,
                 (artistCount, artistOffset), (albumCount, albumOffset), (songCount, songOffset), call.Ct);
-            var idList = c.Dialect().IdList("@ids");
-            artists = artistIds.Count == 0 ? [] : InOrder(artistIds, CatalogIds.Artist, await SubsonicQueries.ArtistsAsync(c, userId,
-                $"WHERE ar.id IN ({idList})", new { ids = SearchIndex.IdList(c, artistIds) }, call.Ct), a => a.Id);
-            albums = albumIds.Count == 0 ? [] : InOrder(albumIds, CatalogIds.Album, await SubsonicQueries.AlbumsAsync(c, userId,
-                $"WHERE a.id IN ({idList}) {(folder is null ? "" : "AND EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = a.id AND ft.root_id = @folder)")}",
-                new { ids = SearchIndex.IdList(c, albumIds), folder }, call.Ct), a => a.Id);
-            songs = songIds.Count == 0 ? [] : InOrder(songIds, CatalogIds.Track, await SubsonicQueries.SongsAsync(c, userId,
-                $"WHERE t.id IN ({idList}) {(folder is null ? "" : "AND t.root_id = @folder")}", new { ids = SearchIndex.IdList(c, songIds), folder }, call.Ct), s => s.Id);
-        }
+        // The pages of an empty query are already in their music folder.
+        var (artistRows, albumRows, songRows) = await SubsonicQueries.ByIdsAsync(c, userId, artistIds, albumIds, songIds, match is null ? null : folder, call.Ct);
+        var artists = InOrder(artistIds, CatalogIds.Artist, artistRows, a => a.Id);
+        var albums = InOrder(albumIds, CatalogIds.Album, albumRows, a => a.Id);
+        var songs = InOrder(songIds, CatalogIds.Track, songRows, s => s.Id);
         return id3
             ? SubsonicResult.Of("searchResult3", new SearchResult3(artists, albums, songs))
             : SubsonicResult.Of("searchResult2", new SearchResult2(artists.Select(a => new Artist(a.Id, a.Name, a.Starred, a.UserRating)).ToList(),

@@ -57,8 +57,61 @@ public sealed class SubsonicQueries(Database db)
         var rows = (await c.QueryAsync<SongRow>(new CommandDefinition($"{SongSelect} {tail}", parameters, cancellationToken: ct))).ToList();
         if (rows.Count == 0) return [];
         var (links, genres) = await CatalogQueries.TrackLinksAsync(c, rows.Select(r => r.Id), ct);
+        return Songs(rows, links, genres);
+    }
+
+    private static List<Child> Songs(List<SongRow> rows, ILookup<(long TrackId, string Role), NamedRef> links, ILookup<long, string> genres)
+    {
         List<ArtistRef> Refs(long id, string role) => links[(id, role)].Select(a => new ArtistRef(a.Id, a.Name)).ToList();
         return rows.Select(r => r.ToChild(Refs(r.Id, "artist"), Refs(r.Id, "albumartist"), Refs(r.Id, "composer"), genres[r.Id].ToList())).ToList();
+    }
+
+    private static List<AlbumID3> Albums(List<AlbumRow> rows, ILookup<long, NamedRef> artists) =>
+        rows.Select(r => r.ToAlbum(artists[r.Id].Select(a => new ArtistRef(a.Id, a.Name)).ToList())).ToList();
+
+    /// <summary>
+    /// Artists, albums and songs by id with their artist links and genres (a search's page, a sync
+    /// page): the six statements go to the database as one batch, one round trip instead of six.
+    /// On PostgreSQL each round trip is a wait on the socket and a context switch for both
+    /// processes, a third of the server's CPU for a search (session 11). Rows come in no
+    /// particular order; a kind without ids is left out. <paramref name="folder"/> keeps only
+    /// albums with a track in that music folder, and songs in it.
+    /// </summary>
+    public static async Task<(List<ArtistID3> Artists, List<AlbumID3> Albums, List<Child> Songs)> ByIdsAsync(DbConnection c, long userId,
+        IReadOnlyCollection<long> artistIds, IReadOnlyCollection<long> albumIds, IReadOnlyCollection<long> songIds, long? folder, CancellationToken ct)
+    {
+        var d = c.Dialect();
+        var sql = new System.Text.StringBuilder();
+        var parameters = new DynamicParameters(new { userId });
+        if (artistIds.Count > 0)
+        {
+            sql.Append(ArtistSelect).Append($" WHERE ar.id IN ({d.IdList("@artistIds")});\n");
+            parameters.Add("artistIds", d.Ids(artistIds));
+        }
+        if (albumIds.Count > 0)
+        {
+            sql.Append(AlbumSelect).Append($" WHERE a.id IN ({d.IdList("@albumIds")})")
+                .Append(folder is null ? "" : " AND EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = a.id AND ft.root_id = @folder)").Append(";\n")
+                .Append(CatalogQueries.AlbumArtistsSql(d, "@albumIds")).Append(";\n");
+            parameters.Add("albumIds", d.Ids(albumIds));
+        }
+        if (songIds.Count > 0)
+        {
+            sql.Append(SongSelect).Append($" WHERE t.id IN ({d.IdList("@songIds")})").Append(folder is null ? "" : " AND t.root_id = @folder").Append(";\n")
+                .Append(CatalogQueries.TrackArtistsSql(d, "@songIds")).Append(";\n")
+                .Append(CatalogQueries.TrackGenresSql(d, "@songIds"));
+            parameters.Add("songIds", d.Ids(songIds));
+        }
+        if (sql.Length == 0) return ([], [], []);
+        if (folder is not null) parameters.Add("folder", folder);
+        using var grid = await c.QueryMultipleAsync(new CommandDefinition(sql.ToString(), parameters, cancellationToken: ct));
+        var artists = artistIds.Count == 0 ? [] : (await grid.ReadAsync<ArtistRow>()).Select(r => r.ToArtist()).ToList();
+        var albums = albumIds.Count == 0 ? [] : Albums((await grid.ReadAsync<AlbumRow>()).ToList(),
+            CatalogQueries.AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
+        var songs = songIds.Count == 0 ? [] : Songs((await grid.ReadAsync<SongRow>()).ToList(),
+            CatalogQueries.TrackArtists(await grid.ReadAsync<(long TrackId, string Role, long Id, string Name)>()),
+            (await grid.ReadAsync<(long TrackId, string Name)>()).ToLookup(g => g.TrackId, g => g.Name));
+        return (artists, albums, songs);
     }
 
     public async Task<Child?> SongAsync(long userId, long id, CancellationToken ct) =>
@@ -76,8 +129,7 @@ public sealed class SubsonicQueries(Database db)
         parameters.Add("userId", userId);
         var rows = (await c.QueryAsync<AlbumRow>(new CommandDefinition($"{AlbumSelect} {tail}", parameters, cancellationToken: ct))).ToList();
         if (rows.Count == 0) return [];
-        var artists = await CatalogQueries.AlbumArtistsAsync(c, rows.Select(r => r.Id), ct);
-        return rows.Select(r => r.ToAlbum(artists[r.Id].Select(a => new ArtistRef(a.Id, a.Name)).ToList())).ToList();
+        return Albums(rows, await CatalogQueries.AlbumArtistsAsync(c, rows.Select(r => r.Id), ct));
     }
 
     public async Task<List<ArtistID3>> ArtistsAsync(long userId, string tail, object? args, CancellationToken ct)
