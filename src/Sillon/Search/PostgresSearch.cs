@@ -248,29 +248,59 @@ internal static class PostgresSearch
     /// letters: their prefix entry; more, every indexed word that starts with them; one letter (beside
     /// other one-letter words), that word and every two-letter prefix entry it starts.
     /// </summary>
-    public sealed record Prepared(int[] LastBlocks, string[][]?[] Terms);
+    /// <param name="Exact">By kind, the exact tiers (<see cref="SearchIndex.ExactTiers"/>) read ahead: their ids up to a cap; null for a kind not asked.</param>
+    public sealed record Prepared(int[] LastBlocks, string[][]?[] Terms, (long[] Ids, int Cap)[]?[] Exact);
 
-    /// <summary>Everything a search needs before reading posting lists, for its three kinds, in one round trip.</summary>
-    public static async Task<Prepared> PrepareAsync(DbConnection c, string match, CancellationToken ct)
+    /// <summary>
+    /// Everything a search needs before reading posting lists, for its three kinds, in one round
+    /// trip: the last block of each kind, the indexed words each typed word starts, and the exact
+    /// tiers (the exact name, the works of the exactly named artist) of each kind asked, as far as
+    /// its page reaches (<paramref name="windows"/>, by kind). Those were three to five round trips
+    /// of their own, each a wait on the socket for both processes.
+    /// </summary>
+    public static async Task<Prepared> PrepareAsync(DbConnection c, string match, string key, int[] windows, CancellationToken ct)
     {
         var words = SearchIndex.Words(match).Select(SearchIndex.Fold).ToArray();
         var ranges = words.Select((w, i) => (Word: i, From: w.Length == 1 ? PrefixMark + w : w, Length: w.Length == 1 ? 3 : 0))
             .Where(r => words[r.Word].Length is not (2 or 3)).ToArray();
-        using var results = await c.QueryMultipleAsync(new CommandDefinition("""
+        var sql = new System.Text.StringBuilder("""
             SELECT (SELECT MAX(block) FROM search_postings WHERE kind = 0), (SELECT MAX(block) FROM search_postings WHERE kind = 1),
                    (SELECT MAX(block) FROM search_postings WHERE kind = 2);
             SELECT r.word, s.kind, s.term
             FROM unnest(@word, @from, @length) AS r(word, "from", length)
             JOIN search_words s ON s.kind IN (0, 1, 2) AND s.term >= r."from" AND s.term < r."from" || U&'\+10FFFF'
                                AND (r.length = 0 OR length(s.term) = r.length)
-            """, new
+            """);
+        var parameters = new DynamicParameters(new
         {
             word = ranges.Select(r => r.Word).ToArray(),
             from = ranges.Select(r => r.From).ToArray(),
             length = ranges.Select(r => r.Length).ToArray(),
-        }, cancellationToken: ct));
+            key,
+        });
+        var exact = new (long[] Ids, int Cap)[]?[3];
+        foreach (var kind in Kinds)
+        {
+            if (windows[(int)kind] <= 0) continue;
+            var tiers = SearchIndex.ExactTierSql(Data.PostgresDialect.Instance, kind).ToArray();
+            exact[(int)kind] = new (long[], int)[tiers.Length];
+            for (var i = 0; i < tiers.Length; i++)
+            {
+                // A later tier is asked for the page plus what earlier tiers gave (at most a page each).
+                var limit = $"limit{(int)kind}_{i}";
+                sql.Append(";\n").Append(tiers[i].Replace("@limit", "@" + limit, StringComparison.Ordinal));
+                parameters.Add(limit, windows[(int)kind] * (i + 1));
+            }
+        }
+        using var results = await c.QueryMultipleAsync(new CommandDefinition(sql.ToString(), parameters, cancellationToken: ct));
         var (tracks, albums, artists) = await results.ReadSingleAsync<(int?, int?, int?)>();
         var expansions = (await results.ReadAsync<(int Word, short Kind, string Term)>()).ToLookup(e => (e.Kind, e.Word), e => e.Term);
+        foreach (var kind in Kinds)
+        {
+            if (exact[(int)kind] is not { } tiers) continue;
+            for (var i = 0; i < tiers.Length; i++)
+                tiers[i] = ((await results.ReadAsync<long>()).ToArray(), windows[(int)kind] * (i + 1));
+        }
         var terms = Kinds.Select(kind =>
         {
             var byWord = new string[words.Length][];
@@ -288,7 +318,7 @@ internal static class PostgresSearch
             }
             return byWord;
         }).ToArray();
-        return new Prepared([tracks ?? -1, albums ?? -1, artists ?? -1], terms);
+        return new Prepared([tracks ?? -1, albums ?? -1, artists ?? -1], terms, exact);
     }
 
     /// <summary>
@@ -472,6 +502,11 @@ internal static class PostgresSearch
         }
     }
 
+    /// <summary>A tier read ahead by <see cref="PrepareAsync"/>: its ids while they last, the query beyond its cap.</summary>
+    private static Func<int, Task<IEnumerable<long>>> ReadAhead((long[] Ids, int Cap)? ahead, Func<int, Task<IEnumerable<long>>> query) =>
+        ahead is not { } tier ? query
+        : limit => limit <= tier.Cap || tier.Ids.Length < tier.Cap ? Task.FromResult(tier.Ids.Take(limit)) : query(limit);
+
     /// <summary>
     /// <see cref="SearchIndex.PageAsync"/> on PostgreSQL, tier for tier: exact name, by the exactly
     /// named artist, all words in the name, the rest; up to <see cref="SearchIndex.RankedLimit"/>
@@ -504,7 +539,7 @@ internal static class PostgresSearch
 
         return await SearchIndex.TiersAsync(
         [
-            .. SearchIndex.ExactTiers(c, source, sortColumn, byArtist, key, ct),
+            .. SearchIndex.ExactTiers(c, kind, key, ct).Select((query, i) => ReadAhead(prepared.Exact[(int)kind]?[i], query)),
             async limit => await matches.TakeAsync(Matches.Tier.Name, limit, ct),
             async limit => await matches.TakeAsync(Matches.Tier.ContextOnly, limit, ct),
         ], count, offset);

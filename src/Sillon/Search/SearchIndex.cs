@@ -150,14 +150,18 @@ public static class SearchIndex
     /// which FTS5 walks lazily and stops after one page: ranking every match would cost seconds. A
     /// generated or delivered catalog numbers its items by popularity, so id order is popularity order there.
     /// </summary>
-    public static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, string query, int count, int offset, CancellationToken ct) =>
-        await PageAsync(c, kind, match, await PrepareAsync(c, match, ct), query, count, offset, ct);
+    public static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, string query, int count, int offset, CancellationToken ct)
+    {
+        var windows = new int[3];
+        windows[(int)kind] = Window(count, offset);
+        return await PageAsync(c, kind, match, await PrepareAsync(c, match, query, windows, ct), query, count, offset, ct);
+    }
 
     /// <summary>One page of each kind for the same query (search3, the REST search): the match is prepared once for the three.</summary>
     public static async Task<(List<long> Artists, List<long> Albums, List<long> Tracks)> PagesAsync(DbConnection c, string match, string query,
         (int Count, int Offset) artists, (int Count, int Offset) albums, (int Count, int Offset) tracks, CancellationToken ct)
     {
-        var prepared = await PrepareAsync(c, match, ct);
+        var prepared = await PrepareAsync(c, match, query, [Window(tracks.Count, tracks.Offset), Window(albums.Count, albums.Offset), Window(artists.Count, artists.Offset)], ct);
         return (await PageAsync(c, Kind.Artist, match, prepared, query, artists.Count, artists.Offset, ct),
             await PageAsync(c, Kind.Album, match, prepared, query, albums.Count, albums.Offset, ct),
             await PageAsync(c, Kind.Track, match, prepared, query, tracks.Count, tracks.Offset, ct));
@@ -168,10 +172,26 @@ public static class SearchIndex
     /// on PostgreSQL as the terms of its index (<see cref="PostgresSearch.PrepareAsync"/>); null for one letter
     /// alone, which reads the sort index instead.
     /// </summary>
-    private static async Task<(string? Expanded, PostgresSearch.Prepared? Postgres)> PrepareAsync(DbConnection c, string match, CancellationToken ct) =>
+    /// <remarks><paramref name="windows"/>: how many ids each kind's page reaches (offset + count; 0 for a kind not asked), by <see cref="Kind"/>.</remarks>
+    private static async Task<(string? Expanded, PostgresSearch.Prepared? Postgres)> PrepareAsync(DbConnection c, string match, string query, int[] windows,
+        CancellationToken ct) =>
         Words(match) is [{ Length: 1 }] ? (null, null)
-        : c.Dialect() is PostgresDialect ? (null, await PostgresSearch.PrepareAsync(c, match, ct))
+        : c.Dialect() is PostgresDialect ? (null, await PostgresSearch.PrepareAsync(c, match, Library.Names.SortKey(query), windows, ct))
         : (await ExpandAsync(c, match, ct), null);
+
+    private static int Window(int count, int offset) => count <= 0 || offset > MaxOffset ? 0 : count + offset;
+
+    /// <summary>The works of the few most popular artists with exactly the name searched (there may be hundreds of "Love"s).</summary>
+    internal static string? ByArtist(Kind kind)
+    {
+        const string namedArtists = "SELECT id FROM artists WHERE sort_name = @key ORDER BY popularity DESC LIMIT 20";
+        return kind switch
+        {
+            Kind.Track => $"SELECT ta.track_id FROM track_artists ta WHERE ta.artist_id IN ({namedArtists}) AND ta.role = 'artist'",
+            Kind.Album => $"SELECT aa.album_id FROM album_artists aa WHERE aa.artist_id IN ({namedArtists})",
+            _ => null,
+        };
+    }
 
     private static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, (string? Expanded, PostgresSearch.Prepared? Postgres) prepared,
         string query, int count, int offset, CancellationToken ct)
@@ -179,14 +199,7 @@ public static class SearchIndex
         // Nobody reads a search past its 100,000th hit; an offset beyond is a crawler or an attack.
         if (count <= 0 || offset > MaxOffset) return [];
         var (table, source, sortColumn) = Tables(kind);
-        // The few most popular artists with exactly that name (there may be hundreds of "Love"s).
-        const string namedArtists = "SELECT id FROM artists WHERE sort_name = @key ORDER BY popularity DESC LIMIT 20";
-        var byArtist = kind switch
-        {
-            Kind.Track => $"SELECT ta.track_id FROM track_artists ta WHERE ta.artist_id IN ({namedArtists}) AND ta.role = 'artist'",
-            Kind.Album => $"SELECT aa.album_id FROM album_artists aa WHERE aa.artist_id IN ({namedArtists})",
-            _ => null,
-        };
+        var byArtist = ByArtist(kind);
         var key = Library.Names.SortKey(query);
         if (prepared is (null, null))
         {
@@ -227,7 +240,7 @@ public static class SearchIndex
         var tierArgs = new { args.nameMatch, args.contextOnly };
         return await TiersAsync(
         [
-            .. ExactTiers(c, source, sortColumn, byArtist, key, ct),
+            .. ExactTiers(c, kind, key, ct),
             Tier(c, $"SELECT rowid FROM {table} WHERE {table} MATCH @nameMatch ORDER BY rowid LIMIT @limit", tierArgs, ct),
             Tier(c, $"SELECT rowid FROM {table} WHERE {table} MATCH @contextOnly ORDER BY rowid LIMIT @limit", tierArgs, ct),
         ], count, offset);
@@ -246,14 +259,17 @@ public static class SearchIndex
     /// then the works of the exactly named artists. Sort names compare in byte order on both (SQLite's
     /// BINARY, PostgreSQL's "C"), so the two give the same order.
     /// </summary>
-    internal static IEnumerable<Func<int, Task<IEnumerable<long>>>> ExactTiers(DbConnection c, string source, string sortColumn, string? byArtist,
-        string key, CancellationToken ct)
+    internal static IEnumerable<Func<int, Task<IEnumerable<long>>>> ExactTiers(DbConnection c, Kind kind, string key, CancellationToken ct) =>
+        ExactTierSql(c.Dialect(), kind).Select(sql => Tier(c, sql, new { key }, ct));
+
+    /// <summary>The statements of <see cref="ExactTiers"/>, each taking @key and @limit.</summary>
+    internal static IEnumerable<string> ExactTierSql(ISqlDialect dialect, Kind kind)
     {
-        var args = new { key };
-        yield return Tier(c, $"SELECT id FROM {source} WHERE {sortColumn} = @key ORDER BY popularity DESC, id LIMIT @limit", args, ct);
-        var bytes = c.Dialect() is PostgresDialect ? " COLLATE \"C\"" : "";
-        if (byArtist is not null)
-            yield return Tier(c, $"SELECT x.id FROM {source} x WHERE x.id IN ({byArtist}) ORDER BY x.popularity DESC, x.{sortColumn}{bytes}, x.id LIMIT @limit", args, ct);
+        var (_, source, sortColumn) = Tables(kind);
+        yield return $"SELECT id FROM {source} WHERE {sortColumn} = @key ORDER BY popularity DESC, id LIMIT @limit";
+        var bytes = dialect is PostgresDialect ? " COLLATE \"C\"" : "";
+        if (ByArtist(kind) is { } byArtist)
+            yield return $"SELECT x.id FROM {source} x WHERE x.id IN ({byArtist}) ORDER BY x.popularity DESC, x.{sortColumn}{bytes}, x.id LIMIT @limit";
     }
 
     /// <summary>Words that expand to more indexed words than this stay a prefix query.</summary>
