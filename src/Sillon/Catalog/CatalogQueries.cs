@@ -189,7 +189,8 @@ public sealed class CatalogQueries(Database db)
             InOrder(trackIds, CatalogIds.Track, tracks, t => t.Id));
     }
 
-    private static List<T> InOrder<T>(List<long> ids, string kind, List<T> rows, Func<T, string> id)
+    /// <summary>Rows in the order of their ids (a ranked search, a chosen page); rows of other ids last.</summary>
+    internal static List<T> InOrder<T>(List<long> ids, string kind, List<T> rows, Func<T, string> id)
     {
         var position = ids.Select((value, i) => (CatalogIds.Format(kind, value), i)).ToDictionary(p => p.Item1, p => p.i);
         return rows.OrderBy(r => position.GetValueOrDefault(id(r), int.MaxValue)).ToList();

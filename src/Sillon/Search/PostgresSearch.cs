@@ -288,8 +288,10 @@ internal static class PostgresSearch
             {
                 // A later tier is asked for the page plus what earlier tiers gave (at most a page each).
                 var limit = $"limit{(int)kind}_{i}";
+                var cap = windows[(int)kind] * (i + 1);
                 sql.Append(";\n").Append(tiers[i].Replace("@limit", "@" + limit, StringComparison.Ordinal));
-                parameters.Add(limit, windows[(int)kind] * (i + 1));
+                parameters.Add(limit, cap);
+                exact[(int)kind]![i] = ([], cap);
             }
         }
         using var results = await c.QueryMultipleAsync(new CommandDefinition(sql.ToString(), parameters, cancellationToken: ct));
@@ -299,7 +301,7 @@ internal static class PostgresSearch
         {
             if (exact[(int)kind] is not { } tiers) continue;
             for (var i = 0; i < tiers.Length; i++)
-                tiers[i] = ((await results.ReadAsync<long>()).ToArray(), windows[(int)kind] * (i + 1));
+                tiers[i] = ((await results.ReadAsync<long>()).ToArray(), tiers[i].Cap);
         }
         var terms = Kinds.Select(kind =>
         {

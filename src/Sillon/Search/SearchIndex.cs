@@ -179,6 +179,8 @@ public static class SearchIndex
         : c.Dialect() is PostgresDialect ? (null, await PostgresSearch.PrepareAsync(c, match, Library.Names.SortKey(query), windows, ct))
         : (await ExpandAsync(c, match, ct), null);
 
+    /// <summary>How far a page reaches (offset + count); 0 when nothing is to be read.</summary>
+    /// <remarks>Nobody reads a search past its 100,000th hit; an offset beyond is a crawler or an attack.</remarks>
     private static int Window(int count, int offset) => count <= 0 || offset > MaxOffset ? 0 : count + offset;
 
     /// <summary>The works of the few most popular artists with exactly the name searched (there may be hundreds of "Love"s).</summary>
@@ -196,8 +198,7 @@ public static class SearchIndex
     private static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, (string? Expanded, PostgresSearch.Prepared? Postgres) prepared,
         string query, int count, int offset, CancellationToken ct)
     {
-        // Nobody reads a search past its 100,000th hit; an offset beyond is a crawler or an attack.
-        if (count <= 0 || offset > MaxOffset) return [];
+        if (Window(count, offset) == 0) return [];
         var (table, source, sortColumn) = Tables(kind);
         var byArtist = ByArtist(kind);
         var key = Library.Names.SortKey(query);

@@ -84,7 +84,7 @@ public static class ListHandlers
         var ids = await call.Service<KeysetPages>().PageAsync(c, list, $"FROM albums x WHERE {where} {InFolder(folder, "x")}", order, args, size, offset, call.Ct);
         if (ids.Count == 0) return [];
         var rows = await SubsonicQueries.AlbumsAsync(c, call.User.Id, $"WHERE a.id IN ({c.Dialect().IdList("@ids")})", new { ids = SearchIndex.IdList(c, ids) }, call.Ct);
-        return InOrder(ids, CatalogIds.Album, rows, a => a.Id);
+        return CatalogQueries.InOrder(ids, CatalogIds.Album, rows, a => a.Id);
     }
 
     /// <summary>The calling user's rated, played or starred albums: their own, so never more than they touched.</summary>
@@ -126,7 +126,7 @@ public static class ListHandlers
         var chosen = ids.ToList();
         if (chosen.Count == 0) return [];
         var rows = await SubsonicQueries.AlbumsAsync(c, userId, $"WHERE a.id IN ({c.Dialect().IdList("@ids")})", new { ids = SearchIndex.IdList(c, chosen) }, ct);
-        return InOrder(chosen, CatalogIds.Album, rows, a => a.Id);
+        return CatalogQueries.InOrder(chosen, CatalogIds.Album, rows, a => a.Id);
     }
 
     private static async Task<SubsonicResult> GetRandomSongs(SubsonicCall call)
@@ -228,19 +228,13 @@ public static class ListHandlers
                 (artistCount, artistOffset), (albumCount, albumOffset), (songCount, songOffset), call.Ct);
         // The pages of an empty query are already in their music folder.
         var (artistRows, albumRows, songRows) = await SubsonicQueries.ByIdsAsync(c, userId, artistIds, albumIds, songIds, match is null ? null : folder, call.Ct);
-        var artists = InOrder(artistIds, CatalogIds.Artist, artistRows, a => a.Id);
-        var albums = InOrder(albumIds, CatalogIds.Album, albumRows, a => a.Id);
-        var songs = InOrder(songIds, CatalogIds.Track, songRows, s => s.Id);
+        var artists = CatalogQueries.InOrder(artistIds, CatalogIds.Artist, artistRows, a => a.Id);
+        var albums = CatalogQueries.InOrder(albumIds, CatalogIds.Album, albumRows, a => a.Id);
+        var songs = CatalogQueries.InOrder(songIds, CatalogIds.Track, songRows, s => s.Id);
         return id3
             ? SubsonicResult.Of("searchResult3", new SearchResult3(artists, albums, songs))
             : SubsonicResult.Of("searchResult2", new SearchResult2(artists.Select(a => new Artist(a.Id, a.Name, a.Starred, a.UserRating)).ToList(),
                 albums.Select(SubsonicQueries.AlbumChild).ToList(), songs));
-    }
-
-    private static List<T> InOrder<T>(List<long> ids, string kind, List<T> rows, Func<T, string> id)
-    {
-        var position = ids.Select((value, i) => (CatalogIds.Format(kind, value), i)).ToDictionary(p => p.Item1, p => p.i);
-        return rows.OrderBy(r => position.GetValueOrDefault(id(r), int.MaxValue)).ToList();
     }
 }
 

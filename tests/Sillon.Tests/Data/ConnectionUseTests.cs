@@ -33,10 +33,9 @@ public sealed class ConnectionUseTests : IAsyncDisposable
         Assert.Equal(3, await b.ExecuteScalarAsync<int>("SELECT 3"));
     }
 
-    [Fact]
+    [PostgresFact] // SQLite has no session locks; OpenOwnSessionAsync is an ordinary connection there
     public async Task A_session_lock_taken_on_a_session_of_its_own_is_gone_when_that_session_closes()
     {
-        if (!PostgresServer.Enabled) return; // SQLite has no session locks; OpenOwnSessionAsync is an ordinary connection there
         using var db = _lib.Database();
         await db.MigrateAsync(TimeProvider.System);
         await using (var own = await db.OpenOwnSessionAsync())
