@@ -231,6 +231,13 @@ public interface ISqlDialect
     /// </summary>
     string IdListWithPosition(string parameter);
 
+    /// <summary>
+    /// Ends a sub-select that picks queue rows to claim: PostgreSQL locks them and passes over rows
+    /// another claimer holds (<c>FOR UPDATE SKIP LOCKED</c>), so concurrent claimers neither wait for
+    /// nor deadlock with each other; SQLite's writer holds the whole file already.
+    /// </summary>
+    string SkipLocked { get; }
+
     bool IsDiskFull(Exception e);
 
     /// <summary>
@@ -378,6 +385,8 @@ public sealed class SqliteDialect : ISqlDialect
         Task.FromResult<IAsyncDisposable?>(Library.ScanLock.TryAcquire(db.DataDir));
 
     public string IdListWithPosition(string parameter) => $"SELECT key AS position, value AS id FROM json_each({parameter})";
+
+    public string SkipLocked => "";
 
     /// <summary>Copies the whole database into a new file, consistently, while others may read it.</summary>
     public static string BackupInto(string path) => $"VACUUM INTO '{path.Replace("'", "''")}'";

@@ -29,6 +29,8 @@ public sealed class PostgresDialect : ISqlDialect
 
     public string IdListWithPosition(string parameter) => $"SELECT ordinality - 1 AS position, id FROM unnest({parameter}) WITH ORDINALITY AS u(id, ordinality)";
 
+    public string SkipLocked => "FOR UPDATE SKIP LOCKED";
+
     /// <summary>PostgreSQL's disk_full (53100).</summary>
     public bool IsDiskFull(Exception e) =>
         e is PostgresException { SqlState: PostgresErrorCodes.DiskFull } || e.InnerException is PostgresException { SqlState: PostgresErrorCodes.DiskFull };

@@ -42,20 +42,21 @@ public sealed class ScrobbleOutbox(Database db, TimeProvider time, IOptions<Scro
 
     /// <summary>
     /// Takes up to <paramref name="limit"/> due rows: pending ones whose time has come, and rows whose
-    /// sender's lease ran out (it crashed, or the server stopped mid-send). The conditions are repeated
-    /// outside the sub-select so that, in PostgreSQL, a row claimed by a concurrent UPDATE is re-checked
-    /// and skipped; in SQLite the UPDATE holds the write lock.
+    /// sender's lease ran out (it crashed, or the server stopped mid-send). In PostgreSQL the sub-select
+    /// locks the rows it picks and skips those a concurrent claimer holds (eight claimers at once had
+    /// deadlocked on rows they each waited for, seen in CI); the conditions are repeated outside it
+    /// for a row another claimer took meanwhile. In SQLite the UPDATE holds the write lock.
     /// </summary>
     public async Task<(string Claim, IReadOnlyList<Listen> Listens)> ClaimAsync(int limit, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var claim = Guid.NewGuid().ToString("N");
         await using var c = await db.OpenAsync(ct);
-        await c.ExecuteAsync(new CommandDefinition("""
+        await c.ExecuteAsync(new CommandDefinition($"""
             UPDATE scrobble_outbox SET state = 'sending', claim = @claim, claimed_until = @until, attempts = attempts + 1
             WHERE id IN (SELECT id FROM scrobble_outbox
                          WHERE (state = 'pending' AND next_attempt_at <= @now) OR (state = 'sending' AND claimed_until <= @now)
-                         ORDER BY id LIMIT @limit)
+                         ORDER BY id LIMIT @limit {c.Dialect().SkipLocked})
               AND ((state = 'pending' AND next_attempt_at <= @now) OR (state = 'sending' AND claimed_until <= @now))
             """, new { claim, until = Iso(now + options.Value.Lease), now = Iso(now), limit }, cancellationToken: ct));
         var rows = await c.QueryAsync<Listen>(new CommandDefinition("""
