@@ -154,7 +154,7 @@ public sealed class CatalogQueries(Database db)
         }
         if (albumIds.Count > 0)
         {
-            sql.Append($"SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({d.IdList("@albumIds")});\n{AlbumArtistsSql(d, "@albumIds")};\n");
+            sql.Append($"SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({d.IdList("@albumIds")});\n{AlbumArtistsSql(d.IdList("@albumIds"))};\n");
             parameters.Add("albumIds", d.Ids(albumIds));
         }
         if (trackIds.Count > 0)
@@ -162,8 +162,8 @@ public sealed class CatalogQueries(Database db)
             sql.Append($"""
                 SELECT {TrackColumns} FROM tracks t JOIN albums a ON a.id = t.album_id JOIN library_roots r ON r.id = t.root_id
                 WHERE t.id IN ({d.IdList("@trackIds")});
-                {TrackArtistsSql(d, "@trackIds")};
-                {TrackGenresSql(d, "@trackIds")}
+                {TrackArtistsSql(d.IdList("@trackIds"))};
+                {TrackGenresSql(d.IdList("@trackIds"))}
                 """);
             parameters.Add("trackIds", d.Ids(trackIds));
         }
@@ -224,22 +224,24 @@ public sealed class CatalogQueries(Database db)
     /// <summary>The album artists of a set of albums, in tag order, in one query. The REST and Subsonic shapes are both built from it.</summary>
     public static async Task<ILookup<long, NamedRef>> AlbumArtistsAsync(DbConnection c, IEnumerable<long> albumIds, CancellationToken ct) =>
         AlbumArtists(await c.QueryAsync<(long AlbumId, long Id, string Name)>(new CommandDefinition(
-            AlbumArtistsSql(c.Dialect(), "@ids"), new { ids = c.Dialect().Ids(albumIds.Distinct()) }, cancellationToken: ct)));
+            AlbumArtistsSql(c.Dialect().IdList("@ids")), new { ids = c.Dialect().Ids(albumIds.Distinct()) }, cancellationToken: ct)));
 
-    // The link queries as text too, for callers that send them in one batch with the rows they belong to.
-    internal static string AlbumArtistsSql(ISqlDialect d, string ids) => $"""
+    // The link queries as text too, for callers that send them in one batch with the rows they
+    // belong to. The ids are SQL: a list parameter (ISqlDialect.IdList) or a sub-select such as
+    // the tracks of one album, so that a batch need not wait for the rows to know their links.
+    internal static string AlbumArtistsSql(string albumIds) => $"""
         SELECT aa.album_id, ar.id, ar.name FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id
-        WHERE aa.album_id IN ({d.IdList(ids)}) ORDER BY aa.album_id, aa.position
+        WHERE aa.album_id IN ({albumIds}) ORDER BY aa.album_id, aa.position
         """;
 
-    internal static string TrackArtistsSql(ISqlDialect d, string ids) => $"""
+    internal static string TrackArtistsSql(string trackIds) => $"""
         SELECT ta.track_id, ta.role, ar.id, ar.name FROM track_artists ta JOIN artists ar ON ar.id = ta.artist_id
-        WHERE ta.track_id IN ({d.IdList(ids)}) ORDER BY ta.track_id, ta.role, ta.position
+        WHERE ta.track_id IN ({trackIds}) ORDER BY ta.track_id, ta.role, ta.position
         """;
 
-    internal static string TrackGenresSql(ISqlDialect d, string ids) => $"""
+    internal static string TrackGenresSql(string trackIds) => $"""
         SELECT tg.track_id, g.name FROM track_genres tg JOIN genres g ON g.id = tg.genre_id
-        WHERE tg.track_id IN ({d.IdList(ids)}) ORDER BY tg.track_id, tg.position
+        WHERE tg.track_id IN ({trackIds}) ORDER BY tg.track_id, tg.position
         """;
 
     internal static ILookup<long, NamedRef> AlbumArtists(IEnumerable<(long AlbumId, long Id, string Name)> rows) =>
@@ -267,7 +269,7 @@ public sealed class CatalogQueries(Database db)
         DbConnection c, IEnumerable<long> trackIds, CancellationToken ct)
     {
         var d = c.Dialect();
-        using var grid = await c.QueryMultipleAsync(new CommandDefinition($"{TrackArtistsSql(d, "@ids")};\n{TrackGenresSql(d, "@ids")}",
+        using var grid = await c.QueryMultipleAsync(new CommandDefinition($"{TrackArtistsSql(d.IdList("@ids"))};\n{TrackGenresSql(d.IdList("@ids"))}",
             new { ids = d.Ids(trackIds.Distinct()) }, cancellationToken: ct));
         var artists = TrackArtists(await grid.ReadAsync<(long TrackId, string Role, long Id, string Name)>());
         var genres = (await grid.ReadAsync<(long TrackId, string Name)>()).ToLookup(g => g.TrackId, g => g.Name);

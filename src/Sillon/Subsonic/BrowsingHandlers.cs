@@ -91,24 +91,18 @@ public static class BrowsingHandlers
         }
         if (CatalogIds.TryParse(value, CatalogIds.Album, out var albumId))
         {
-            var album = (await SubsonicQueries.AlbumsAsync(c, userId, "WHERE a.id = @albumId", new { albumId }, call.Ct)).SingleOrDefault() ?? throw SubsonicErrors.NotFoundError("Album");
-            var songs = await SubsonicQueries.SongsAsync(c, userId, "WHERE t.album_id = @albumId ORDER BY COALESCE(t.disc_number, 1), t.track_number, t.sort_title, t.id", new { albumId }, call.Ct);
+            var (album, songs, _) = await SubsonicQueries.AlbumAsync(c, userId, albumId, call.Ct) ?? throw SubsonicErrors.NotFoundError("Album");
             return SubsonicResult.Of("directory", new MusicDirectory(album.Id, album.ArtistId, album.Name, album.Starred, album.UserRating, album.PlayCount,
                 songs.Select(s => s with { Parent = album.Id }).ToList()));
         }
         if (CatalogIds.TryParse(value, CatalogIds.Artist, out var artistId))
         {
-            var artist = (await SubsonicQueries.ArtistsAsync(c, userId, "WHERE ar.id = @artistId", new { artistId }, call.Ct)).SingleOrDefault() ?? throw SubsonicErrors.NotFoundError("Artist");
-            var albums = await ArtistAlbumsAsync(c, userId, artistId, call.Ct);
+            var (artist, albums) = await SubsonicQueries.ArtistAsync(c, userId, artistId, call.Ct) ?? throw SubsonicErrors.NotFoundError("Artist");
             return SubsonicResult.Of("directory", new MusicDirectory(artist.Id, null, artist.Name, artist.Starred, artist.UserRating, null,
                 albums.Select(a => SubsonicQueries.AlbumChild(a) with { Parent = artist.Id }).ToList()));
         }
         throw SubsonicErrors.NotFoundError("Directory");
     }
-
-    public static Task<List<AlbumID3>> ArtistAlbumsAsync(DbConnection c, long userId, long artistId, CancellationToken ct) =>
-        SubsonicQueries.AlbumsAsync(c, userId, $"WHERE a.id IN ({ArtistAlbums.Ids("@artistId")}) ORDER BY a.year, a.sort_name, a.id",
-            new { artistId }, ct);
 
     private static async Task<SubsonicResult> GetGenres(SubsonicCall call)
     {
@@ -131,22 +125,16 @@ public static class BrowsingHandlers
     {
         var id = RequireId(call, CatalogIds.Artist, "Artist");
         await using var c = await call.Service<SubsonicQueries>().OpenAsync(call.Ct);
-        var artist = (await SubsonicQueries.ArtistsAsync(c, call.User.Id, "WHERE ar.id = @id", new { id }, call.Ct)).SingleOrDefault() ?? throw SubsonicErrors.NotFoundError("Artist");
-        return SubsonicResult.Of("artist", artist with { Album = await ArtistAlbumsAsync(c, call.User.Id, id, call.Ct) });
+        var (artist, albums) = await SubsonicQueries.ArtistAsync(c, call.User.Id, id, call.Ct) ?? throw SubsonicErrors.NotFoundError("Artist");
+        return SubsonicResult.Of("artist", artist with { Album = albums });
     }
 
     private static async Task<SubsonicResult> GetAlbum(SubsonicCall call)
     {
         var id = RequireId(call, CatalogIds.Album, "Album");
-        // One connection for the three reads: each open of a pooled PostgreSQL connection has a cost of its own.
         await using var c = await call.Service<SubsonicQueries>().OpenAsync(call.Ct);
-        var album = (await SubsonicQueries.AlbumsAsync(c, call.User.Id, "WHERE a.id = @id", new { id }, call.Ct)).SingleOrDefault() ?? throw SubsonicErrors.NotFoundError("Album");
-        var songs = await SubsonicQueries.SongsAsync(c, call.User.Id, "WHERE t.album_id = @id ORDER BY COALESCE(t.disc_number, 1), t.track_number, t.sort_title, t.id", new { id }, call.Ct);
-        var discs = await c.QueryAsync<(int Disc, string Title)>(new CommandDefinition("""
-            SELECT COALESCE(disc_number, 1), MIN(disc_subtitle) FROM tracks WHERE album_id = @id AND disc_subtitle IS NOT NULL
-            GROUP BY COALESCE(disc_number, 1) ORDER BY 1
-            """, new { id }, cancellationToken: call.Ct));
-        return SubsonicResult.Of("album", album with { DiscTitles = discs.Select(d => new DiscTitle(d.Disc, d.Title)).ToList(), Song = songs });
+        var (album, songs, discs) = await SubsonicQueries.AlbumAsync(c, call.User.Id, id, call.Ct) ?? throw SubsonicErrors.NotFoundError("Album");
+        return SubsonicResult.Of("album", album with { DiscTitles = discs, Song = songs });
     }
 
     private static async Task<SubsonicResult> GetSong(SubsonicCall call)

@@ -92,14 +92,14 @@ public sealed class SubsonicQueries(Database db)
         {
             sql.Append(AlbumSelect).Append($" WHERE a.id IN ({d.IdList("@albumIds")})")
                 .Append(folder is null ? "" : " AND EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = a.id AND ft.root_id = @folder)").Append(";\n")
-                .Append(CatalogQueries.AlbumArtistsSql(d, "@albumIds")).Append(";\n");
+                .Append(CatalogQueries.AlbumArtistsSql(d.IdList("@albumIds"))).Append(";\n");
             parameters.Add("albumIds", d.Ids(albumIds));
         }
         if (songIds.Count > 0)
         {
             sql.Append(SongSelect).Append($" WHERE t.id IN ({d.IdList("@songIds")})").Append(folder is null ? "" : " AND t.root_id = @folder").Append(";\n")
-                .Append(CatalogQueries.TrackArtistsSql(d, "@songIds")).Append(";\n")
-                .Append(CatalogQueries.TrackGenresSql(d, "@songIds"));
+                .Append(CatalogQueries.TrackArtistsSql(d.IdList("@songIds"))).Append(";\n")
+                .Append(CatalogQueries.TrackGenresSql(d.IdList("@songIds")));
             parameters.Add("songIds", d.Ids(songIds));
         }
         if (sql.Length == 0) return ([], [], []);
@@ -112,6 +112,51 @@ public sealed class SubsonicQueries(Database db)
             CatalogQueries.TrackArtists(await grid.ReadAsync<(long TrackId, string Role, long Id, string Name)>()),
             (await grid.ReadAsync<(long TrackId, string Name)>()).ToLookup(g => g.TrackId, g => g.Name));
         return (artists, albums, songs);
+    }
+
+    private const string AlbumTrackOrder = "ORDER BY COALESCE(t.disc_number, 1), t.track_number, t.sort_title, t.id";
+
+    /// <summary>
+    /// One album with its artists, its songs in disc and track order with their artists and
+    /// genres, and its disc subtitles (getAlbum, getMusicDirectory): six statements in one batch.
+    /// The links select the album's tracks themselves, so nothing waits for the rows. Null for an
+    /// unknown album.
+    /// </summary>
+    public static async Task<(AlbumID3 Album, List<Child> Songs, List<DiscTitle> Discs)?> AlbumAsync(DbConnection c, long userId, long albumId, CancellationToken ct)
+    {
+        const string tracks = "SELECT id FROM tracks WHERE album_id = @albumId";
+        using var grid = await c.QueryMultipleAsync(new CommandDefinition($"""
+            {AlbumSelect} WHERE a.id = @albumId;
+            {CatalogQueries.AlbumArtistsSql("@albumId")};
+            {SongSelect} WHERE t.album_id = @albumId {AlbumTrackOrder};
+            {CatalogQueries.TrackArtistsSql(tracks)};
+            {CatalogQueries.TrackGenresSql(tracks)};
+            SELECT COALESCE(disc_number, 1), MIN(disc_subtitle) FROM tracks WHERE album_id = @albumId AND disc_subtitle IS NOT NULL
+            GROUP BY COALESCE(disc_number, 1) ORDER BY 1
+            """, new { userId, albumId }, cancellationToken: ct));
+        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList(), CatalogQueries.AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
+        var songs = Songs((await grid.ReadAsync<SongRow>()).ToList(),
+            CatalogQueries.TrackArtists(await grid.ReadAsync<(long TrackId, string Role, long Id, string Name)>()),
+            (await grid.ReadAsync<(long TrackId, string Name)>()).ToLookup(g => g.TrackId, g => g.Name));
+        var discs = (await grid.ReadAsync<(int Disc, string Title)>()).Select(d => new DiscTitle(d.Disc, d.Title)).ToList();
+        return albums.Count == 0 ? null : (albums[0], songs, discs);
+    }
+
+    /// <summary>
+    /// One artist and its albums (getArtist, getMusicDirectory) with their artists, in the order
+    /// of a discography: three statements in one batch. Null for an unknown artist.
+    /// </summary>
+    public static async Task<(ArtistID3 Artist, List<AlbumID3> Albums)?> ArtistAsync(DbConnection c, long userId, long artistId, CancellationToken ct)
+    {
+        var albumIds = ArtistAlbums.Ids("@artistId");
+        using var grid = await c.QueryMultipleAsync(new CommandDefinition($"""
+            {ArtistSelect} WHERE ar.id = @artistId;
+            {AlbumSelect} WHERE a.id IN ({albumIds}) ORDER BY a.year, a.sort_name, a.id;
+            {CatalogQueries.AlbumArtistsSql(albumIds)}
+            """, new { userId, artistId }, cancellationToken: ct));
+        var artist = (await grid.ReadAsync<ArtistRow>()).Select(r => r.ToArtist()).SingleOrDefault();
+        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList(), CatalogQueries.AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
+        return artist is null ? null : (artist, albums);
     }
 
     public async Task<Child?> SongAsync(long userId, long id, CancellationToken ct) =>
