@@ -90,6 +90,7 @@ public static partial class SillonApp
         services.AddSingleton<Sillon.Catalog.KeysetPages>();
         services.AddSingleton<ArtistShelf>();
         services.AddHostedService<ArtistShelf.Warmup>();
+        services.AddHostedService<CatalogQueries.Warmup>();
         services.AddSillonHealth();
         services.AddProblemDetails();
         services.AddOpenApi();

@@ -6,8 +6,14 @@ using Sillon.Data;
 namespace Sillon.Catalog;
 
 /// <summary>Read queries over artists, albums and tracks. Rows map to private records, then to the public shapes.</summary>
-public sealed class CatalogQueries(Database db)
+public sealed class CatalogQueries(Database db, KeysetPages pages)
 {
+    // The catalog's counts as of a value of its change counter: a COUNT(*) of 13 M tracks takes a
+    // second or more on PostgreSQL, and every page of a list reports the total.
+    private sealed record Counts(long Counter, long Tracks, long Albums, long Artists);
+    private Counts? _counts;
+    private readonly SemaphoreSlim _counting = new(1, 1);
+
     private const string AlbumColumns = """
         a.id AS Id, a.name AS Name, a.display_artist AS Artist, a.year AS Year, a.genre AS Genre, a.track_count AS TrackCount,
         a.disc_count AS DiscCount, a.duration AS Duration, a.size AS Size, a.compilation AS Compilation, a.mbz_album_id AS Mbz,
@@ -29,70 +35,117 @@ public sealed class CatalogQueries(Database db)
     public async Task<Page<ArtistSummary>> ArtistsAsync(Paging paging, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        var total = await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM artists", cancellationToken: ct));
-        var rows = await c.QueryAsync<ArtistRow>(new CommandDefinition("""
+        var (_, _, total) = await CountsAsync(c, ct);
+        var ids = await pages.PageAsync(c, "rest-artists", "FROM artists x WHERE 1 = 1", [new("x.sort_name"), new("x.id")], null, paging.Limit, paging.Offset, ct);
+        if (ids.Count == 0) return new Page<ArtistSummary>([], total, paging.Offset, paging.Limit);
+        var rows = await c.QueryAsync<ArtistRow>(new CommandDefinition($"""
             SELECT ar.id AS Id, ar.name AS Name, ar.mbz_id AS Mbz,
                 (SELECT COUNT(*) FROM album_artists aa WHERE aa.artist_id = ar.id) AS AlbumCount,
                 (SELECT COUNT(*) FROM track_artists ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') AS TrackCount
-            FROM artists ar ORDER BY ar.sort_name, ar.id LIMIT @Limit OFFSET @Offset
-            """, paging, cancellationToken: ct));
-        return new Page<ArtistSummary>(rows.Select(r => r.ToSummary()).ToList(), total, paging.Offset, paging.Limit);
+            FROM artists ar WHERE ar.id IN ({c.Dialect().IdList("@ids")})
+            """, new { ids = c.Dialect().Ids(ids) }, cancellationToken: ct));
+        return new Page<ArtistSummary>(InOrder(ids, CatalogIds.Artist, rows.Select(r => r.ToSummary()).ToList(), a => a.Id), total, paging.Offset, paging.Limit);
     }
 
     public async Task<ArtistDetail?> ArtistAsync(long id, CancellationToken ct)
     {
+        // The artist's own albums, and the albums where they appear on a track: one batch, one round trip.
+        var albumIds = ArtistAlbums.Ids("@id");
         await using var c = await db.OpenAsync(ct);
-        var artist = await c.QuerySingleOrDefaultAsync<ArtistRow>(new CommandDefinition("""
+        using var grid = await c.QueryMultipleAsync(new CommandDefinition($"""
             SELECT ar.id AS Id, ar.name AS Name, ar.mbz_id AS Mbz, 0 AS AlbumCount,
                 (SELECT COUNT(*) FROM track_artists ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') AS TrackCount
-            FROM artists ar WHERE ar.id = @id
+            FROM artists ar WHERE ar.id = @id;
+            SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({albumIds}) ORDER BY a.year, a.sort_name, a.id;
+            {AlbumArtistsSql(albumIds)}
             """, new { id }, cancellationToken: ct));
-        if (artist is null) return null;
-        // The artist's own albums, and the albums where they appear on a track.
-        var albums = await AlbumRowsAsync(c, $"""
-            SELECT {AlbumColumns} FROM albums a WHERE a.id IN (
-                SELECT album_id FROM album_artists WHERE artist_id = @id
-                UNION SELECT t.album_id FROM track_artists ta JOIN tracks t ON t.id = ta.track_id WHERE ta.artist_id = @id AND ta.role = 'artist')
-            ORDER BY a.year, a.sort_name
-            """, new { id }, ct);
-        return new ArtistDetail(CatalogIds.Format(CatalogIds.Artist, artist.Id), artist.Name, artist.Mbz, albums, (int)artist.TrackCount);
+        var artist = (await grid.ReadAsync<ArtistRow>()).SingleOrDefault();
+        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList(), AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
+        return artist is null ? null : new ArtistDetail(CatalogIds.Format(CatalogIds.Artist, artist.Id), artist.Name, artist.Mbz, albums, (int)artist.TrackCount);
     }
 
+    /// <summary>
+    /// A page of albums in one of the web player's orders. Every order has an index and deep pages
+    /// continue from a remembered key (<see cref="KeysetPages"/>); random draws points in the id
+    /// range. At 13 M tracks an OFFSET and an ORDER BY RANDOM() each took a second or more.
+    /// </summary>
     public async Task<Page<AlbumSummary>> AlbumsAsync(Paging paging, string? sort, CancellationToken ct)
     {
-        var order = sort switch
-        {
-            "newest" => "a.created_at DESC, a.id DESC",
-            "year" => "a.year, a.sort_name, a.id",
-            "artist" => "a.display_artist COLLATE NOCASE, a.year, a.sort_name, a.id",
-            "random" => "RANDOM()",
-            _ => "a.sort_name, a.id",
-        };
         await using var c = await db.OpenAsync(ct);
-        var total = await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM albums", cancellationToken: ct));
-        var albums = await AlbumRowsAsync(c, $"SELECT {AlbumColumns} FROM albums a ORDER BY {order} LIMIT @Limit OFFSET @Offset", paging, ct);
-        return new Page<AlbumSummary>(albums, total, paging.Offset, paging.Limit);
+        var (_, total, _) = await CountsAsync(c, ct);
+        KeysetPages.Column[] order = sort switch
+        {
+            "newest" => [new("x.created_at", true), new("x.id", true)],
+            "year" => [new("COALESCE(x.year, 0)"), new("x.sort_name"), new("x.id")],
+            "artist" => [new("lower(x.display_artist)"), new("COALESCE(x.year, 0)"), new("x.sort_name"), new("x.id")],
+            _ => [new("x.sort_name"), new("x.id")],
+        };
+        var ids = sort == "random"
+            ? paging.Offset < total ? await RandomAlbumIdsAsync(c, paging.Limit, "", null, ct) : []
+            : await pages.PageAsync(c, $"rest-albums|{sort}", "FROM albums x WHERE 1 = 1", order, null, paging.Limit, paging.Offset, ct);
+        // The albums and their artists in one round trip.
+        return new Page<AlbumSummary>((await ByIdsAsync(c, [], ids, [], ct)).Albums, total, paging.Offset, paging.Limit);
+    }
+
+    /// <summary>
+    /// Random albums without sorting the whole table by random(): random points in the id range, each
+    /// taking the first album at or after it (an index seek). Gaps in the ids weigh a little on the
+    /// draw; nobody can hear that in a "random albums" shelf. <paramref name="filter"/> (AND …, on
+    /// alias x) narrows the albums drawn, such as to one music folder.
+    /// </summary>
+    public static async Task<List<long>> RandomAlbumIdsAsync(DbConnection c, int size, string filter, object? args, CancellationToken ct)
+    {
+        if (size <= 0) return [];
+        // MIN and MAX in one SELECT would scan the table; each alone is one step at an end of the index.
+        var (min, max) = await c.QuerySingleAsync<(long, long)>(new CommandDefinition("SELECT COALESCE((SELECT MIN(id) FROM albums), 0), COALESCE((SELECT MAX(id) FROM albums), 0)", cancellationToken: ct));
+        if (max == 0) return [];
+        var d = c.Dialect();
+        var ids = new List<long>();
+        var seen = new HashSet<long>();
+        // A few rounds: draws landing on the same album, or outside the filter, are drawn again.
+        for (var round = 0; round < 4 && ids.Count < size; round++)
+        {
+            var points = Enumerable.Range(0, (size - ids.Count) * 2).Select(_ => Random.Shared.NextInt64(min, max + 1)).ToArray();
+            var parameters = new DynamicParameters(args);
+            parameters.Add("points", d.Ids(points));
+            var found = await c.QueryAsync<long?>(new CommandDefinition($"""
+                SELECT (SELECT x.id FROM albums x WHERE x.id >= p.value {filter} ORDER BY x.id LIMIT 1)
+                FROM ({d.IdList("@points")}) p
+                """, parameters, cancellationToken: ct));
+            foreach (var id in found) if (id is { } v && ids.Count < size && seen.Add(v)) ids.Add(v);
+        }
+        return ids;
     }
 
     public async Task<AlbumDetail?> AlbumAsync(long id, CancellationToken ct)
     {
+        // The album, its artists, its tracks and their links: one batch, one round trip.
+        const string trackIds = "SELECT id FROM tracks WHERE album_id = @id";
         await using var c = await db.OpenAsync(ct);
-        var rows = await c.QueryAsync<AlbumRow>(new CommandDefinition($"SELECT {AlbumColumns} FROM albums a WHERE a.id = @id", new { id }, cancellationToken: ct));
-        var row = rows.SingleOrDefault();
-        if (row is null) return null;
-        var album = (await WithArtistsAsync(c, [row], ct))[0];
-        var tracks = await TrackRowsAsync(c, "WHERE t.album_id = @id ORDER BY COALESCE(t.disc_number, 1), t.track_number, t.sort_title, t.id", new { id }, ct);
+        using var grid = await c.QueryMultipleAsync(new CommandDefinition($"""
+            SELECT {AlbumColumns} FROM albums a WHERE a.id = @id;
+            {AlbumArtistsSql("@id")};
+            SELECT {TrackColumns} FROM tracks t JOIN albums a ON a.id = t.album_id JOIN library_roots r ON r.id = t.root_id
+            WHERE t.album_id = @id ORDER BY COALESCE(t.disc_number, 1), t.track_number, t.sort_title, t.id;
+            {TrackArtistsSql(trackIds)};
+            {TrackGenresSql(trackIds)}
+            """, new { id }, cancellationToken: ct));
+        var rows = (await grid.ReadAsync<AlbumRow>()).ToList();
+        var albums = Albums(rows, AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
+        var tracks = Tracks((await grid.ReadAsync<TrackRow>()).ToList(), TrackArtists(await grid.ReadAsync<(long TrackId, string Role, long Id, string Name)>()),
+            (await grid.ReadAsync<(long TrackId, string Name)>()).ToLookup(g => g.TrackId, g => g.Name));
+        if (rows.Count == 0) return null;
         var discs = tracks.GroupBy(t => t.DiscNumber ?? 1).OrderBy(g => g.Key)
             .Select(g => new DiscInfo(g.Key, g.Select(t => t.DiscSubtitle).FirstOrDefault(s => s is not null))).ToList();
-        return new AlbumDetail(album, row.Date, row.OriginalDate, discs, tracks);
+        return new AlbumDetail(albums[0], rows[0].Date, rows[0].OriginalDate, discs, tracks);
     }
 
     public async Task<Page<TrackInfo>> TracksAsync(Paging paging, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        var total = await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM tracks", cancellationToken: ct));
-        var tracks = await TrackRowsAsync(c, "ORDER BY t.id LIMIT @Limit OFFSET @Offset", paging, ct);
-        return new Page<TrackInfo>(tracks, total, paging.Offset, paging.Limit);
+        var (total, _, _) = await CountsAsync(c, ct);
+        var ids = await pages.PageAsync(c, "rest-tracks", "FROM tracks x WHERE 1 = 1", [new("x.id")], null, paging.Limit, paging.Offset, ct);
+        return new Page<TrackInfo>((await ByIdsAsync(c, [], [], ids, ct)).Tracks, total, paging.Offset, paging.Limit);
     }
 
     public async Task<TrackInfo?> TrackAsync(long id, CancellationToken ct)
@@ -132,11 +185,11 @@ public sealed class CatalogQueries(Database db)
             "SELECT id AS Id, path AS Path, content_type AS ContentType, suffix AS Suffix, size AS Size FROM tracks WHERE id = @id", new { id }, cancellationToken: ct));
 
     /// <summary>
-    /// What a search found: the rows of ids already ranked, kept in that order. The statements
-    /// (artists, albums and their artists, tracks and their links) go as one batch, one round trip,
-    /// as Subsonic's <c>SubsonicQueries.ByIdsAsync</c>.
+    /// The rows of ids already chosen (a search's ranked hits, a page of a list), kept in that
+    /// order. The statements (artists, albums and their artists, tracks and their links) go as one
+    /// batch, one round trip, as Subsonic's <c>SubsonicQueries.ByIdsAsync</c>.
     /// </summary>
-    public static async Task<SearchResults> SearchRowsAsync(DbConnection c, List<long> artistIds, List<long> albumIds, List<long> trackIds, CancellationToken ct)
+    public static async Task<SearchResults> ByIdsAsync(DbConnection c, List<long> artistIds, List<long> albumIds, List<long> trackIds, CancellationToken ct)
     {
         var d = c.Dialect();
         var sql = new System.Text.StringBuilder();
@@ -199,8 +252,51 @@ public sealed class CatalogQueries(Database db)
     public async Task<(long Tracks, long Albums, long Artists)> CountsAsync(CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        return await c.QuerySingleAsync<(long, long, long)>(new CommandDefinition(
-            "SELECT (SELECT COUNT(*) FROM tracks), (SELECT COUNT(*) FROM albums), (SELECT COUNT(*) FROM artists)", cancellationToken: ct));
+        return await CountsAsync(c, ct);
+    }
+
+    /// <summary>
+    /// Tracks, albums and artists in the catalog: counted again only after the catalog changed, by
+    /// one request while the others wait for its answer (2 s at 13 M tracks on PostgreSQL).
+    /// </summary>
+    private async Task<(long Tracks, long Albums, long Artists)> CountsAsync(DbConnection c, CancellationToken ct)
+    {
+        var counter = await CatalogChanges.CatalogAsync(c, ct);
+        if (_counts is { } kept && kept.Counter == counter) return (kept.Tracks, kept.Albums, kept.Artists);
+        await _counting.WaitAsync(ct);
+        try
+        {
+            if (_counts is { } counted && counted.Counter == counter) return (counted.Tracks, counted.Albums, counted.Artists);
+            // A change during the count moves the counter past this one: the next caller counts again.
+            var (tracks, albums, artists) = await c.QuerySingleAsync<(long, long, long)>(new CommandDefinition(
+                "SELECT (SELECT COUNT(*) FROM tracks), (SELECT COUNT(*) FROM albums), (SELECT COUNT(*) FROM artists)", commandTimeout: 0, cancellationToken: ct));
+            _counts = new Counts(counter, tracks, albums, artists);
+            return (tracks, albums, artists);
+        }
+        finally
+        {
+            _counting.Release();
+        }
+    }
+
+    /// <summary>Counts the catalog as the server starts, so that the first page of a list does not wait for it.</summary>
+    public sealed class Warmup(CatalogQueries queries, ILogger<Warmup> log) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            try
+            {
+                await queries.CountsAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                log.LogWarning(e, "Could not count the catalog at start; the first list page will");
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping before the count ended: nothing to keep.
+            }
+        }
     }
 
     private static async Task<List<AlbumSummary>> AlbumRowsAsync(DbConnection c, string sql, object args, CancellationToken ct)

@@ -18,7 +18,7 @@ public static class SearchEndpoints
             await using var c = await db.OpenAsync(ct);
             var page = (paging.Limit, paging.Offset);
             var (artists, albums, tracks) = await SearchIndex.PagesAsync(c, match, q, page, page, page, ct);
-            return TypedResults.Ok(await CatalogQueries.SearchRowsAsync(c, artists, albums, tracks, ct));
+            return TypedResults.Ok(await CatalogQueries.ByIdsAsync(c, artists, albums, tracks, ct));
         })
         .WithTags("Search")
         .WithSummary("Search as you type: artists, albums and tracks whose words start with the query's words, accents and case aside; exact names first, then by popularity");

@@ -82,9 +82,7 @@ public static class ListHandlers
         var args = new { folder, genre, lo = Math.Min(from, to), hi = Math.Max(from, to) };
         var list = $"albums|{type}|{folder}|{genre?.ToLowerInvariant()}|{from}|{to}";
         var ids = await call.Service<KeysetPages>().PageAsync(c, list, $"FROM albums x WHERE {where} {InFolder(folder, "x")}", order, args, size, offset, call.Ct);
-        if (ids.Count == 0) return [];
-        var rows = await SubsonicQueries.AlbumsAsync(c, call.User.Id, $"WHERE a.id IN ({c.Dialect().IdList("@ids")})", new { ids = SearchIndex.IdList(c, ids) }, call.Ct);
-        return CatalogQueries.InOrder(ids, CatalogIds.Album, rows, a => a.Id);
+        return await AlbumsInOrderAsync(c, call.User.Id, ids, call.Ct);
     }
 
     /// <summary>The calling user's rated, played or starred albums: their own, so never more than they touched.</summary>
@@ -101,32 +99,16 @@ public static class ListHandlers
             new { size, offset, folder }, ct);
     }
 
-    /// <summary>
-    /// Random albums without sorting the whole table by random(): random points in the id range, each
-    /// taking the first album at or after it (an index seek). Gaps in the ids weigh a little on the
-    /// draw; nobody can hear that in a "random albums" shelf.
-    /// </summary>
     private static async Task<List<AlbumID3>> RandomAlbumsAsync(DbConnection c, long userId, int size, long? folder, CancellationToken ct)
     {
-        if (size == 0) return [];
-        // MIN and MAX in one SELECT would scan the table; each alone is one step at an end of the index.
-        var (min, max) = await c.QuerySingleAsync<(long, long)>(new CommandDefinition("SELECT COALESCE((SELECT MIN(id) FROM albums), 0), COALESCE((SELECT MAX(id) FROM albums), 0)", cancellationToken: ct));
-        if (max == 0) return [];
-        var ids = new HashSet<long>();
-        // A few rounds: draws landing on the same album, or outside the folder, are drawn again.
-        for (var round = 0; round < 4 && ids.Count < size; round++)
-        {
-            var points = Enumerable.Range(0, (size - ids.Count) * 2).Select(_ => Random.Shared.NextInt64(min, max + 1)).ToArray();
-            var found = await c.QueryAsync<long?>(new CommandDefinition($"""
-                SELECT (SELECT x.id FROM albums x WHERE x.id >= p.value {InFolder(folder, "x")} ORDER BY x.id LIMIT 1)
-                FROM ({c.Dialect().IdList("@points")}) p
-                """, new { points = SearchIndex.IdList(c, points), folder }, cancellationToken: ct));
-            foreach (var id in found) if (id is { } v && ids.Count < size) ids.Add(v);
-        }
-        var chosen = ids.ToList();
-        if (chosen.Count == 0) return [];
-        var rows = await SubsonicQueries.AlbumsAsync(c, userId, $"WHERE a.id IN ({c.Dialect().IdList("@ids")})", new { ids = SearchIndex.IdList(c, chosen) }, ct);
-        return CatalogQueries.InOrder(chosen, CatalogIds.Album, rows, a => a.Id);
+        return await AlbumsInOrderAsync(c, userId, await CatalogQueries.RandomAlbumIdsAsync(c, size, InFolder(folder, "x"), new { folder }, ct), ct);
+    }
+
+    /// <summary>Albums of a chosen page in its order, with their artists: one round trip.</summary>
+    private static async Task<List<AlbumID3>> AlbumsInOrderAsync(DbConnection c, long userId, List<long> ids, CancellationToken ct)
+    {
+        var (_, albums, _) = await SubsonicQueries.ByIdsAsync(c, userId, [], ids, [], null, ct);
+        return CatalogQueries.InOrder(ids, CatalogIds.Album, albums, a => a.Id);
     }
 
     private static async Task<SubsonicResult> GetRandomSongs(SubsonicCall call)

@@ -225,6 +225,51 @@ public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFi
         }
     }
 
+    // The web player's lists (REST): the same promise as the Subsonic lists, with the total.
+    [Theory]
+    [InlineData("albums?sort=name", "SELECT id FROM albums ORDER BY sort_name, id", "al")]
+    [InlineData("albums?sort=newest", "SELECT id FROM albums ORDER BY created_at DESC, id DESC", "al")]
+    [InlineData("albums?sort=year", "SELECT id FROM albums ORDER BY COALESCE(year, 0), sort_name, id", "al")]
+    [InlineData("albums?sort=artist", "SELECT id FROM albums ORDER BY lower(display_artist), COALESCE(year, 0), sort_name, id", "al")]
+    [InlineData("artists?", "SELECT id FROM artists ORDER BY sort_name, id", "ar")]
+    [InlineData("tracks?", "SELECT id FROM tracks ORDER BY id", "tr")]
+    public async Task Rest_lists_page_through_the_whole_catalog_in_order_once_with_the_total(string list, string expectedSql, string prefix)
+    {
+        using var http = await fx.Server.LoginAsync("rest-lister", "rest-pass-123", admin: false);
+        var expected = (await Sql.QueryAsync<long>(fx.Library.Data, expectedSql)).Select(id => $"{prefix}-{id}").ToList();
+        async Task<(List<string> Ids, long Total)> PageAsync(int offset, int limit)
+        {
+            var page = JsonDocument.Parse(await http.GetStringAsync($"/api/v1/{list}&offset={offset}&limit={limit}")).RootElement;
+            return ([.. page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()!)], page.GetProperty("total").GetInt64());
+        }
+        var pages = new List<string>();
+        for (var offset = 0; ; offset += 500)
+        {
+            var (ids, total) = await PageAsync(offset, 500);
+            Assert.Equal(expected.Count, total);
+            pages.AddRange(ids);
+            if (ids.Count < 500) break;
+        }
+        Assert.Equal(expected, pages);
+        // Jumps to a deep page (the web player's scroll bar, its letter index) land on the same rows.
+        foreach (var deep in new[] { expected.Count / 2 + 7, 999, 1000, 1001, expected.Count - 5 })
+            Assert.Equal(expected.Skip(deep).Take(20), (await PageAsync(deep, 20)).Ids);
+        Assert.Empty((await PageAsync(expected.Count, 20)).Ids);
+    }
+
+    [Fact]
+    public async Task Rest_random_albums_are_distinct_and_differ_from_one_call_to_the_next()
+    {
+        using var http = await fx.Server.LoginAsync("rest-random", "rest-pass-123", admin: false);
+        async Task<List<string>> DrawAsync() =>
+            [.. JsonDocument.Parse(await http.GetStringAsync("/api/v1/albums?sort=random&limit=50")).RootElement
+                .GetProperty("items").EnumerateArray().Select(a => a.GetProperty("id").GetString()!)];
+        var first = await DrawAsync();
+        Assert.Equal(50, first.Count);
+        Assert.Equal(50, first.Distinct().Count());
+        Assert.NotEqual(first, await DrawAsync());
+    }
+
     [Fact]
     public async Task Random_albums_are_distinct_and_differ_from_one_call_to_the_next()
     {

@@ -21,7 +21,7 @@ public static class SqliteBulkLoad
     // Indexes whose keys arrive in random order (names, dates) are built once the rows are in, by one
     // sort. The others (album, artist and genre links, paths and keys) receive keys in ascending or
     // near-ascending order, so keeping them during the load only ever appends to a few hot pages.
-    private static readonly string[] BuiltAfter = ["tracks_sort", "albums_sort", "albums_created", "artists_sort", "albums_by_artist", "albums_year", "albums_year_desc", "albums_alpha", "albums_genre", "artists_popularity", "tracks_year", "tracks_created"];
+    private static readonly string[] BuiltAfter = ["tracks_sort", "albums_sort", "albums_created", "artists_sort", "albums_by_artist", "albums_year", "albums_year_desc", "albums_by_year", "albums_alpha", "albums_genre", "artists_popularity", "tracks_year", "tracks_created"];
 
     public sealed record Result(long Tracks, long Albums, long Artists, TimeSpan Load, TimeSpan Indexes, TimeSpan Search);
 
