@@ -33,6 +33,27 @@ public sealed class DialectTests
     }
 
     [Theory]
+    [InlineData("postgres://u@127.0.0.1:5499/db", true)]
+    [InlineData("postgres://u@localhost/db", true)]
+    [InlineData("postgres://u@[::1]:5432/db", true)]
+    [InlineData("Host=/var/run/postgresql;Database=db", true)]
+    [InlineData("postgres://u@db.internal/db", false)]
+    [InlineData("Host=10.0.0.5;Database=db", false)]
+    public void A_database_on_this_machine_gets_two_connections_per_core_and_one_elsewhere_npgsqls_default(string url, bool local)
+    {
+        var b = new NpgsqlConnectionStringBuilder(PostgresDialect.ConnectionString(url));
+        Assert.Equal(local ? PostgresDialect.LocalPoolSize : new NpgsqlConnectionStringBuilder().MaxPoolSize, b.MaxPoolSize);
+    }
+
+    [Theory]
+    [InlineData("postgres://u@127.0.0.1/db?Maximum%20Pool%20Size=50")]
+    [InlineData("Host=localhost;Database=db;MaxPoolSize=50")]
+    public void The_operators_pool_size_wins(string url)
+    {
+        Assert.Equal(50, new NpgsqlConnectionStringBuilder(PostgresDialect.ConnectionString(url)).MaxPoolSize);
+    }
+
+    [Theory]
     [InlineData("postgres://u@h/db?Max%20Auto%20Prepare=0&Options=-c%20work_mem%3D64MB&No%20Reset%20On%20Close=false")]
     [InlineData("Host=h;Database=db;Username=u;Max Auto Prepare=0;Options=-c work_mem=64MB;No Reset On Close=false")]
     public void The_operators_own_connection_settings_win(string url)
