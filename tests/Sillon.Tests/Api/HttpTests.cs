@@ -216,6 +216,9 @@ public sealed class HttpMutationTests : IAsyncLifetime
         while (DateTime.UtcNow < until && (await _client.GetFromJsonAsync<JsonElement>("/api/v1/scan")).GetProperty("tracks").GetInt32() < 4)
             await Task.Delay(100);
         Assert.Equal(4, (await _client.GetFromJsonAsync<JsonElement>("/api/v1/scan")).GetProperty("tracks").GetInt32());
+        // The lists' totals are kept between catalog changes, and follow this one.
+        Assert.Equal(4, (await _client.GetFromJsonAsync<JsonElement>("/api/v1/tracks?limit=1")).GetProperty("total").GetInt32());
+        Assert.Equal(3, (await _client.GetFromJsonAsync<JsonElement>("/api/v1/albums?limit=1")).GetProperty("total").GetInt32());
     }
 
     [Fact]
