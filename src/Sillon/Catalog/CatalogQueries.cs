@@ -37,14 +37,7 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
         await using var c = await db.OpenAsync(ct);
         var (_, _, total) = await CountsAsync(c, ct);
         var ids = await pages.PageAsync(c, "rest-artists", "FROM artists x WHERE 1 = 1", [new("x.sort_name"), new("x.id")], null, paging.Limit, paging.Offset, ct);
-        if (ids.Count == 0) return new Page<ArtistSummary>([], total, paging.Offset, paging.Limit);
-        var rows = await c.QueryAsync<ArtistRow>(new CommandDefinition($"""
-            SELECT ar.id AS Id, ar.name AS Name, ar.mbz_id AS Mbz,
-                (SELECT COUNT(*) FROM album_artists aa WHERE aa.artist_id = ar.id) AS AlbumCount,
-                (SELECT COUNT(*) FROM track_artists ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') AS TrackCount
-            FROM artists ar WHERE ar.id IN ({c.Dialect().IdList("@ids")})
-            """, new { ids = c.Dialect().Ids(ids) }, cancellationToken: ct));
-        return new Page<ArtistSummary>(InOrder(ids, CatalogIds.Artist, rows.Select(r => r.ToSummary()).ToList(), a => a.Id), total, paging.Offset, paging.Limit);
+        return new Page<ArtistSummary>((await ByIdsAsync(c, ids, [], [], ct)).Artists, total, paging.Offset, paging.Limit);
     }
 
     public async Task<ArtistDetail?> ArtistAsync(long id, CancellationToken ct)
@@ -126,7 +119,7 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
             SELECT {AlbumColumns} FROM albums a WHERE a.id = @id;
             {AlbumArtistsSql("@id")};
             SELECT {TrackColumns} FROM tracks t JOIN albums a ON a.id = t.album_id JOIN library_roots r ON r.id = t.root_id
-            WHERE t.album_id = @id ORDER BY COALESCE(t.disc_number, 1), t.track_number, t.sort_title, t.id;
+            WHERE t.album_id = @id {AlbumTrackOrder};
             {TrackArtistsSql(trackIds)};
             {TrackGenresSql(trackIds)}
             """, new { id }, cancellationToken: ct));
@@ -151,7 +144,7 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
     public async Task<TrackInfo?> TrackAsync(long id, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        return (await TrackRowsAsync(c, "WHERE t.id = @id", new { id }, ct)).SingleOrDefault();
+        return (await ByIdsAsync(c, [], [], [id], ct)).Tracks.SingleOrDefault();
     }
 
     /// <summary>Tracks by id, in the order given; ids that no longer exist are left out.</summary>
@@ -159,8 +152,7 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
     {
         if (ids.Count == 0) return [];
         await using var c = await db.OpenAsync(ct);
-        var byId = (await TrackRowsAsync(c, $"WHERE t.id IN ({c.Dialect().IdList("@ids")})", new { ids = c.Dialect().Ids(ids) }, ct))
-            .ToDictionary(t => t.Id);
+        var byId = (await ByIdsAsync(c, [], [], [.. ids.Distinct()], ct)).Tracks.ToDictionary(t => t.Id);
         return ids.Select(id => byId.GetValueOrDefault(CatalogIds.Format(CatalogIds.Track, id))).OfType<TrackInfo>().ToList();
     }
 
@@ -169,8 +161,7 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
     {
         if (ids.Count == 0) return [];
         await using var c = await db.OpenAsync(ct);
-        var byId = (await AlbumRowsAsync(c, $"SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({c.Dialect().IdList("@ids")})",
-            new { ids = c.Dialect().Ids(ids) }, ct)).ToDictionary(a => a.Id);
+        var byId = (await ByIdsAsync(c, [], [.. ids.Distinct()], [], ct)).Albums.ToDictionary(a => a.Id);
         return ids.Select(id => byId.GetValueOrDefault(CatalogIds.Format(CatalogIds.Album, id))).OfType<AlbumSummary>().ToList();
     }
 
@@ -301,18 +292,6 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
         }
     }
 
-    private static async Task<List<AlbumSummary>> AlbumRowsAsync(DbConnection c, string sql, object args, CancellationToken ct)
-    {
-        var rows = (await c.QueryAsync<AlbumRow>(new CommandDefinition(sql, args, cancellationToken: ct))).ToList();
-        return await WithArtistsAsync(c, rows, ct);
-    }
-
-    private static async Task<List<AlbumSummary>> WithArtistsAsync(DbConnection c, List<AlbumRow> rows, CancellationToken ct)
-    {
-        if (rows.Count == 0) return [];
-        return Albums(rows, await AlbumArtistsAsync(c, rows.Select(r => r.Id), ct));
-    }
-
     private static List<AlbumSummary> Albums(List<AlbumRow> rows, ILookup<long, NamedRef> links) =>
         rows.Select(r => r.ToSummary(links[r.Id].ToList())).ToList();
 
@@ -323,6 +302,9 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
     public static async Task<ILookup<long, NamedRef>> AlbumArtistsAsync(DbConnection c, IEnumerable<long> albumIds, CancellationToken ct) =>
         AlbumArtists(await c.QueryAsync<(long AlbumId, long Id, string Name)>(new CommandDefinition(
             AlbumArtistsSql(c.Dialect().IdList("@ids")), new { ids = c.Dialect().Ids(albumIds.Distinct()) }, cancellationToken: ct)));
+
+    /// <summary>An album's tracks in the order of its discs (alias t): the REST and Subsonic album pages.</summary>
+    internal const string AlbumTrackOrder = "ORDER BY COALESCE(t.disc_number, 1), t.track_number, t.sort_title, t.id";
 
     // The link queries as text too, for callers that send them in one batch with the rows they
     // belong to. The ids are SQL: a list parameter (ISqlDialect.IdList) or a sub-select such as
@@ -347,16 +329,6 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
 
     internal static ILookup<(long TrackId, string Role), NamedRef> TrackArtists(IEnumerable<(long TrackId, string Role, long Id, string Name)> rows) =>
         rows.ToLookup(a => (a.TrackId, a.Role), a => new NamedRef(CatalogIds.Format(CatalogIds.Artist, a.Id), a.Name));
-
-    private static async Task<List<TrackInfo>> TrackRowsAsync(DbConnection c, string tail, object args, CancellationToken ct)
-    {
-        var rows = (await c.QueryAsync<TrackRow>(new CommandDefinition($"""
-            SELECT {TrackColumns} FROM tracks t JOIN albums a ON a.id = t.album_id JOIN library_roots r ON r.id = t.root_id {tail}
-            """, args, cancellationToken: ct))).ToList();
-        if (rows.Count == 0) return [];
-        var (artists, genres) = await TrackLinksAsync(c, rows.Select(r => r.Id), ct);
-        return Tracks(rows, artists, genres);
-    }
 
     /// <summary>
     /// The artists (by track and role: artist, albumartist, composer, in tag order) and genres of a

@@ -114,8 +114,6 @@ public sealed class SubsonicQueries(Database db)
         return (artists, albums, songs);
     }
 
-    private const string AlbumTrackOrder = "ORDER BY COALESCE(t.disc_number, 1), t.track_number, t.sort_title, t.id";
-
     /// <summary>
     /// One album with its artists, its songs in disc and track order with their artists and
     /// genres, and its disc subtitles (getAlbum, getMusicDirectory): six statements in one batch.
@@ -128,7 +126,7 @@ public sealed class SubsonicQueries(Database db)
         using var grid = await c.QueryMultipleAsync(new CommandDefinition($"""
             {AlbumSelect} WHERE a.id = @albumId;
             {CatalogQueries.AlbumArtistsSql("@albumId")};
-            {SongSelect} WHERE t.album_id = @albumId {AlbumTrackOrder};
+            {SongSelect} WHERE t.album_id = @albumId {CatalogQueries.AlbumTrackOrder};
             {CatalogQueries.TrackArtistsSql(tracks)};
             {CatalogQueries.TrackGenresSql(tracks)};
             SELECT COALESCE(disc_number, 1), MIN(disc_subtitle) FROM tracks WHERE album_id = @albumId AND disc_subtitle IS NOT NULL
