@@ -238,6 +238,20 @@ public interface ISqlDialect
     /// </summary>
     string SkipLocked { get; }
 
+    /// <summary>
+    /// Whether a row-value comparison (<c>(a, lower(b), id) &gt; (@a, @b, @id)</c>) seeks an index
+    /// on expressions. Both databases seek one on plain columns with it; SQLite scans an expression
+    /// index instead (31 ms against 0.05 for a deep page of albums by artist at 13 M).
+    /// </summary>
+    bool SeeksRowValuesOnExpressions { get; }
+
+    /// <summary>
+    /// Whether every n-th row of an ordered list is best picked in the database (a window function,
+    /// so only the 1/n cross the wire: PostgreSQL, 0.7 s against 1.1 s for 1.4 M albums) or by
+    /// reading every row in process (SQLite, which sorts the window's rows again: 6 s against 2 s).
+    /// </summary>
+    bool NumbersRowsInDatabase { get; }
+
     bool IsDiskFull(Exception e);
 
     /// <summary>
@@ -387,6 +401,10 @@ public sealed class SqliteDialect : ISqlDialect
     public string IdListWithPosition(string parameter) => $"SELECT key AS position, value AS id FROM json_each({parameter})";
 
     public string SkipLocked => "";
+
+    public bool SeeksRowValuesOnExpressions => false;
+
+    public bool NumbersRowsInDatabase => false;
 
     /// <summary>Copies the whole database into a new file, consistently, while others may read it.</summary>
     public static string BackupInto(string path) => $"VACUUM INTO '{path.Replace("'", "''")}'";

@@ -31,6 +31,10 @@ public sealed class PostgresDialect : ISqlDialect
 
     public string SkipLocked => "FOR UPDATE SKIP LOCKED";
 
+    public bool SeeksRowValuesOnExpressions => true;
+
+    public bool NumbersRowsInDatabase => true;
+
     /// <summary>PostgreSQL's disk_full (53100).</summary>
     public bool IsDiskFull(Exception e) =>
         e is PostgresException { SqlState: PostgresErrorCodes.DiskFull } || e.InnerException is PostgresException { SqlState: PostgresErrorCodes.DiskFull };

@@ -59,29 +59,32 @@ public static class ListHandlers
         int from = 0, to = 0;
         KeysetPages.Column Asc(string sql) => new(sql);
         KeysetPages.Column Desc(string sql) => new(sql, Descending: true);
-        var (where, order) = type switch
+        var (where, order, shared) = type switch
         {
-            "newest" => ("1 = 1", new[] { Desc("x.created_at"), Desc("x.id") }),
-            "alphabeticalByName" => ("1 = 1", [Asc("x.sort_name"), Asc("x.id")]),
-            "alphabeticalByArtist" => ("1 = 1", [Asc("lower(x.display_artist)"), Asc("COALESCE(x.year, 0)"), Asc("x.sort_name"), Asc("x.id")]),
+            "newest" => ("1 = 1", CatalogQueries.NewestAlbums.Order, CatalogQueries.NewestAlbums.List),
+            "alphabeticalByName" => ("1 = 1", CatalogQueries.AlbumsByName.Order, CatalogQueries.AlbumsByName.List),
+            "alphabeticalByArtist" => ("1 = 1", CatalogQueries.AlbumsByArtist.Order, CatalogQueries.AlbumsByArtist.List),
             "byYear" => ByYear(),
-            "byGenre" => ("lower(x.genre) = lower(@genre)", [Asc("x.sort_name"), Asc("x.id")]),
+            "byGenre" => ("lower(x.genre) = lower(@genre)", [Asc("x.sort_name"), Asc("x.id")], null),
             _ => throw SubsonicErrors.Invalid("type", "one of random, newest, highest, frequent, recent, alphabeticalByName, alphabeticalByArtist, starred, byYear, byGenre"),
         };
         if (type == "byGenre") genre = p.Required("genre");
 
-        (string, KeysetPages.Column[]) ByYear()
+        (string, KeysetPages.Column[], string?) ByYear()
         {
             from = p.Int("fromYear") ?? throw SubsonicErrors.Missing("fromYear");
             to = p.Int("toYear") ?? throw SubsonicErrors.Missing("toYear");
-            return ("x.year BETWEEN @lo AND @hi", from <= to
+            // Not BETWEEN: SQLite seeks on a BETWEEN's bound even when a deep page's key comes first.
+            return ("x.year >= @lo AND x.year <= @hi", from <= to
                 ? [Asc("x.year"), Asc("x.sort_name"), Asc("x.id")]
-                : [Desc("x.year"), Asc("x.sort_name"), Asc("x.id")]);
+                : [Desc("x.year"), Asc("x.sort_name"), Asc("x.id")], null);
         }
 
         var args = new { folder, genre, lo = Math.Min(from, to), hi = Math.Max(from, to) };
-        var list = $"albums|{type}|{folder}|{genre?.ToLowerInvariant()}|{from}|{to}";
-        var ids = await call.Service<KeysetPages>().PageAsync(c, list, $"FROM albums x WHERE {where} {InFolder(folder, "x")}", order, args, size, offset, call.Ct);
+        // The lists of the whole catalog go by the names the web player uses too (one set of anchors).
+        var list = shared is null ? $"albums|{type}|{folder}|{genre?.ToLowerInvariant()}|{from}|{to}" : folder is null ? shared : $"{shared}|{folder}";
+        var (ids, provisional) = await call.Service<KeysetPages>().PageAsync(c, list, "albums x", $"{where} {InFolder(folder, "x")}", order, args, size, offset, call.Ct);
+        call.DoNotCache |= provisional;
         return await AlbumsInOrderAsync(c, call.User.Id, ids, call.Ct);
     }
 
@@ -199,11 +202,12 @@ public static class ListHandlers
         {
             var pages = call.Service<KeysetPages>();
             KeysetPages.Column[] byId = [new("x.id")];
-            artistIds = await pages.PageAsync(c, "sync|artists", $"FROM artists x WHERE {ArtistAlbums.Has("x")}",
-                byId, null, artistCount, artistOffset, call.Ct);
-            albumIds = await pages.PageAsync(c, $"sync|albums|{folder}", $"FROM albums x WHERE {folderAlbum}", byId, new { folder }, albumCount, albumOffset, call.Ct);
-            songIds = await pages.PageAsync(c, $"sync|songs|{folder}", $"FROM tracks x WHERE {(folder is null ? "1 = 1" : "x.root_id = @folder")}",
-                byId, new { folder }, songCount, songOffset, call.Ct);
+            List<long> IdsOf(KeysetPage page) { call.DoNotCache |= page.Provisional; return page.Ids; }
+            artistIds = IdsOf(await pages.PageAsync(c, "sync|artists", "artists x", ArtistAlbums.Has("x"),
+                byId, null, artistCount, artistOffset, call.Ct));
+            albumIds = IdsOf(await pages.PageAsync(c, $"sync|albums|{folder}", "albums x", folderAlbum, byId, new { folder }, albumCount, albumOffset, call.Ct));
+            songIds = IdsOf(await pages.PageAsync(c, $"sync|songs|{folder}", "tracks x", folder is null ? "1 = 1" : "x.root_id = @folder",
+                byId, new { folder }, songCount, songOffset, call.Ct));
         }
         else
             (artistIds, albumIds, songIds) = await SearchIndex.PagesAsync(c, match, raw,

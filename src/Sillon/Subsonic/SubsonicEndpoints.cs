@@ -86,6 +86,13 @@ public sealed class SubsonicParams(Dictionary<string, StringValues> values)
 public sealed record SubsonicCall(HttpContext Http, SubsonicParams Params, User User, string? Client)
 {
     public CancellationToken Ct => Http.RequestAborted;
+
+    /// <summary>
+    /// Set by a handler whose answer is right for now but not to be kept for the catalog's current
+    /// version: a deep page found from anchors read before the last change (<see cref="KeysetPage"/>).
+    /// </summary>
+    public bool DoNotCache { get; set; }
+
     public T Service<T>() where T : notnull => Http.RequestServices.GetRequiredService<T>();
     public void RequireAdmin(string what) { if (!User.IsAdmin) throw SubsonicErrors.Forbidden(what); }
     /// <summary>Error 50 unless the user holds the role (administrators hold them all).</summary>
@@ -222,8 +229,10 @@ public static partial class SubsonicEndpoints
                     return;
                 }
             }
-            var result = await handler(new SubsonicCall(http, p, user, p.Get("c")));
+            var call = new SubsonicCall(http, p, user, p.Get("c"));
+            var result = await handler(call);
             if (result.Written) return;
+            if (call.DoNotCache) cacheKey = null;
             response = new SubsonicResponse(null, result.Name, result.Payload);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -203,6 +203,7 @@ public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFi
     [InlineData("newest", "SELECT id FROM albums ORDER BY created_at DESC, id DESC")]
     [InlineData("alphabeticalByArtist", "SELECT id FROM albums ORDER BY lower(display_artist), COALESCE(year, 0), sort_name, id")]
     [InlineData("byYear&fromYear=2020&toYear=1990", "SELECT id FROM albums WHERE year BETWEEN 1990 AND 2020 ORDER BY year DESC, sort_name, id")]
+    [InlineData("byYear&fromYear=1990&toYear=2020", "SELECT id FROM albums WHERE year BETWEEN 1990 AND 2020 ORDER BY year, sort_name, id")]
     [InlineData("byGenre&genre=rock", "SELECT id FROM albums WHERE lower(genre) = 'rock' ORDER BY sort_name, id")]
     public async Task Album_lists_page_through_the_whole_catalog_in_order_once(string type, string expectedSql)
     {
@@ -217,8 +218,9 @@ public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFi
         }
         Assert.Equal(expected, pages);
         // A deep page asked for out of the blue (no page before it) is the same page: from the nearest
-        // anchor (every 1,000th row), on either side of one, and near the end.
-        foreach (var deep in new[] { expected.Count / 2 + 7, 999, 1000, 1001, 2999, expected.Count - 5 })
+        // anchor, on either side of one, and near the end.
+        const int every = global::Sillon.Catalog.KeysetPages.AnchorEvery;
+        foreach (var deep in new[] { expected.Count / 2 + 7, every - 1, every, every + 1, 3 * every - 1, expected.Count - 5 })
         {
             var jump = await fx.SubsonicAsync("getAlbumList2", $"type={type}&size=20&offset={deep}");
             Assert.Equal(expected.Skip(deep).Take(20), Items(jump.GetProperty("albumList2"), "album").Select(a => a.GetProperty("id").GetString()!));
@@ -252,7 +254,8 @@ public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFi
         }
         Assert.Equal(expected, pages);
         // Jumps to a deep page (the web player's scroll bar, its letter index) land on the same rows.
-        foreach (var deep in new[] { expected.Count / 2 + 7, 999, 1000, 1001, expected.Count - 5 })
+        const int every = global::Sillon.Catalog.KeysetPages.AnchorEvery;
+        foreach (var deep in new[] { expected.Count / 2 + 7, every - 1, every, every + 1, expected.Count - 5 })
             Assert.Equal(expected.Skip(deep).Take(20), (await PageAsync(deep, 20)).Ids);
         Assert.Empty((await PageAsync(expected.Count, 20)).Ids);
     }
@@ -281,6 +284,51 @@ public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFi
         Assert.Equal(50, first.Count);
         Assert.Equal(50, first.Distinct().Count());
         Assert.NotEqual(first, second);
+    }
+
+    [Fact]
+    public async Task Deep_jumps_are_served_at_once_after_a_catalog_change_and_exact_again_once_anchored_anew()
+    {
+        // Its own catalog: this test renames albums. 5,000 tracks make about 550 albums, two anchors.
+        await using var lib = new TestLibrary();
+        var run = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "5000", "--data", lib.Data]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        await using var server = await SillonServer.StartAsync(lib);
+        using var http = await server.LoginAsync();
+        const string Order = "SELECT id FROM albums ORDER BY sort_name, id";
+        var deep = global::Sillon.Catalog.KeysetPages.AnchorEvery + 10;
+        async Task<List<string>> JumpAsync()
+        {
+            var body = await http.GetStringAsync($"/rest/getAlbumList2?u=alice&p=s3cret-pass&v=1.16.1&c=tests&f=json&type=alphabeticalByName&size=20&offset={deep}");
+            var r = JsonDocument.Parse(body).RootElement.GetProperty("subsonic-response");
+            Assert.True(r.GetProperty("status").GetString() == "ok", body);
+            return [.. Items(r.GetProperty("albumList2"), "album").Select(a => a.GetProperty("id").GetString()!)];
+        }
+        async Task<List<string>> ExpectedAsync() => [.. (await Sql.QueryAsync<long>(lib.Data, Order)).Skip(deep).Take(20).Select(id => $"al-{id}")];
+        Assert.Equal(await ExpectedAsync(), await JumpAsync());
+
+        // Five albums from before the first anchor move to the end of the list, as a tag edit would.
+        const string Bump = global::Sillon.Catalog.CatalogChanges.BumpSql;
+        await using (var c = await lib.Database().OpenAsync())
+            await Dapper.SqlMapper.ExecuteAsync(c, $"""
+                UPDATE albums SET sort_name = 'zzzz ' || sort_name WHERE id IN (SELECT id FROM albums ORDER BY sort_name, id LIMIT 5);
+                {Bump}
+                """);
+        var expected = await ExpectedAsync();
+        var all = (await Sql.QueryAsync<long>(lib.Data, Order)).Select(id => $"al-{id}").ToList();
+        // At once: from the anchors of before, a run of the new order at most five rows off (earlier:
+        // five rows before the anchor left).
+        var first = await JumpAsync();
+        var at = all.IndexOf(first[0]);
+        Assert.InRange(at, deep - 5, deep);
+        Assert.Equal(all.Skip(at).Take(20), first);
+        // Then exact, once the anchors are read again in the background.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!expected.SequenceEqual(await JumpAsync()))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the anchors were not read again after the catalog changed");
+            await Task.Delay(50);
+        }
     }
 
     [Fact]
