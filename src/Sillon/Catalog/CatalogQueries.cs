@@ -206,8 +206,7 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
         if (artistIds.Count > 0)
         {
             sql.Append($"""
-                SELECT ar.id AS Id, ar.name AS Name, ar.mbz_id AS Mbz,
-                    (SELECT COUNT(*) FROM album_artists aa WHERE aa.artist_id = ar.id) AS AlbumCount,
+                SELECT ar.id AS Id, ar.name AS Name, ar.mbz_id AS Mbz, ar.album_count AS AlbumCount,
                     (SELECT COUNT(*) FROM track_artists ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') AS TrackCount
                 FROM artists ar WHERE ar.id IN ({d.IdList("@artistIds")});
 

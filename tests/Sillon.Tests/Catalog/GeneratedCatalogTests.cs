@@ -261,6 +261,33 @@ public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFi
     }
 
     [Fact]
+    public async Task The_web_players_artist_list_counts_the_albums_its_artist_page_and_subsonic_show()
+    {
+        // An artist's albums are those credited to them and those they play on (compilations): the
+        // list's count, the artist page's albums and getArtist's albumCount must agree.
+        using var http = await fx.Server.LoginAsync("rest-counter", "rest-pass-123", admin: false);
+        var page = JsonDocument.Parse(await http.GetStringAsync("/api/v1/artists?limit=500")).RootElement.GetProperty("items").EnumerateArray().ToList();
+        var albumsOf = global::Sillon.Catalog.ArtistAlbums.Ids("ar.id");
+        var expected = (await Sql.QueryAsync<(long Id, long Albums, long Credited)>(fx.Library.Data, $"""
+            SELECT ar.id, (SELECT COUNT(*) FROM ({albumsOf}) x),
+                (SELECT COUNT(*) FROM album_artists aa WHERE aa.artist_id = ar.id)
+            FROM artists ar
+            """)).ToDictionary(r => $"ar-{r.Id}");
+        Assert.Equal(500, page.Count);
+        Assert.All(page, a => Assert.Equal(expected[a.GetProperty("id").GetString()!].Albums, a.GetProperty("albumCount").GetInt64()));
+        // The page holds artists who appear on compilations, so the two counts differ for some.
+        Assert.Contains(page, a => expected[a.GetProperty("id").GetString()!] is var e && e.Albums > e.Credited);
+        foreach (var a in page.Take(5))
+        {
+            var id = a.GetProperty("id").GetString()!;
+            var detail = JsonDocument.Parse(await http.GetStringAsync($"/api/v1/artists/{id}")).RootElement;
+            Assert.Equal(a.GetProperty("albumCount").GetInt32(), detail.GetProperty("albums").GetArrayLength());
+            var subsonic = await fx.SubsonicAsync("getArtist", $"id={id}");
+            Assert.Equal(a.GetProperty("albumCount").GetInt32(), subsonic.GetProperty("artist").GetProperty("albumCount").GetInt32());
+        }
+    }
+
+    [Fact]
     public async Task Rest_random_albums_are_distinct_and_differ_from_one_call_to_the_next()
     {
         using var http = await fx.Server.LoginAsync("rest-random", "rest-pass-123", admin: false);
