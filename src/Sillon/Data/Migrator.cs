@@ -36,9 +36,26 @@ public sealed partial class Migrator(Database db, TimeProvider time, IReadOnlyLi
     /// </summary>
     public static bool ChangesNothing(string sql)
     {
-        var code = string.Join(' ', sql.Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0 && !line.StartsWith("--", StringComparison.Ordinal)));
+        var code = Code(sql);
         return code is "" or "SELECT 1;" or "SELECT 1";
     }
+
+    /// <summary>
+    /// A script of CREATE INDEX statements only: it cannot lose a row, and a failure rolls it back,
+    /// so there is nothing a backup would save. Copying the 11 GB file of a 13 M catalog before one
+    /// such index (0016) would have taken 1.7 hours on a slow disk; the index, 85 s.
+    /// </summary>
+    public static bool AddsOnlyIndexes(string sql)
+    {
+        var statements = Code(sql).Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return statements.Length > 0 && statements.All(st => IndexOnly().IsMatch(st));
+    }
+
+    private static string Code(string sql) =>
+        string.Join(' ', sql.Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0 && !line.StartsWith("--", StringComparison.Ordinal)));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^CREATE\s+(UNIQUE\s+)?INDEX\s", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex IndexOnly();
 
     public async Task<int> RunAsync(CancellationToken ct)
     {
@@ -56,8 +73,10 @@ public sealed partial class Migrator(Database db, TimeProvider time, IReadOnlyLi
         // A migration of a catalog of millions takes minutes: the operator is told why the server is not up yet.
         if (log is not null) LogMigrating(log, applied.Count == 0 ? 0 : applied.Max(), pending[^1].Version);
 
-        // A copy of a 10 GB catalog takes minutes: none when the scripts change nothing on this database.
-        if (applied.Count > 0 && !pending.All(s => ChangesNothing(s.Sql))) await db.Dialect.BackupAsync(connection, db, applied.Max(), time, ct);
+        // A copy of a 10 GB catalog takes minutes: none when the scripts change nothing on this
+        // database, or only add indexes.
+        if (applied.Count > 0 && !pending.All(s => ChangesNothing(s.Sql) || AddsOnlyIndexes(s.Sql)))
+            await db.Dialect.BackupAsync(connection, db, applied.Max(), time, ct);
 
         foreach (var (version, name, sql) in pending)
         {
