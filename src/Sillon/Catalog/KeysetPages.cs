@@ -60,33 +60,33 @@ public sealed partial class KeysetPages(Database db, TimeProvider time, IHostApp
         parameters.Add("pageSize", size);
         var orderBy = OrderBy(order);
         var keys = string.Join(", ", order.Select((o, i) => $"{o.Sql} AS k{i}"));
-        // The continuation comes first in the WHERE: of two lower bounds on one column (the key's and
-        // a list's own, such as byYear's fromYear), SQLite seeks on the first it reads. On the list's
-        // own, a deep page in the 160,000 albums of one year stepped over all of them.
-        var after = $"SELECT {keys} FROM {from} WHERE {After(order, c.Dialect())} AND ({where}) ORDER BY {orderBy}";
+        var all = $"SELECT {keys} FROM {from} WHERE {where} ORDER BY {orderBy}";
+        string AfterKey(object?[] key)
+        {
+            for (var i = 0; i < order.Count; i++) parameters.Add($"c{i}", key[i]);
+            // The continuation comes first in the WHERE: of two lower bounds on one column (the key's
+            // and a list's own, such as byYear's fromYear), SQLite seeks on the first it reads. On the
+            // list's own, a deep page in the 160,000 albums of one year stepped over all of them.
+            return $"SELECT {keys} FROM {from} WHERE {After(order, c.Dialect())} AND ({where}) ORDER BY {orderBy}";
+        }
         string sql;
         var provisional = false;
         var now = time.GetUtcNow();
         if (offset == 0)
-            sql = $"SELECT {keys} FROM {from} WHERE {where} ORDER BY {orderBy} LIMIT @pageSize";
+            sql = $"{all} LIMIT @pageSize";
         else if (_cursors.TryGetValue($"{list}|{offset}", out var cursor) && cursor.Expires > now)
-        {
-            for (var i = 0; i < order.Count; i++) parameters.Add($"c{i}", cursor.Key[i]);
-            sql = $"{after} LIMIT @pageSize";
-        }
+            sql = $"{AfterKey(cursor.Key)} LIMIT @pageSize";
         else if (offset >= AnchorEvery && await AnchorsAsync(c, list, from, where, order, args, ct) is ({ Count: > 0 } anchors, var stale))
         {
             provisional = stale;
             var block = Math.Min(offset / AnchorEvery, anchors.Count);
-            var before = anchors[block - 1];
-            for (var i = 0; i < order.Count; i++) parameters.Add($"c{i}", before[i]);
             parameters.Add("pageOffset", offset - block * AnchorEvery);
-            sql = $"{after} LIMIT @pageSize OFFSET @pageOffset";
+            sql = $"{AfterKey(anchors[block - 1])} LIMIT @pageSize OFFSET @pageOffset";
         }
         else
         {
             parameters.Add("pageOffset", offset);
-            sql = $"SELECT {keys} FROM {from} WHERE {where} ORDER BY {orderBy} LIMIT @pageSize OFFSET @pageOffset";
+            sql = $"{all} LIMIT @pageSize OFFSET @pageOffset";
         }
 
         var rows = (await c.QueryAsync(new CommandDefinition(sql, parameters, cancellationToken: ct))).Cast<IDictionary<string, object?>>().ToList();
@@ -121,11 +121,12 @@ public sealed partial class KeysetPages(Database db, TimeProvider time, IHostApp
         var catalog = await CatalogChanges.CatalogAsync(c, ct);
         if (_anchors.TryGetValue(list, out var kept))
         {
-            if (kept.Catalog != catalog && _refreshing.TryAdd(list, 0))
+            var stale = kept.Catalog != catalog;
+            if (stale && _refreshing.TryAdd(list, 0))
                 // Out of this request's execution context: the pass opens a connection of its own,
                 // which Database refuses to a request that holds one; nobody waits for it.
                 using (ExecutionContext.SuppressFlow()) _ = Task.Run(() => RefreshAsync(list, from, where, order, args));
-            return (kept.Keys, kept.Catalog != catalog);
+            return (kept.Keys, stale);
         }
         if (_building.Count > MaxAnchoredLists * 4)
             foreach (var (name, idle) in _building)
