@@ -91,11 +91,21 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
             "artist" => AlbumsByArtist,
             _ => AlbumsByName,
         };
-        var ids = sort == "random"
-            ? paging.Offset < total ? await RandomAlbumIdsAsync(c, paging.Limit, "", null, ct) : []
-            : (await pages.PageAsync(c, list, "albums x", "1 = 1", order, null, paging.Limit, paging.Offset, ct)).Ids;
-        // The albums and their artists in one round trip.
-        return new Page<AlbumSummary>((await ByIdsAsync(c, [], ids, [], ct)).Albums, total, paging.Offset, paging.Limit);
+        if (sort == "random")
+        {
+            var drawn = paging.Offset < total ? await RandomAlbumIdsAsync(c, paging.Limit, "", null, ct) : [];
+            return new Page<AlbumSummary>((await ByIdsAsync(c, [], drawn, [], ct)).Albums, total, paging.Offset, paging.Limit);
+        }
+        // The page's keys, its albums and their artists in one batch: one round trip.
+        var page = await pages.PlanAsync(c, list, "albums x", "1 = 1", order, null, paging.Limit, paging.Offset, ct);
+        using var grid = await c.QueryMultipleAsync(new CommandDefinition($"""
+            {page.Keys};
+            SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({page.Ids});
+            {AlbumArtistsSql(page.Ids)}
+            """, page.Parameters, cancellationToken: ct));
+        var ids = page.Seen(await grid.ReadAsync());
+        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList(), AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
+        return new Page<AlbumSummary>(InOrder(ids, CatalogIds.Album, albums, a => a.Id), total, paging.Offset, paging.Limit);
     }
 
     /// <summary>

@@ -56,55 +56,68 @@ public sealed partial class KeysetPages(Database db, TimeProvider time, IHostApp
         int size, int offset, CancellationToken ct)
     {
         if (size <= 0) return new([], false);
+        var page = await PlanAsync(c, list, from, where, order, args, size, offset, ct);
+        var rows = await c.QueryAsync(new CommandDefinition(page.Keys, page.Parameters, cancellationToken: ct));
+        return new(page.Seen(rows), page.Provisional);
+    }
+
+    /// <summary>
+    /// One page planned but not read, for a caller that reads the page's rows and what belongs to
+    /// them in the same batch (<see cref="KeysetQuery"/>): one round trip for the whole page.
+    /// Arguments as for <see cref="PageAsync"/>.
+    /// </summary>
+    public async Task<KeysetQuery> PlanAsync(DbConnection c, string list, string from, string where, IReadOnlyList<Column> order, object? args,
+        int size, int offset, CancellationToken ct)
+    {
         var parameters = new DynamicParameters(args);
-        parameters.Add("pageSize", size);
-        var orderBy = OrderBy(order);
-        var keys = string.Join(", ", order.Select((o, i) => $"{o.Sql} AS k{i}"));
-        var all = $"SELECT {keys} FROM {from} WHERE {where} ORDER BY {orderBy}";
+        // The page's size is written into the SQL, not bound: with LIMIT a parameter, PostgreSQL's
+        // generic plan of a prepared statement assumes a tenth of the table is read, finds that dearer
+        // than planning each call for its values, and so plans every page again (0.2–0.4 ms a
+        // statement at 1 M tracks, more than running it). Clients ask for a handful of sizes.
+        var limit = $"LIMIT {Math.Max(size, 0)}";
         string AfterKey(object?[] key)
         {
             for (var i = 0; i < order.Count; i++) parameters.Add($"c{i}", key[i]);
             // The continuation comes first in the WHERE: of two lower bounds on one column (the key's
             // and a list's own, such as byYear's fromYear), SQLite seeks on the first it reads. On the
             // list's own, a deep page in the 160,000 albums of one year stepped over all of them.
-            return $"SELECT {keys} FROM {from} WHERE {After(order, c.Dialect())} AND ({where}) ORDER BY {orderBy}";
+            return $"{After(order, c.Dialect())} AND ({where})";
         }
-        string sql;
+        string condition;
         var provisional = false;
         var now = time.GetUtcNow();
-        if (offset == 0)
-            sql = $"{all} LIMIT @pageSize";
+        if (offset == 0 || size <= 0)
+            condition = where;
         else if (_cursors.TryGetValue($"{list}|{offset}", out var cursor) && cursor.Expires > now)
-            sql = $"{AfterKey(cursor.Key)} LIMIT @pageSize";
+            condition = AfterKey(cursor.Key);
         else if (offset >= AnchorEvery && await AnchorsAsync(c, list, from, where, order, args, ct) is ({ Count: > 0 } anchors, var stale))
         {
             provisional = stale;
             var block = Math.Min(offset / AnchorEvery, anchors.Count);
             parameters.Add("pageOffset", offset - block * AnchorEvery);
-            sql = $"{AfterKey(anchors[block - 1])} LIMIT @pageSize OFFSET @pageOffset";
+            (condition, limit) = (AfterKey(anchors[block - 1]), $"{limit} OFFSET @pageOffset");
         }
         else
         {
             parameters.Add("pageOffset", offset);
-            sql = $"{all} LIMIT @pageSize OFFSET @pageOffset";
+            (condition, limit) = (where, $"{limit} OFFSET @pageOffset");
         }
+        return new KeysetQuery(this, list, offset, size, order, from, condition, limit, parameters, provisional);
+    }
 
-        var rows = (await c.QueryAsync(new CommandDefinition(sql, parameters, cancellationToken: ct))).Cast<IDictionary<string, object?>>().ToList();
-        if (rows.Count == size)
-        {
-            if (_cursors.Count >= MaxCursors) Sweep(now);
-            var last = rows[^1];
-            _cursors[$"{list}|{offset + size}"] = new Cursor([.. Enumerable.Range(0, order.Count).Select(i => last[$"k{i}"])], now + Lifetime);
-        }
-        var idKey = $"k{order.Count - 1}";
-        return new(rows.Select(r => Convert.ToInt64(r[idKey], System.Globalization.CultureInfo.InvariantCulture)).ToList(), provisional);
+    /// <summary>Files the key of a page's last row under the offset of the page after it.</summary>
+    internal void Remember(string list, int nextOffset, object?[] key)
+    {
+        var now = time.GetUtcNow();
+        if (_cursors.Count >= MaxCursors) Sweep(now);
+        _cursors[$"{list}|{nextOffset}"] = new Cursor(key, now + Lifetime);
     }
 
     /// <summary>Builds a list's anchors now, ahead of its first deep page (start-up warm-up).</summary>
     public Task PrepareAsync(DbConnection c, string list, string from, string where, IReadOnlyList<Column> order, object? args, CancellationToken ct) =>
         AnchorsAsync(c, list, from, where, order, args, ct);
 
-    private static string OrderBy(IReadOnlyList<Column> order) => string.Join(", ", order.Select(o => o.Sql + (o.Descending ? " DESC" : "")));
+    internal static string OrderBy(IReadOnlyList<Column> order) => string.Join(", ", order.Select(o => o.Sql + (o.Descending ? " DESC" : "")));
 
     /// <summary>
     /// The anchors of a list: kept ones, else one pass over the list's keys (its index) keeping every
@@ -228,6 +241,59 @@ public sealed partial class KeysetPages(Database db, TimeProvider time, IHostApp
             if (cursor.Expires <= now) _cursors.TryRemove(key, out _);
         // Still full of live cursors (a crawler?): start again rather than grow without bound.
         if (_cursors.Count >= MaxCursors) _cursors.Clear();
+    }
+}
+
+/// <summary>
+/// A page of a list, planned (<see cref="KeysetPages.PlanAsync"/>): SQL for its keys and its ids, to
+/// send in one batch with the statements that read its rows and what belongs to them (their
+/// artists, say). Each statement finds the page again from the key, a few entries of an index:
+/// less than a round trip to PostgreSQL. The caller reads <see cref="Keys"/>'s rows and
+/// hands them to <see cref="Seen"/>, which remembers where the page ended for the next one.
+/// </summary>
+public sealed class KeysetQuery
+{
+    private readonly KeysetPages _pages;
+    private readonly string _list;
+    private readonly int _offset, _size, _keyCount;
+
+    internal KeysetQuery(KeysetPages pages, string list, int offset, int size, IReadOnlyList<KeysetPages.Column> order, string from, string condition,
+        string limit, DynamicParameters parameters, bool provisional)
+    {
+        (_pages, _list, _offset, _size, _keyCount) = (pages, list, offset, size, order.Count);
+        Keys = $"SELECT {string.Join(", ", order.Select((o, i) => $"{o.Sql} AS k{i}"))} FROM {from} WHERE {condition} ORDER BY {KeysetPages.OrderBy(order)} {limit}";
+        Parameters = parameters;
+        Provisional = provisional;
+    }
+
+    /// <summary>The statement's parameters; add the caller's own to them.</summary>
+    public DynamicParameters Parameters { get; }
+
+    /// <summary>Found from anchors of before the catalog's last change: serve it, keep it not (<see cref="KeysetPage"/>).</summary>
+    public bool Provisional { get; }
+
+    /// <summary>The page's sort keys k0, k1, …, in order, the id last: read them with <see cref="Seen"/>.</summary>
+    public string Keys { get; }
+
+    /// <summary>
+    /// The page's ids, as a sub-select for <c>IN (…)</c>. Rows looked up by id, rather than read
+    /// along the list's index range with their columns: PostgreSQL keeps one generic plan for a
+    /// lookup by id, while for a range from a key it judged its own estimate of the range too
+    /// uncertain and planned every page again, which cost more than the 50 lookups.
+    /// </summary>
+    public string Ids => $"SELECT page.k{_keyCount - 1} FROM ({Keys}) page";
+
+    /// <summary>The page's ids from the rows of <see cref="Keys"/>; a full page leaves its last key as the cursor of the next.</summary>
+    public List<long> Seen(IEnumerable<dynamic> keys)
+    {
+        var rows = keys.Cast<IDictionary<string, object?>>().ToList();
+        if (_size > 0 && rows.Count == _size)
+        {
+            var last = rows[^1];
+            _pages.Remember(_list, _offset + _size, [.. Enumerable.Range(0, _keyCount).Select(i => last[$"k{i}"])]);
+        }
+        var idKey = $"k{_keyCount - 1}";
+        return rows.Select(r => Convert.ToInt64(r[idKey], System.Globalization.CultureInfo.InvariantCulture)).ToList();
     }
 }
 

@@ -83,9 +83,9 @@ public static class ListHandlers
         var args = new { folder, genre, lo = Math.Min(from, to), hi = Math.Max(from, to) };
         // The lists of the whole catalog go by the names the web player uses too (one set of anchors).
         var list = shared is null ? $"albums|{type}|{folder}|{genre?.ToLowerInvariant()}|{from}|{to}" : folder is null ? shared : $"{shared}|{folder}";
-        var (ids, provisional) = await call.Service<KeysetPages>().PageAsync(c, list, "albums x", $"{where} {InFolder(folder, "x")}", order, args, size, offset, call.Ct);
-        call.DoNotCache |= provisional;
-        return await AlbumsInOrderAsync(c, call.User.Id, ids, call.Ct);
+        var page = await call.Service<KeysetPages>().PlanAsync(c, list, "albums x", $"{where} {InFolder(folder, "x")}", order, args, size, offset, call.Ct);
+        call.DoNotCache |= page.Provisional;
+        return await SubsonicQueries.AlbumPageAsync(c, call.User.Id, page, call.Ct);
     }
 
     /// <summary>The calling user's rated, played or starred albums: their own, so never more than they touched.</summary>

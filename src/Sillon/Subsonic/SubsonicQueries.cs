@@ -70,6 +70,23 @@ public sealed class SubsonicQueries(Database db)
         rows.Select(r => r.ToAlbum(artists[r.Id].Select(a => new ArtistRef(a.Id, a.Name)).ToList())).ToList();
 
     /// <summary>
+    /// A page of an album list with the user's annotations and the albums' artists, in the list's
+    /// order: the page's keys, its albums and their artists in one batch, one round trip.
+    /// </summary>
+    public static async Task<List<AlbumID3>> AlbumPageAsync(DbConnection c, long userId, KeysetQuery page, CancellationToken ct)
+    {
+        page.Parameters.Add("userId", userId);
+        using var grid = await c.QueryMultipleAsync(new CommandDefinition($"""
+            {page.Keys};
+            {AlbumSelect} WHERE a.id IN ({page.Ids});
+            {CatalogQueries.AlbumArtistsSql(page.Ids)}
+            """, page.Parameters, cancellationToken: ct));
+        var ids = page.Seen(await grid.ReadAsync());
+        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList(), CatalogQueries.AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
+        return CatalogQueries.InOrder(ids, CatalogIds.Album, albums, a => a.Id);
+    }
+
+    /// <summary>
     /// Artists, albums and songs by id with their artist links and genres (a search's page, a sync
     /// page): the six statements go to the database as one batch, one round trip instead of six.
     /// On PostgreSQL each round trip is a wait on the socket and a context switch for both
