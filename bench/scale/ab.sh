@@ -39,11 +39,11 @@ for round in $(seq 1 "$rounds"); do
     for w in "search3 one client:1:0:search.txt" "search3 as you type:32:100:search.txt" "REST search as you type:32:100:rest-search.txt" \
              "search3 back to back:32:0:search.txt" "getAlbum / getArtist:32:0:items.txt" "getAlbumList2 page after page:32:0:browse-seq.txt" \
              "getAlbumList2 at random depths:32:0:browse-deep.txt" \
-             "getArtists:4:0:artists.txt"; do
-      IFS=: read -r label clients think file <<<"$w"
+             "getArtists:4:0:artists.txt:" "getArtists (gzip):4:0:artists.txt:gzip"; do
+      IFS=: read -r label clients think file encoding <<<"$w"
       [[ $label =~ ${ONLY:-.} ]] || continue
       s0=$(server_cpu $pid) m0=$(machine_cpu)
-      r=$(PATHS="$work/$file" THINK_MS=$think SILLON_TOKEN=$token wrk -t$((clients < 2 ? 1 : 2)) -c"$clients" -d"${seconds}s" --timeout 30s \
+      r=$(PATHS="$work/$file" THINK_MS=$think SILLON_TOKEN=$token ACCEPT_ENCODING=$encoding wrk -t$((clients < 2 ? 1 : 2)) -c"$clients" -d"${seconds}s" --timeout 30s \
         -s bench/scale/paths.lua "$url" | tail -1)
       s1=$(server_cpu $pid) m1=$(machine_cpu)
       python3 -c "

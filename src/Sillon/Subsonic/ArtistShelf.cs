@@ -72,7 +72,12 @@ public sealed partial class ArtistShelf(Database db, TimeProvider time, IConfigu
         foreach (var (id, starredAt, rating) in notes)
             if (document.Artist(CatalogIds.Format(CatalogIds.Artist, id)) is { } artist)
                 mine.Add(artist with { Starred = SubsonicQueries.Time(starredAt), UserRating = rating > 0 ? (int)rating : null });
-        await SubsonicEndpoints.SendAsync(call.Http, call.Params, document.With(mine));
+        // The same URL answers compressed or not as the client asks: a cache between must tell them apart.
+        call.Http.Response.Headers.Vary = "Accept-Encoding";
+        if (SubsonicEndpoints.TakesGzip(call.Http, call.Params))
+            await SubsonicEndpoints.SendGzippedAsync(call.Http, call.Params, document.GzippedWith(mine));
+        else
+            await SubsonicEndpoints.SendAsync(call.Http, call.Params, document.With(mine));
     }
 
     private async Task<Shelf> ShelfAsync(System.Data.Common.DbConnection c, long? folder, CancellationToken ct)
@@ -117,7 +122,7 @@ public sealed partial class ArtistShelf(Database db, TimeProvider time, IConfigu
                     Shelf? old;
                     lock (_shelves) _shelves.TryGetValue(folder ?? 0, out old);
                     foreach (var json in new[] { true, false })
-                        if (old?.Document(json) is not null) shelf.Serialize(json);
+                        if (old?.Document(json) is { } was && shelf.Serialize(json) is var now && was.IsCompressed) now.Compress();
                     lock (_shelves) _shelves[folder ?? 0] = shelf;
                 }
                 finally
@@ -269,23 +274,133 @@ public sealed class ArtistIndexDocument
     public ArtistID3? Artist(string id) => _positions.TryGetValue(id, out var i) ? _artists[i] : null;
 
     /// <summary>The answer with these artists written as given in place of the stored ones; artists not in the index are ignored.</summary>
-    public IReadOnlyList<ReadOnlyMemory<byte>> With(IEnumerable<ArtistID3> changed)
+    public IReadOnlyList<ReadOnlyMemory<byte>> With(IEnumerable<ArtistID3> changed) => Splice(0, _body.Length, Edits(changed));
+
+    private List<(int Position, byte[] Element)> Edits(IEnumerable<ArtistID3> changed)
     {
         var edits = new List<(int Position, byte[] Element)>();
         foreach (var artist in changed)
             if (_positions.TryGetValue(artist.Id, out var i)) edits.Add((i, Element(artist, _json)));
         edits.Sort((a, b) => a.Position.CompareTo(b.Position));
-        var parts = new List<ReadOnlyMemory<byte>>(edits.Count * 2 + 1);
-        var at = 0;
+        return edits;
+    }
+
+    /// <summary>Bytes <paramref name="from"/> to <paramref name="to"/> of the answer with the edits of artists that lie in them.</summary>
+    private List<ReadOnlyMemory<byte>> Splice(int from, int to, IEnumerable<(int Position, byte[] Element)> edits)
+    {
+        var parts = new List<ReadOnlyMemory<byte>>();
+        var at = from;
         foreach (var (i, element) in edits)
         {
-            if (_starts[i] < at) continue; // the same artist twice: the first wins
+            if (_starts[i] < at || _starts[i] >= to) continue; // the same artist twice: the first wins
             parts.Add(_body.AsMemory(at, _starts[i] - at));
             parts.Add(element);
             at = _starts[i] + _lengths[i];
         }
-        parts.Add(_body.AsMemory(at));
+        parts.Add(_body.AsMemory(at, to - at));
         return parts;
+    }
+
+    /// <summary>
+    /// The answer gzip-compressed (HTTP Content-Encoding: gzip), with these artists in place of the
+    /// stored ones. The stored answer is compressed once, in pieces of about
+    /// <see cref="CompressedPiece"/> bytes that end between two artists, each a run of deflate blocks
+    /// ending on a byte boundary (a sync flush) and none the last: pieces joined one after the other
+    /// make one deflate stream. A caller's own artists cost the compression of the pieces that hold
+    /// them, and a checksum of the whole answer. At 13 million tracks the index of the 50,000 most
+    /// popular artists is 6.7 MB, which a phone on a mobile network would otherwise fetch whole
+    /// every time a client starts.
+    /// </summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> GzippedWith(IEnumerable<ArtistID3> changed)
+    {
+        var compressed = Compressed();
+        var edits = Edits(changed);
+        var parts = new List<ReadOnlyMemory<byte>>(compressed.Pieces.Length + 3) { GzipHeader };
+        uint crc;
+        if (edits.Count == 0)
+        {
+            parts.AddRange(compressed.Pieces.Select(piece => (ReadOnlyMemory<byte>)piece));
+            crc = compressed.Crc;
+            parts.Add(Trailer(crc, _body.Length));
+            return parts;
+        }
+        var checksum = new System.IO.Hashing.Crc32();
+        long length = 0;
+        for (var p = 0; p < compressed.Pieces.Length; p++)
+        {
+            var (from, to) = (compressed.Bounds[p], compressed.Bounds[p + 1]);
+            var mine = edits.Where(e => _starts[e.Position] >= from && _starts[e.Position] < to).ToList();
+            var plain = mine.Count == 0 ? [_body.AsMemory(from, to - from)] : Splice(from, to, mine);
+            foreach (var part in plain)
+            {
+                checksum.Append(part.Span);
+                length += part.Length;
+            }
+            parts.Add(mine.Count == 0 ? compressed.Pieces[p] : Deflate(plain, System.IO.Compression.CompressionLevel.Fastest));
+        }
+        parts.Add(Trailer(checksum.GetCurrentHashAsUInt32(), length));
+        return parts;
+    }
+
+    /// <summary>Whether the compressed pieces are made (a refresh makes them ahead for the next document).</summary>
+    public bool IsCompressed => Volatile.Read(ref _compressed) is not null;
+
+    /// <summary>Makes the compressed pieces now, rather than on the first request that accepts gzip.</summary>
+    public void Compress() => Compressed();
+
+    /// <summary>About how many bytes of the answer each compressed piece holds.</summary>
+    internal const int CompressedPiece = 64 * 1024;
+
+    private sealed record CompressedPieces(int[] Bounds, byte[][] Pieces, uint Crc);
+    private CompressedPieces? _compressed;
+    private readonly Lock _compressing = new();
+
+    // Compressed on the first request that accepts gzip, or ahead by a refresh, then kept with the document.
+    private CompressedPieces Compressed()
+    {
+        lock (_compressing)
+        {
+            if (_compressed is { } done) return done;
+            var bounds = new List<int> { 0 };
+            foreach (var start in _starts)
+                if (start - bounds[^1] >= CompressedPiece) bounds.Add(start);
+            bounds.Add(_body.Length);
+            var pieces = new byte[bounds.Count - 1][];
+            for (var p = 0; p < pieces.Length; p++)
+                pieces[p] = Deflate([_body.AsMemory(bounds[p], bounds[p + 1] - bounds[p])], System.IO.Compression.CompressionLevel.Optimal);
+            return _compressed = new CompressedPieces([.. bounds], pieces, System.IO.Hashing.Crc32.HashToUInt32(_body));
+        }
+    }
+
+    /// <summary>
+    /// Raw deflate blocks of these bytes, ending with a sync flush and not marked last, so that more
+    /// can follow. The stored pieces are made once at zlib's default level (0.5 s for 6.7 MB, to a
+    /// sixth); a caller's own pieces at its fastest, per request (about a millisecond a piece).
+    /// </summary>
+    private static byte[] Deflate(IEnumerable<ReadOnlyMemory<byte>> plain, System.IO.Compression.CompressionLevel level)
+    {
+        using var output = new MemoryStream();
+        var deflate = new System.IO.Compression.DeflateStream(output, level, leaveOpen: true);
+        foreach (var part in plain) deflate.Write(part.Span);
+        // Flush is zlib's Z_SYNC_FLUSH: all input out, ending on a byte boundary with an empty stored block.
+        deflate.Flush();
+        var bytes = output.ToArray();
+        // Disposing writes the last block, which a piece must not hold: it is left out of the bytes taken above.
+        deflate.Dispose();
+        return bytes;
+    }
+
+    // RFC 1952: magic, deflate, no flags, no time, no extra flags, unknown OS.
+    private static readonly byte[] GzipHeader = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+
+    /// <summary>An empty last deflate block (fixed codes: 0x03 0x00), then the CRC-32 and the length of the answer, little-endian.</summary>
+    private static byte[] Trailer(uint crc, long length)
+    {
+        var trailer = new byte[10];
+        trailer[0] = 0x03;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer.AsSpan(2), crc);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer.AsSpan(6), (uint)length);
+        return trailer;
     }
 
     private static byte[] Element(ArtistID3 artist, bool json) =>

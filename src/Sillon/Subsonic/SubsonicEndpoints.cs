@@ -300,6 +300,23 @@ public static partial class SubsonicEndpoints
         return SendAsync(http, before.Length == 0 ? parts : [before, .. parts, after], contentType);
     }
 
+    /// <summary>
+    /// Whether the client takes a gzip-compressed answer (Accept-Encoding: gzip, not q=0) that no
+    /// JSONP callback wraps. Every HTTP library of the Subsonic clients asks for it (OkHttp, browsers'
+    /// fetch); answers are compressed only where that was done once ahead (the artist index).
+    /// </summary>
+    public static bool TakesGzip(HttpContext http, SubsonicParams p) =>
+        Wrapping(p).Before.Length == 0
+        && Microsoft.Net.Http.Headers.StringWithQualityHeaderValue.TryParseList(http.Request.Headers.AcceptEncoding, out var codings)
+        && codings.Any(c => c.Value.Equals("gzip", StringComparison.OrdinalIgnoreCase) && (c.Quality ?? 1) > 0);
+
+    /// <summary>Sends an answer already gzip-compressed (see <see cref="TakesGzip"/>), in pieces.</summary>
+    public static Task SendGzippedAsync(HttpContext http, SubsonicParams p, IReadOnlyList<ReadOnlyMemory<byte>> gzipped)
+    {
+        http.Response.Headers.ContentEncoding = "gzip";
+        return SendAsync(http, gzipped, Wrapping(p).ContentType);
+    }
+
     private static async Task SendAsync(HttpContext http, IReadOnlyList<ReadOnlyMemory<byte>> parts, string contentType)
     {
         var res = http.Response;

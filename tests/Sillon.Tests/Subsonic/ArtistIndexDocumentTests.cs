@@ -57,6 +57,61 @@ public sealed class ArtistIndexDocumentTests
         Assert.Equal(json ? Encoding.UTF8.GetString(SubsonicWriter.Json(expected)) : SubsonicWriter.Xml(expected), Encoding.UTF8.GetString(spliced));
     }
 
+    // An index of many artists, so that the compressed answer is in several pieces.
+    private static ArtistsID3 BigIndex(Func<ArtistID3, ArtistID3>? annotate = null) =>
+        new(BrowsingHandlers.IgnoredArticles, Enumerable.Range(1, 4000)
+            .Select(i => new ArtistID3 { Id = $"ar-{i}", Name = $"{Names[i % Names.Length]} {i}", CoverArt = $"ar-{i}", AlbumCount = i % 7, SortName = $"{Names[i % Names.Length]} {i}" })
+            .Select(a => annotate?.Invoke(a) ?? a)
+            .GroupBy(a => BrowsingHandlers.IndexLetter(a.SortName!))
+            .OrderBy(g => g.Key == "#" ? "\uffff" : g.Key, StringComparer.Ordinal)
+            .Select(g => new IndexID3(g.Key, g.ToList())).ToList());
+
+    public static TheoryData<bool, int[]> GzipCases => new()
+    {
+        { true, [] },
+        { false, [] },
+        // The first and the last artist of the answer, two of one piece, one in a piece of its own.
+        { true, [1, 4000, 17, 18, 2500] },
+        { false, [1, 4000, 17, 18, 2500] },
+        { true, Enumerable.Range(1, 4000).Where(i => i % 3 == 0).ToArray() },
+    };
+
+    [Theory]
+    [MemberData(nameof(GzipCases))]
+    public async Task Gzipped_answer_inflates_to_the_spliced_answer_with_a_tool_we_did_not_write(bool json, int[] annotated)
+    {
+        var ids = annotated.Select(i => $"ar-{i}").ToHashSet();
+        ArtistID3 Note(ArtistID3 a) => ids.Contains(a.Id) ? a with { Starred = new DateTimeOffset(2026, 11, 28, 1, 0, 0, TimeSpan.Zero), UserRating = 3 } : a;
+        var document = ArtistIndexDocument.Build(BigIndex(), json);
+        var mine = BigIndex().Index.SelectMany(i => i.Artist).Where(a => ids.Contains(a.Id)).Select(Note).ToList();
+        var plain = document.With(mine).SelectMany(part => part.ToArray()).ToArray();
+        Assert.True(plain.Length > 4 * ArtistIndexDocument.CompressedPiece, $"an answer of {plain.Length} bytes is not in several pieces");
+
+        var gzipped = document.GzippedWith(mine).SelectMany(part => part.ToArray()).ToArray();
+
+        Assert.True(gzipped.Length < plain.Length / 3, $"{gzipped.Length} bytes compressed from {plain.Length}");
+        await using (var inflate = new System.IO.Compression.GZipStream(new MemoryStream(gzipped), System.IO.Compression.CompressionMode.Decompress))
+        {
+            using var inflated = new MemoryStream();
+            await inflate.CopyToAsync(inflated);
+            Assert.Equal(plain, inflated.ToArray());
+        }
+        // gzip(1) checks the CRC and the length of the trailer too.
+        var gunzip = new System.Diagnostics.ProcessStartInfo("gzip", "-dc") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(gunzip)!;
+        var output = new MemoryStream();
+        var reading = process.StandardOutput.BaseStream.CopyToAsync(output);
+        await process.StandardInput.BaseStream.WriteAsync(gzipped);
+        process.StandardInput.Close();
+        await reading;
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, await process.StandardError.ReadToEndAsync());
+        Assert.Equal(plain, output.ToArray());
+        // And the answer is the one the writer makes for this caller.
+        var expected = new SubsonicResponse(null, "artists", BigIndex(Note));
+        Assert.Equal(json ? SubsonicWriter.Json(expected) : Encoding.UTF8.GetBytes(SubsonicWriter.Xml(expected)), plain);
+    }
+
     [Fact]
     public void Artists_are_found_by_id_as_stored_without_annotations()
     {

@@ -105,6 +105,45 @@ public sealed class ResponseCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_artist_index_goes_gzipped_to_a_client_that_takes_it_with_the_callers_own_stars()
+    {
+        var ana = await ArtistIdAsync("Ana");
+        var plain = await BodyAsync("getArtists", "");
+        await OkAsync("star", $"artistId={ana}");
+        var starred = await BodyAsync("getArtists", "");
+        Assert.Contains("\"starred\"", starred);
+
+        foreach (var (user, expected) in new[] { ("bob", plain), ("alice", starred) })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/rest/getArtists?u={user}&p={Password}&v=1.16.1&c=tests&f=json");
+            request.Headers.AcceptEncoding.ParseAdd("gzip, deflate, br");
+            using var response = await _http.SendAsync(request);
+            Assert.Equal(["gzip"], response.Content.Headers.ContentEncoding);
+            Assert.Contains("Accept-Encoding", response.Headers.Vary);
+            var gzipped = await response.Content.ReadAsByteArrayAsync();
+            Assert.Equal(gzipped.Length, response.Content.Headers.ContentLength);
+            await using var inflate = new System.IO.Compression.GZipStream(new MemoryStream(gzipped), System.IO.Compression.CompressionMode.Decompress);
+            using var reader = new StreamReader(inflate);
+            Assert.Equal(expected, await reader.ReadToEndAsync());
+        }
+
+        // As a client's HTTP library sees it, decompressing by itself.
+        using var decompressing = new HttpClient(new HttpClientHandler { AutomaticDecompression = System.Net.DecompressionMethods.GZip }) { BaseAddress = _http.BaseAddress };
+        Assert.Equal(starred, await decompressing.GetStringAsync($"/rest/getArtists?u=alice&p={Password}&v=1.16.1&c=tests&f=json"));
+
+        // Refused with q=0, or wrapped by a JSONP callback: sent as it is.
+        foreach (var (accept, format) in new[] { ("gzip;q=0", "json"), ("identity", "json"), ("gzip", "jsonp&callback=show") })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/rest/getArtists?u=bob&p={Password}&v=1.16.1&c=tests&f={format}");
+            request.Headers.AcceptEncoding.ParseAdd(accept);
+            using var response = await _http.SendAsync(request);
+            Assert.Empty(response.Content.Headers.ContentEncoding);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.Equal(format == "json" ? plain : $"show({plain});", body);
+        }
+    }
+
+    [Fact]
     public async Task A_scan_shows_a_new_artist_in_the_artist_index_at_once()
     {
         Assert.DoesNotContain("Cleo", (await ArtistsAsync("alice")).Values.Select(a => a.GetProperty("name").GetString()));
