@@ -16,7 +16,30 @@ namespace Sillon.Subsonic;
 /// </summary>
 public sealed class ResponseCache : IDisposable
 {
-    public sealed record Entry(long Catalog, long User, byte[] Body, string ContentType);
+    public sealed record Entry(long Catalog, long User, byte[] Body, string ContentType)
+    {
+        private byte[]? _gzipped;
+
+        /// <summary>
+        /// The body gzip-compressed, made on the first hit by a client that takes it and kept with the
+        /// entry (not counted in the cache's size: a fifth or less of the body); null for an answer
+        /// too small to gain from it. Compressed at zlib's fastest level: an entry may be asked for only
+        /// once more, and a repeated answer is what a client on a slow link waits for.
+        /// </summary>
+        public byte[]? Gzipped()
+        {
+            if (Body.Length < MinCompressedBytes) return null;
+            if (Volatile.Read(ref _gzipped) is { } done) return done;
+            using var output = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+                gzip.Write(Body);
+            // Two first hits at once both compress; either result is the same answer.
+            return Volatile.Read(ref _gzipped) ?? (_gzipped = output.ToArray());
+        }
+    }
+
+    /// <summary>Below this an answer goes as it is: a few packets either way.</summary>
+    public const int MinCompressedBytes = 2048;
 
     // Deterministic answers only: nothing random, nothing that moves with the clock (now playing,
     // podcasts, flow), nothing with side effects. getArtists is not here: ArtistShelf keeps it serialized.

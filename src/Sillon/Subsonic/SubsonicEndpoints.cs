@@ -223,9 +223,12 @@ public static partial class SubsonicEndpoints
             {
                 cacheKey = ResponseCache.Key(name, user.Id, p);
                 version = await cache.VersionAsync(user.Id, ct);
+                http.Response.Headers.Vary = "Accept-Encoding";
                 if (cache.Find(cacheKey, version) is { } hit)
                 {
-                    await SendAsync(http, hit.Body, hit.ContentType);
+                    // A kept answer is compressed once for clients that take gzip; a computed one goes as it is.
+                    if (TakesGzip(http, p) && hit.Gzipped() is { } gzipped) await SendGzippedAsync(http, p, [gzipped]);
+                    else await SendAsync(http, hit.Body, hit.ContentType);
                     return;
                 }
             }
@@ -303,7 +306,8 @@ public static partial class SubsonicEndpoints
     /// <summary>
     /// Whether the client takes a gzip-compressed answer (Accept-Encoding: gzip, not q=0) that no
     /// JSONP callback wraps. Every HTTP library of the Subsonic clients asks for it (OkHttp, browsers'
-    /// fetch); answers are compressed only where that was done once ahead (the artist index).
+    /// fetch); answers are compressed only where that is done once for many requests (the artist
+    /// index, answers kept in the response cache).
     /// </summary>
     public static bool TakesGzip(HttpContext http, SubsonicParams p) =>
         Wrapping(p).Before.Length == 0

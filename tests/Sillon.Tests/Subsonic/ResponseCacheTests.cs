@@ -144,6 +144,45 @@ public sealed class ResponseCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_kept_answer_goes_gzipped_to_a_client_that_takes_it_and_a_small_one_as_it_is()
+    {
+        for (var i = 0; i < 20; i++)
+            await _lib.AddAsync($"Cleo/Third/{i:D2}.mp3", "mp3", new TagSet { Title = $"Song {i}", Artists = ["Cleo"], AlbumArtists = ["Cleo"], Album = "Third", Track = i + 1 });
+        Assert.Equal(20, (await _lib.ScanAsync()).Added);
+        const string query = "query=song&songCount=20";
+
+        async Task<(string[] Encoding, byte[] Body)> GetAsync(string endpoint, string parameters, string accept)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/rest/{endpoint}?u=alice&p={Password}&v=1.16.1&c=tests&f=json&{parameters}");
+            request.Headers.AcceptEncoding.ParseAdd(accept);
+            using var response = await _http.SendAsync(request);
+            Assert.Contains("Accept-Encoding", response.Headers.Vary);
+            return ([.. response.Content.Headers.ContentEncoding], await response.Content.ReadAsByteArrayAsync());
+        }
+
+        // Computed: as it is. Kept, asked again: compressed, and the same answer once inflated.
+        var (computed, plain) = await GetAsync("search3", query, "gzip");
+        Assert.Empty(computed);
+        Assert.True(plain.Length >= Sillon.Subsonic.ResponseCache.MinCompressedBytes, $"{plain.Length} bytes");
+        var (kept, gzipped) = await GetAsync("search3", query, "gzip");
+        Assert.Equal(["gzip"], kept);
+        Assert.True(gzipped.Length < plain.Length / 2, $"{gzipped.Length} bytes compressed from {plain.Length}");
+        await using (var inflate = new System.IO.Compression.GZipStream(new MemoryStream(gzipped), System.IO.Compression.CompressionMode.Decompress))
+        {
+            using var inflated = new MemoryStream();
+            await inflate.CopyToAsync(inflated);
+            Assert.Equal(plain, inflated.ToArray());
+        }
+        Assert.Equal(plain, (await GetAsync("search3", query, "br")).Body);
+
+        // A small kept answer is not worth it.
+        await GetAsync("getGenres", "", "gzip");
+        var (small, body) = await GetAsync("getGenres", "", "gzip");
+        Assert.Empty(small);
+        Assert.True(body.Length < Sillon.Subsonic.ResponseCache.MinCompressedBytes);
+    }
+
+    [Fact]
     public async Task A_scan_shows_a_new_artist_in_the_artist_index_at_once()
     {
         Assert.DoesNotContain("Cleo", (await ArtistsAsync("alice")).Values.Select(a => a.GetProperty("name").GetString()));
