@@ -265,19 +265,29 @@ internal static class PostgresSearch
             .Where(r => words[r.Word].Length is not (2 or 3)).ToArray();
         var sql = new System.Text.StringBuilder("""
             SELECT (SELECT MAX(block) FROM search_postings WHERE kind = 0), (SELECT MAX(block) FROM search_postings WHERE kind = 1),
-                   (SELECT MAX(block) FROM search_postings WHERE kind = 2);
-            SELECT r.word, s.kind, s.term
-            FROM unnest(@word, @from, @length) AS r(word, "from", length)
-            JOIN search_words s ON s.kind IN (0, 1, 2) AND s.term >= r."from" AND s.term < r."from" || U&'\+10FFFF'
-                               AND (r.length = 0 OR length(s.term) = r.length)
+                   (SELECT MAX(block) FROM search_postings WHERE kind = 2)
             """);
-        var parameters = new DynamicParameters(new
+        var parameters = new DynamicParameters(new { key });
+        if (ranges.Length > 0)
         {
-            word = ranges.Select(r => r.Word).ToArray(),
-            from = ranges.Select(r => r.From).ToArray(),
-            length = ranges.Select(r => r.Length).ToArray(),
-            key,
-        });
+            // One parameter per value, the ranges padded to a power of two with the last one again
+            // (its terms come twice and are taken once): as for the posting reads (TermList), PostgreSQL
+            // keeps the generic plan only when it knows how many ranges the arrays hold.
+            var slots = 2;
+            while (slots < ranges.Length) slots *= 2;
+            string Array(string name, Func<(int Word, string From, int Length), object> value)
+            {
+                for (var i = 0; i < slots; i++) parameters.Add($"{name}{i}", value(ranges[Math.Min(i, ranges.Length - 1)]));
+                return $"ARRAY[{string.Join(", ", Enumerable.Range(0, slots).Select(i => $"@{name}{i}"))}]";
+            }
+            sql.Append($"""
+                ;
+                SELECT r.word, s.kind, s.term
+                FROM unnest({Array("w", r => r.Word)}, {Array("f", r => r.From)}, {Array("l", r => r.Length)}) AS r(word, "from", length)
+                JOIN search_words s ON s.kind IN (0, 1, 2) AND s.term >= r."from" AND s.term < r."from" || U&'\+10FFFF'
+                                   AND (r.length = 0 OR length(s.term) = r.length)
+                """);
+        }
         var exact = new (long[] Ids, int Cap)[]?[3];
         foreach (var kind in Kinds)
         {
@@ -296,7 +306,8 @@ internal static class PostgresSearch
         }
         using var results = await c.QueryMultipleAsync(new CommandDefinition(sql.ToString(), parameters, cancellationToken: ct));
         var (tracks, albums, artists) = await results.ReadSingleAsync<(int?, int?, int?)>();
-        var expansions = (await results.ReadAsync<(int Word, short Kind, string Term)>()).ToLookup(e => (e.Kind, e.Word), e => e.Term);
+        var expansions = (ranges.Length == 0 ? [] : await results.ReadAsync<(int Word, short Kind, string Term)>())
+            .Distinct().ToLookup(e => (e.Kind, e.Word), e => e.Term);
         foreach (var kind in Kinds)
         {
             if (exact[(int)kind] is not { } tiers) continue;
