@@ -72,8 +72,6 @@ public sealed partial class ArtistShelf(Database db, TimeProvider time, IConfigu
         foreach (var (id, starredAt, rating) in notes)
             if (document.Artist(CatalogIds.Format(CatalogIds.Artist, id)) is { } artist)
                 mine.Add(artist with { Starred = SubsonicQueries.Time(starredAt), UserRating = rating > 0 ? (int)rating : null });
-        // The same URL answers compressed or not as the client asks: a cache between must tell them apart.
-        call.Http.Response.Headers.Vary = "Accept-Encoding";
         if (SubsonicEndpoints.TakesGzip(call.Http, call.Params))
             await SubsonicEndpoints.SendGzippedAsync(call.Http, call.Params, document.GzippedWith(mine));
         else

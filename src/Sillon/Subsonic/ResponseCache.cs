@@ -30,11 +30,9 @@ public sealed class ResponseCache : IDisposable
         {
             if (Body.Length < MinCompressedBytes) return null;
             if (Volatile.Read(ref _gzipped) is { } done) return done;
-            using var output = new MemoryStream();
-            using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
-                gzip.Write(Body);
             // Two first hits at once both compress; either result is the same answer.
-            return Volatile.Read(ref _gzipped) ?? (_gzipped = output.ToArray());
+            var gzipped = SubsonicEndpoints.Gzip(Body);
+            return Volatile.Read(ref _gzipped) ?? (_gzipped = gzipped);
         }
     }
 

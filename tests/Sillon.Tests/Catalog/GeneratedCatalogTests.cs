@@ -125,6 +125,43 @@ public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFi
     }
 
     [Fact]
+    public async Task A_sync_page_goes_gzipped_to_a_client_that_takes_it_and_a_small_page_and_the_audio_as_they_are()
+    {
+        using var http = fx.Server.Client();
+        async Task<(string[] Encoding, byte[] Body)> GetAsync(string pathAndQuery, string? accept)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery);
+            if (accept is not null) request.Headers.AcceptEncoding.ParseAdd(accept);
+            using var response = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("Accept-Encoding", response.Headers.Vary);
+            return ([.. response.Content.Headers.ContentEncoding], await response.Content.ReadAsByteArrayAsync());
+        }
+        var auth = $"u=alice&p={GeneratedCatalogFixture.Password}&v=1.16.1&c=tests";
+        var page = $"/rest/search3?{auth}&f=json&query=&songCount=500&songOffset=2000&artistCount=0&albumCount=0";
+
+        var (none, plain) = await GetAsync(page, null);
+        var (gzip, compressed) = await GetAsync(page, "gzip, deflate, br");
+
+        Assert.Empty(none);
+        Assert.True(plain.Length >= Sillon.Subsonic.SubsonicEndpoints.CompressedFromBytes, $"{plain.Length} bytes");
+        Assert.Equal(["gzip"], gzip);
+        Assert.True(compressed.Length < plain.Length / 3, $"{compressed.Length} bytes compressed from {plain.Length}");
+        await using (var inflate = new System.IO.Compression.GZipStream(new MemoryStream(compressed), System.IO.Compression.CompressionMode.Decompress))
+        {
+            using var inflated = new MemoryStream();
+            await inflate.CopyToAsync(inflated);
+            Assert.Equal(plain, inflated.ToArray());
+        }
+        var (small, _) = await GetAsync($"/rest/search3?{auth}&f=json&query=&songCount=5&artistCount=0&albumCount=0", "gzip");
+        Assert.Empty(small);
+        using var audio = new HttpRequestMessage(HttpMethod.Get, $"/rest/stream?{auth}&id=tr-12345&format=raw");
+        audio.Headers.AcceptEncoding.ParseAdd("gzip");
+        using var streamed = await http.SendAsync(audio);
+        Assert.Empty(streamed.Content.Headers.ContentEncoding);
+    }
+
+    [Fact]
     public async Task A_generated_track_streams_the_real_audio_it_points_at_with_ranges()
     {
         var media = await Sql.ScalarAsync<string>(fx.Library.Data, "SELECT media_path FROM tracks WHERE id = 12345");
