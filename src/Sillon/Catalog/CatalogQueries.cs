@@ -98,11 +98,7 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
         }
         // The page's keys, its albums and their artists in one batch: one round trip.
         var page = await pages.PlanAsync(c, list, "albums x", "1 = 1", order, null, paging.Limit, paging.Offset, ct);
-        using var grid = await c.QueryMultipleAsync(new CommandDefinition($"""
-            {page.Keys};
-            SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({page.Ids});
-            {AlbumArtistsSql(page.Ids)}
-            """, page.Parameters, cancellationToken: ct));
+        using var grid = await c.QueryMultipleAsync(new CommandDefinition(AlbumPageSql(page, $"SELECT {AlbumColumns} FROM albums a"), page.Parameters, cancellationToken: ct));
         var ids = page.Seen(await grid.ReadAsync());
         var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList(), AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
         return new Page<AlbumSummary>(InOrder(ids, CatalogIds.Album, albums, a => a.Id), total, paging.Offset, paging.Limit);
@@ -337,6 +333,16 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
     // The link queries as text too, for callers that send them in one batch with the rows they
     // belong to. The ids are SQL: a list parameter (ISqlDialect.IdList) or a sub-select such as
     // the tracks of one album, so that a batch need not wait for the rows to know their links.
+    /// <summary>
+    /// A planned page of albums as one batch: its keys (read them first, with <see cref="KeysetQuery.Seen"/>),
+    /// the albums as <paramref name="albumSelect"/> (on alias a) reads them, and their artists.
+    /// </summary>
+    internal static string AlbumPageSql(KeysetQuery page, string albumSelect) => $"""
+        {page.Keys};
+        {albumSelect} WHERE a.id IN ({page.Ids});
+        {AlbumArtistsSql(page.Ids)}
+        """;
+
     internal static string AlbumArtistsSql(string albumIds) => $"""
         SELECT aa.album_id, ar.id, ar.name FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id
         WHERE aa.album_id IN ({albumIds}) ORDER BY aa.album_id, aa.position

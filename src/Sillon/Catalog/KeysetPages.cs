@@ -117,6 +117,9 @@ public sealed partial class KeysetPages(Database db, TimeProvider time, IHostApp
     public Task PrepareAsync(DbConnection c, string list, string from, string where, IReadOnlyList<Column> order, object? args, CancellationToken ct) =>
         AnchorsAsync(c, list, from, where, order, args, ct);
 
+    /// <summary>The order's columns named k0, k1, … (the id last), as pages and anchors read them.</summary>
+    internal static string KeyColumns(IReadOnlyList<Column> order) => string.Join(", ", order.Select((o, i) => $"{o.Sql} AS k{i}"));
+
     internal static string OrderBy(IReadOnlyList<Column> order) => string.Join(", ", order.Select(o => o.Sql + (o.Descending ? " DESC" : "")));
 
     /// <summary>
@@ -183,7 +186,7 @@ public sealed partial class KeysetPages(Database db, TimeProvider time, IHostApp
     {
         var started = time.GetTimestamp();
         var keys = new List<object?[]>();
-        var columns = string.Join(", ", order.Select((o, i) => $"{o.Sql} AS k{i}"));
+        var columns = KeyColumns(order);
         var numbered = c.Dialect().NumbersRowsInDatabase;
         var sql = numbered
             ? $"""
@@ -261,7 +264,7 @@ public sealed class KeysetQuery
         string limit, DynamicParameters parameters, bool provisional)
     {
         (_pages, _list, _offset, _size, _keyCount) = (pages, list, offset, size, order.Count);
-        Keys = $"SELECT {string.Join(", ", order.Select((o, i) => $"{o.Sql} AS k{i}"))} FROM {from} WHERE {condition} ORDER BY {KeysetPages.OrderBy(order)} {limit}";
+        Keys = $"SELECT {KeysetPages.KeyColumns(order)} FROM {from} WHERE {condition} ORDER BY {KeysetPages.OrderBy(order)} {limit}";
         Parameters = parameters;
         Provisional = provisional;
     }

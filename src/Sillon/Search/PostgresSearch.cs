@@ -270,16 +270,9 @@ internal static class PostgresSearch
         var parameters = new DynamicParameters(new { key });
         if (ranges.Length > 0)
         {
-            // One parameter per value, the ranges padded to a power of two with the last one again
-            // (its terms come twice and are taken once): as for the posting reads (TermList), PostgreSQL
-            // keeps the generic plan only when it knows how many ranges the arrays hold.
-            var slots = 2;
-            while (slots < ranges.Length) slots *= 2;
-            string Array(string name, Func<(int Word, string From, int Length), object> value)
-            {
-                for (var i = 0; i < slots; i++) parameters.Add($"{name}{i}", value(ranges[Math.Min(i, ranges.Length - 1)]));
-                return $"ARRAY[{string.Join(", ", Enumerable.Range(0, slots).Select(i => $"@{name}{i}"))}]";
-            }
+            // One parameter per value (PaddedArray): the last range again comes twice and its terms are taken once.
+            string Array(string name, Func<(int Word, string From, int Length), object> value) =>
+                PaddedArray(name, ranges.Select(value).ToArray(), (parameter, v) => parameters.Add(parameter, v));
             sql.Append($"""
                 ;
                 SELECT r.word, s.kind, s.term
@@ -332,6 +325,23 @@ internal static class PostgresSearch
             return byWord;
         }).ToArray();
         return new Prepared([tracks ?? -1, albums ?? -1, artists ?? -1], terms, exact);
+    }
+
+    /// <summary>
+    /// ARRAY[@name0, @name1, …] of one parameter per value, padded with the last value to 2, 4, 8, …
+    /// of them; <paramref name="add"/> binds each. PostgreSQL then knows the array's length in a
+    /// prepared statement's generic plan too, and keeps that plan. Given one array parameter it
+    /// assumed ten values where a search has one to three, found a plan for each call's values
+    /// cheaper, and planned every call: 0.09–0.13 ms, more than reading the posting lists (0.06 ms),
+    /// six times a search (docs/benchmarks.md, session 14). The repeats cost nothing: an index scan
+    /// drops repeated keys, and repeated rows are taken once.
+    /// </summary>
+    private static string PaddedArray<T>(string name, T[] values, Action<string, T> add)
+    {
+        var slots = 2;
+        while (slots < values.Length) slots *= 2;
+        for (var i = 0; i < slots; i++) add($"{name}{i}", values[Math.Min(i, values.Length - 1)]);
+        return $"ARRAY[{string.Join(", ", Enumerable.Range(0, slots).Select(i => $"@{name}{i}"))}]";
     }
 
     /// <summary>
@@ -397,15 +407,7 @@ internal static class PostgresSearch
             }
         }
 
-        /// <summary>
-        /// The terms as an array of one parameter each, ARRAY[@t0, @t1, …], padded with the last term to
-        /// 2, 4, 8, 16 or 32 of them (the index scan drops the repeats). PostgreSQL then knows the
-        /// array's length in the statement's generic plan too, and keeps that plan; given one array
-        /// parameter, it assumed ten terms where a search has one to three, found its own plan for each
-        /// call's values cheaper, and planned every call: 0.09–0.13 ms, more than reading the lists
-        /// (0.06 ms), six times a search (docs/benchmarks.md, session 14). More terms (a long prefix
-        /// typed) go as one array parameter.
-        /// </summary>
+        /// <summary>The terms as <see cref="PaddedArray"/>; more than 32 (a long prefix typed) as one array parameter.</summary>
         private static string TermList(System.Data.Common.DbCommand command, string[] terms)
         {
             if (terms.Length is 0 or > 32)
@@ -413,10 +415,7 @@ internal static class PostgresSearch
                 command.Parameters.Add(new NpgsqlParameter<string[]>("terms", terms));
                 return "@terms";
             }
-            var slots = 2;
-            while (slots < terms.Length) slots *= 2;
-            for (var i = 0; i < slots; i++) command.Parameters.Add(new NpgsqlParameter<string>($"t{i}", terms[Math.Min(i, terms.Length - 1)]));
-            return $"ARRAY[{string.Join(", ", Enumerable.Range(0, slots).Select(i => $"@t{i}"))}]";
+            return PaddedArray("t", terms, (name, term) => command.Parameters.Add(new NpgsqlParameter<string>(name, term)));
         }
 
         private async Task ReadWindowAsync(CancellationToken ct)

@@ -90,13 +90,17 @@ public sealed class ResponseCache : IDisposable
         return hit ? entry : null;
     }
 
-    /// <summary>Keeps an answer built after <paramref name="version"/> was read: if anything changed meanwhile, the counters moved past it and the next request rebuilds.</summary>
-    public void Store(string key, (long Catalog, long User) version, byte[] body, string contentType)
+    /// <summary>
+    /// Keeps an answer built after <paramref name="version"/> was read: if anything changed meanwhile,
+    /// the counters moved past it and the next request rebuilds. Null when it is too big to keep.
+    /// </summary>
+    public Entry? Store(string key, (long Catalog, long User) version, byte[] body, string contentType)
     {
         var folderIndex = key.StartsWith("getindexes|", StringComparison.Ordinal);
-        if (body.Length > (folderIndex ? _maxFolderIndexBytes : _maxEntryBytes)) return;
-        _entries.Set(key, new Entry(version.Catalog, version.User, body, contentType),
-            new MemoryCacheEntryOptions { Size = body.Length + key.Length * 2 + 64 });
+        if (body.Length > (folderIndex ? _maxFolderIndexBytes : _maxEntryBytes)) return null;
+        var entry = new Entry(version.Catalog, version.User, body, contentType);
+        _entries.Set(key, entry, new MemoryCacheEntryOptions { Size = body.Length + key.Length * 2 + 64 });
+        return entry;
     }
 
     public void Dispose() => _entries.Dispose();

@@ -76,11 +76,7 @@ public sealed class SubsonicQueries(Database db)
     public static async Task<List<AlbumID3>> AlbumPageAsync(DbConnection c, long userId, KeysetQuery page, CancellationToken ct)
     {
         page.Parameters.Add("userId", userId);
-        using var grid = await c.QueryMultipleAsync(new CommandDefinition($"""
-            {page.Keys};
-            {AlbumSelect} WHERE a.id IN ({page.Ids});
-            {CatalogQueries.AlbumArtistsSql(page.Ids)}
-            """, page.Parameters, cancellationToken: ct));
+        using var grid = await c.QueryMultipleAsync(new CommandDefinition(CatalogQueries.AlbumPageSql(page, AlbumSelect), page.Parameters, cancellationToken: ct));
         var ids = page.Seen(await grid.ReadAsync());
         var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList(), CatalogQueries.AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
         return CatalogQueries.InOrder(ids, CatalogIds.Album, albums, a => a.Id);

@@ -1,5 +1,6 @@
 using System.Text;
 using Sillon.Subsonic;
+using Sillon.Tests.Fixtures;
 
 namespace Sillon.Tests.Subsonic;
 
@@ -15,17 +16,18 @@ public sealed class ArtistIndexDocumentTests
         "Emoji 🎸 Band", "L'Impératrice", "Sigur Rós", "Tab\tand\nnewline", "Zaz", "東京事変", "Кино", "فيروز", "1975",
     ];
 
-    private static ArtistsID3 Index(Func<ArtistID3, ArtistID3>? annotate = null)
-    {
-        var artists = Names.Select((name, i) => new ArtistID3
+    private static ArtistsID3 Index(Func<ArtistID3, ArtistID3>? annotate = null) =>
+        Grouped(Names.Select((name, i) => new ArtistID3
         {
             Id = $"ar-{i + 1}", Name = name, CoverArt = $"ar-{i + 1}", AlbumCount = i % 3, MusicBrainzId = i % 2 == 0 ? "" : $"mbz-{i}", SortName = name,
-        }).Select(a => annotate?.Invoke(a) ?? a);
-        return new ArtistsID3(BrowsingHandlers.IgnoredArticles, artists
+        }).Select(a => annotate?.Invoke(a) ?? a));
+
+    // The artists under their index letters, as ArtistShelf groups them.
+    private static ArtistsID3 Grouped(IEnumerable<ArtistID3> artists) =>
+        new(BrowsingHandlers.IgnoredArticles, artists
             .GroupBy(a => BrowsingHandlers.IndexLetter(a.SortName!))
             .OrderBy(g => g.Key == "#" ? "\uffff" : g.Key, StringComparer.Ordinal)
             .Select(g => new IndexID3(g.Key, g.ToList())).ToList());
-    }
 
     public static TheoryData<bool, string[]> Cases => new()
     {
@@ -59,12 +61,9 @@ public sealed class ArtistIndexDocumentTests
 
     // An index of many artists, so that the compressed answer is in several pieces.
     private static ArtistsID3 BigIndex(Func<ArtistID3, ArtistID3>? annotate = null) =>
-        new(BrowsingHandlers.IgnoredArticles, Enumerable.Range(1, 4000)
+        Grouped(Enumerable.Range(1, 4000)
             .Select(i => new ArtistID3 { Id = $"ar-{i}", Name = $"{Names[i % Names.Length]} {i}", CoverArt = $"ar-{i}", AlbumCount = i % 7, SortName = $"{Names[i % Names.Length]} {i}" })
-            .Select(a => annotate?.Invoke(a) ?? a)
-            .GroupBy(a => BrowsingHandlers.IndexLetter(a.SortName!))
-            .OrderBy(g => g.Key == "#" ? "\uffff" : g.Key, StringComparer.Ordinal)
-            .Select(g => new IndexID3(g.Key, g.ToList())).ToList());
+            .Select(a => annotate?.Invoke(a) ?? a));
 
     public static TheoryData<bool, int[]> GzipCases => new()
     {
@@ -90,12 +89,7 @@ public sealed class ArtistIndexDocumentTests
         var gzipped = document.GzippedWith(mine).SelectMany(part => part.ToArray()).ToArray();
 
         Assert.True(gzipped.Length < plain.Length / 3, $"{gzipped.Length} bytes compressed from {plain.Length}");
-        await using (var inflate = new System.IO.Compression.GZipStream(new MemoryStream(gzipped), System.IO.Compression.CompressionMode.Decompress))
-        {
-            using var inflated = new MemoryStream();
-            await inflate.CopyToAsync(inflated);
-            Assert.Equal(plain, inflated.ToArray());
-        }
+        Assert.Equal(plain, await Gzip.InflateAsync(gzipped));
         // gzip(1) checks the CRC and the length of the trailer too.
         var gunzip = new System.Diagnostics.ProcessStartInfo("gzip", "-dc") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = System.Diagnostics.Process.Start(gunzip)!;
