@@ -53,6 +53,37 @@ public sealed class WebAppTests(ServerFixture fixture) : IClassFixture<ServerFix
     }
 
     [Fact]
+    public async Task Api_json_is_compressed_for_clients_that_take_it_and_audio_is_not()
+    {
+        using var handler = new HttpClientHandler { AutomaticDecompression = DecompressionMethods.None };
+        using var raw = new HttpClient(handler) { BaseAddress = _server.BaseAddress };
+        raw.DefaultRequestHeaders.Authorization = _client.DefaultRequestHeaders.Authorization;
+        var (plainEncoding, plain) = await Gzip.GetAsync(raw, "/api/v1/tracks?limit=100", null, byMiddleware: true);
+        Assert.Empty(plainEncoding);
+        var (encoding, gzipped) = await Gzip.GetAsync(raw, "/api/v1/tracks?limit=100", "gzip", byMiddleware: true);
+        Assert.Equal("gzip", Assert.Single(encoding));
+        Assert.Equal(plain, await Gzip.InflateAsync(gzipped));
+        Assert.True(gzipped.Length < plain.Length, $"{gzipped.Length} bytes gzipped, {plain.Length} as they are");
+        // HttpClient's own decompression reads the same JSON.
+        using var inflating = new HttpClientHandler { AutomaticDecompression = DecompressionMethods.All };
+        using var client = new HttpClient(inflating) { BaseAddress = _server.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = _client.DefaultRequestHeaders.Authorization;
+        var viaBrotli = await client.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/tracks?limit=100");
+        Assert.Equal(3, viaBrotli.GetProperty("items").GetArrayLength());
+
+        // Audio keeps its exact bytes, length and ranges whatever the client accepts.
+        var (track, _) = await FirstTrackAsync();
+        using var ranged = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/tracks/{track}/stream");
+        ranged.Headers.AcceptEncoding.ParseAdd("gzip, br");
+        ranged.Headers.Range = new RangeHeaderValue(0, 99);
+        using var audio = await raw.SendAsync(ranged);
+        Assert.Equal(HttpStatusCode.PartialContent, audio.StatusCode);
+        Assert.Empty(audio.Content.Headers.ContentEncoding);
+        Assert.Equal(100, audio.Content.Headers.ContentLength);
+        Assert.Equal(100, (await audio.Content.ReadAsByteArrayAsync()).Length);
+    }
+
+    [Fact]
     public async Task Media_accept_an_access_token_in_the_query()
     {
         var token = _client.DefaultRequestHeaders.Authorization!.Parameter!;
