@@ -50,9 +50,8 @@ public static class PostgresBulkLoad
         long tracks = 0, albums = 0, artists = 0;
         var chunk = new List<CatalogGenerator.Batch>();
         var chunkTracks = 0;
-        foreach (var batch in generator.Batches())
+        foreach (var batch in generator.BatchesAhead(ct))
         {
-            ct.ThrowIfCancellationRequested();
             chunk.Add(batch);
             chunkTracks += batch.Tracks.Count;
             if (chunkTracks < ChunkTracks) continue;
