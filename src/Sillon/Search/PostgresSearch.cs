@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Buffers;
 using System.Data.Common;
 using System.Numerics;
@@ -290,10 +291,10 @@ internal static class PostgresSearch
             for (var i = 0; i < tiers.Length; i++)
             {
                 // A later tier is asked for the page plus what earlier tiers gave (at most a page each).
-                var limit = $"limit{(int)kind}_{i}";
+                // The cap is written into the SQL, as keyset pages write theirs: bound, it made PostgreSQL
+                // plan the artist tier on every search (0.4 ms of planning for 1 ms of running, at 13 M).
                 var cap = windows[(int)kind] * (i + 1);
-                sql.Append(";\n").Append(tiers[i].Replace("@limit", "@" + limit, StringComparison.Ordinal));
-                parameters.Add(limit, cap);
+                sql.Append(";\n").Append(tiers[i].Replace("@limit", cap.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
                 exact[(int)kind]![i] = ([], cap);
             }
         }
