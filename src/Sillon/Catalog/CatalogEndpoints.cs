@@ -22,7 +22,7 @@ public static class CatalogEndpoints
             CatalogIds.TryParse(id, CatalogIds.Album, out var n) && await covers.AlbumCoverAsync(n, size, ct) is { } image
                 ? TypedResults.PhysicalFile(image.Path, image.ContentType, lastModified: File.GetLastWriteTimeUtc(image.Path))
                 : TypedResults.NotFound())
-            .WithSummary("An album's cover image, optionally resized to fit size × size pixels");
+            .WithSummary("An album's cover image, optionally resized to fit size × size pixels").WithMetadata(Streaming.SendsMedia.Metadata);
         group.MapGet("/tracks", async (int? offset, int? limit, CatalogQueries q, CancellationToken ct) =>
             TypedResults.Ok(await q.TracksAsync(Paging.From(offset, limit), ct))).WithSummary("Tracks, paged");
         group.MapGet("/tracks/{id}", async Task<Results<Ok<TrackInfo>, NotFound>> (string id, CatalogQueries q, CancellationToken ct) =>

@@ -51,7 +51,8 @@ public static class PodcastEndpoints
         g.MapDelete("/episodes/{id}", async Task<Results<NoContent, NotFound>> (string id, PodcastLibrary l, CancellationToken ct) =>
             CatalogIds.TryParse(id, EpisodeKind, out var n) && await l.DeleteEpisodeAsync(n, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
             .RequireAuthorization("admin").WithSummary("Delete an episode's download");
-        g.MapMethods("/episodes/{id}/stream", [HttpMethods.Get, HttpMethods.Head], StreamAsync).RequireAuthorization(RolePolicies.Stream).WithSummary("A downloaded episode, with Range support");
+        g.MapMethods("/episodes/{id}/stream", [HttpMethods.Get, HttpMethods.Head], StreamAsync).RequireAuthorization(RolePolicies.Stream)
+            .WithMetadata(Streaming.SendsMedia.Metadata).WithSummary("A downloaded episode, with Range support");
         g.MapPut("/episodes/{id}/position", PositionAsync).WithSummary("Remember where the caller stopped in an episode (ms)");
     }
 

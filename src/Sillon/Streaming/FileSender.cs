@@ -6,6 +6,20 @@ using Sillon.Observability;
 namespace Sillon.Streaming;
 
 /// <summary>
+/// Endpoint metadata (<c>.WithMetadata(SendsMedia.Metadata)</c>): the endpoint sends audio or images.
+/// ASP.NET Core's compression middleware is kept off such requests (<see cref="Web.WebApp"/>). It
+/// would compress nothing there (their types are not listed), but for a client that sends any
+/// Accept-Encoding, as browsers' audio elements do, it wraps the response in a stream, and every
+/// byte that <see cref="IAudioStore.SendAsync"/> reads straight into Kestrel's buffers is copied once more.
+/// </summary>
+public sealed class SendsMedia
+{
+    public static readonly SendsMedia Metadata = new();
+
+    private SendsMedia() { }
+}
+
+/// <summary>
 /// Sends a stored file the way players expect: single and multiple byte ranges, HEAD, conditional
 /// requests (ETag, Last-Modified, If-Range) and the file's own content type.
 /// </summary>

@@ -27,7 +27,8 @@ public static class StreamEndpoints
             .WithSummary("The track's audio: the original byte for byte (Range, If-Range, conditional requests), or transcoded")
             .WithDescription("format = raw | mp3 | opus | aac | m4a | flac; maxBitRate in kbps (0 = no limit); timeOffset in seconds starts a transcode there; estimateContentLength announces a Content-Length; client names the player for per-player limits.")
             .Produces(200).Produces(206).Produces(304).Produces(400).Produces(403).Produces(404).Produces(416).Produces(503)
-            .RequireAuthorization(RolePolicies.Stream);
+            .RequireAuthorization(RolePolicies.Stream)
+            .WithMetadata(SendsMedia.Metadata);
 
         var admin = api.MapGroup("").WithTags("Streaming").RequireAuthorization("admin");
         admin.MapPut("/users/{name}/streaming", SetUserSettings).WithSummary("A user's maximum bitrate, preferred format and ReplayGain mode (off | track | album)");

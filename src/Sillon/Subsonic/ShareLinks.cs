@@ -19,7 +19,8 @@ public static class ShareLinks
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/share/{token}", PageAsync).AllowAnonymous().ExcludeFromDescription();
-        app.MapMethods("/share/{token}/{trackId}", [HttpMethods.Get, HttpMethods.Head], StreamAsync).AllowAnonymous().ExcludeFromDescription();
+        app.MapMethods("/share/{token}/{trackId}", [HttpMethods.Get, HttpMethods.Head], StreamAsync).AllowAnonymous().ExcludeFromDescription()
+            .WithMetadata(Streaming.SendsMedia.Metadata);
     }
 
     private static async Task<long?> LiveShareAsync(System.Data.Common.DbConnection c, string token, TimeProvider time, CancellationToken ct)

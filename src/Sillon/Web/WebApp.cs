@@ -31,7 +31,9 @@ public static class WebApp
     public static void UseSillonWebApp(this WebApplication app)
     {
         // The Subsonic API compresses its own answers (SubsonicEndpoints.TakesGzip): some are kept compressed.
-        app.UseWhen(http => !http.Request.Path.StartsWithSegments("/rest"), all => all.UseResponseCompression());
+        // Audio and images stay out (SendsMedia). Routing has already chosen the endpoint here.
+        app.UseWhen(http => !http.Request.Path.StartsWithSegments("/rest") && http.GetEndpoint()?.Metadata.GetMetadata<Streaming.SendsMedia>() is null,
+            all => all.UseResponseCompression());
         var root = Path.Combine(AppContext.BaseDirectory, Folder);
         if (!Directory.Exists(root)) return;
         var files = new PhysicalFileProvider(root);

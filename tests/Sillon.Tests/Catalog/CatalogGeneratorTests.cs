@@ -29,7 +29,8 @@ public sealed class CatalogGeneratorTests
     [Fact]
     public void A_loader_that_stops_early_stops_the_generator_too()
     {
-        // A hundred million tracks: only stopping the producer lets this test end.
+        // A hundred million tracks, and ToList disposes the enumerator, which waits for the producer
+        // thread: this returns only if the producer, blocked on a full queue, is told to stop.
         var first = Generator(100_000_000).BatchesAhead(CancellationToken.None).Take(3).ToList();
         Assert.Equal([1L, 2L, 3L], first.Select(b => b.Artist.Id));
     }

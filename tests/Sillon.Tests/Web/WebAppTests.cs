@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -81,6 +82,30 @@ public sealed class WebAppTests(ServerFixture fixture) : IClassFixture<ServerFix
         Assert.Empty(audio.Content.Headers.ContentEncoding);
         Assert.Equal(100, audio.Content.Headers.ContentLength);
         Assert.Equal(100, (await audio.Content.ReadAsByteArrayAsync()).Length);
+        foreach (var method in new[] { HttpMethod.Get, HttpMethod.Head })
+        {
+            using var whole = new HttpRequestMessage(method, $"/api/v1/tracks/{track}/stream");
+            whole.Headers.AcceptEncoding.ParseAdd("gzip, br");
+            using var answer = await raw.SendAsync(whole);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.Empty(answer.Content.Headers.ContentEncoding);
+            var body = await answer.Content.ReadAsByteArrayAsync();
+            Assert.Equal(method == HttpMethod.Get ? body.Length : 0, method == HttpMethod.Get ? answer.Content.Headers.ContentLength : body.Length);
+            Assert.True(answer.Content.Headers.ContentLength > 1000);
+        }
+    }
+
+    [Fact]
+    public void Audio_and_image_endpoints_stay_out_of_the_compression_middleware()
+    {
+        // Not something a client can see: the middleware would compress nothing there, but its
+        // wrapper would copy every byte of audio once more (SendsMedia).
+        var media = _server.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
+            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<Sillon.Streaming.SendsMedia>() is not null)
+            .Select(e => e.RoutePattern.RawText).ToHashSet();
+        Assert.Equal(["/api/v1/albums/{id}/cover", "/api/v1/podcasts/episodes/{id}/stream", "/api/v1/tracks/{id}/stream", "/share/{token}/{trackId}"],
+            media.Order(StringComparer.Ordinal));
     }
 
     [Fact]
