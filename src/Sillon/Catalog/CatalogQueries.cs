@@ -17,7 +17,8 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
     private const string AlbumColumns = """
         a.id AS Id, a.name AS Name, a.display_artist AS Artist, a.year AS Year, a.genre AS Genre, a.track_count AS TrackCount,
         a.disc_count AS DiscCount, a.duration AS Duration, a.size AS Size, a.compilation AS Compilation, a.mbz_album_id AS Mbz,
-        (a.cover_path IS NOT NULL OR a.cover_track_id IS NOT NULL) AS HasCover, a.created_at AS Created, a.date AS Date, a.original_date AS OriginalDate
+        (a.cover_path IS NOT NULL OR a.cover_track_id IS NOT NULL) AS HasCover, a.created_at AS Created, a.date AS Date, a.original_date AS OriginalDate,
+        a.artist_refs AS StoredArtists
         """;
 
     private const string TrackColumns = """
@@ -67,11 +68,10 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
             SELECT ar.id AS Id, ar.name AS Name, ar.mbz_id AS Mbz, 0 AS AlbumCount,
                 (SELECT COUNT(*) FROM track_artists ta WHERE ta.artist_id = ar.id AND ta.role = 'artist') AS TrackCount
             FROM artists ar WHERE ar.id = @id;
-            SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({albumIds}) ORDER BY a.year, a.sort_name, a.id;
-            {AlbumArtistsSql(albumIds)}
+            SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({albumIds}) ORDER BY a.year, a.sort_name, a.id
             """, new { id }, cancellationToken: ct));
         var artist = (await grid.ReadAsync<ArtistRow>()).SingleOrDefault();
-        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList(), AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
+        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList());
         return artist is null ? null : new ArtistDetail(CatalogIds.Format(CatalogIds.Artist, artist.Id), artist.Name, artist.Mbz, albums, (int)artist.TrackCount);
     }
 
@@ -96,11 +96,11 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
             var drawn = paging.Offset < total ? await RandomAlbumIdsAsync(c, paging.Limit, "", null, ct) : [];
             return new Page<AlbumSummary>((await ByIdsAsync(c, [], drawn, [], ct)).Albums, total, paging.Offset, paging.Limit);
         }
-        // The page's keys, its albums and their artists in one batch: one round trip.
+        // The page's keys and its albums in one batch: one round trip.
         var page = await pages.PlanAsync(c, list, "albums x", "1 = 1", order, null, paging.Limit, paging.Offset, ct);
         using var grid = await c.QueryMultipleAsync(new CommandDefinition(AlbumPageSql(page, $"SELECT {AlbumColumns} FROM albums a"), page.Parameters, cancellationToken: ct));
         var ids = page.Seen(await grid.ReadAsync());
-        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList(), AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
+        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList());
         return new Page<AlbumSummary>(InOrder(ids, CatalogIds.Album, albums, a => a.Id), total, paging.Offset, paging.Limit);
     }
 
@@ -136,19 +136,18 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
 
     public async Task<AlbumDetail?> AlbumAsync(long id, CancellationToken ct)
     {
-        // The album, its artists, its tracks and their links: one batch, one round trip.
+        // The album, its tracks and their links: one batch, one round trip.
         const string trackIds = "SELECT id FROM tracks WHERE album_id = @id";
         await using var c = await db.OpenAsync(ct);
         using var grid = await c.QueryMultipleAsync(new CommandDefinition($"""
             SELECT {AlbumColumns} FROM albums a WHERE a.id = @id;
-            {AlbumArtistsSql("@id")};
             SELECT {TrackColumns} FROM tracks t JOIN albums a ON a.id = t.album_id JOIN library_roots r ON r.id = t.root_id
             WHERE t.album_id = @id {AlbumTrackOrder};
             {TrackArtistsSql(trackIds)};
             {TrackGenresSql(trackIds)}
             """, new { id }, cancellationToken: ct));
         var rows = (await grid.ReadAsync<AlbumRow>()).ToList();
-        var albums = Albums(rows, AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
+        var albums = Albums(rows);
         var tracks = Tracks((await grid.ReadAsync<TrackRow>()).ToList(), TrackArtists(await grid.ReadAsync<(long TrackId, string Role, long Id, string Name)>()),
             (await grid.ReadAsync<(long TrackId, string Name)>()).ToLookup(g => g.TrackId, g => g.Name));
         if (rows.Count == 0) return null;
@@ -221,7 +220,7 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
         }
         if (albumIds.Count > 0)
         {
-            sql.Append($"SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({d.IdList("@albumIds")});\n{AlbumArtistsSql(d.IdList("@albumIds"))};\n");
+            sql.Append($"SELECT {AlbumColumns} FROM albums a WHERE a.id IN ({d.IdList("@albumIds")});\n");
             parameters.Add("albumIds", d.Ids(albumIds));
         }
         if (trackIds.Count > 0)
@@ -237,12 +236,7 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
         if (sql.Length == 0) return new SearchResults([], [], []);
         using var grid = await c.QueryMultipleAsync(new CommandDefinition(sql.ToString(), parameters, cancellationToken: ct));
         var artists = artistIds.Count == 0 ? [] : (await grid.ReadAsync<ArtistRow>()).Select(r => r.ToSummary()).ToList();
-        List<AlbumSummary> albums = [];
-        if (albumIds.Count > 0)
-        {
-            var rows = (await grid.ReadAsync<AlbumRow>()).ToList();
-            albums = Albums(rows, AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
-        }
+        var albums = albumIds.Count == 0 ? [] : Albums((await grid.ReadAsync<AlbumRow>()).ToList());
         List<TrackInfo> tracks = [];
         if (trackIds.Count > 0)
         {
@@ -316,16 +310,10 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
         }
     }
 
-    private static List<AlbumSummary> Albums(List<AlbumRow> rows, ILookup<long, NamedRef> links) =>
-        rows.Select(r => r.ToSummary(links[r.Id].ToList())).ToList();
+    private static List<AlbumSummary> Albums(List<AlbumRow> rows) => rows.Select(r => r.ToSummary()).ToList();
 
     private static List<TrackInfo> Tracks(List<TrackRow> rows, ILookup<(long TrackId, string Role), NamedRef> artists, ILookup<long, string> genres) =>
         rows.Select(r => r.ToInfo(artists[(r.Id, "artist")].ToList(), artists[(r.Id, "albumartist")].ToList(), genres[r.Id].ToList())).ToList();
-
-    /// <summary>The album artists of a set of albums, in tag order, in one query. The REST and Subsonic shapes are both built from it.</summary>
-    public static async Task<ILookup<long, NamedRef>> AlbumArtistsAsync(DbConnection c, IEnumerable<long> albumIds, CancellationToken ct) =>
-        AlbumArtists(await c.QueryAsync<(long AlbumId, long Id, string Name)>(new CommandDefinition(
-            AlbumArtistsSql(c.Dialect().IdList("@ids")), new { ids = c.Dialect().Ids(albumIds.Distinct()) }, cancellationToken: ct)));
 
     /// <summary>An album's tracks in the order of its discs (alias t): the REST and Subsonic album pages.</summary>
     internal const string AlbumTrackOrder = "ORDER BY COALESCE(t.disc_number, 1), t.track_number, t.sort_title, t.id";
@@ -335,17 +323,11 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
     // the tracks of one album, so that a batch need not wait for the rows to know their links.
     /// <summary>
     /// A planned page of albums as one batch: its keys (read them first, with <see cref="KeysetQuery.Seen"/>),
-    /// the albums as <paramref name="albumSelect"/> (on alias a) reads them, and their artists.
+    /// then the albums as <paramref name="albumSelect"/> (on alias a) reads them, their artists included (<see cref="ArtistRefs"/>).
     /// </summary>
     internal static string AlbumPageSql(KeysetQuery page, string albumSelect) => $"""
         {page.Keys};
-        {albumSelect} WHERE a.id IN ({page.Ids});
-        {AlbumArtistsSql(page.Ids)}
-        """;
-
-    internal static string AlbumArtistsSql(string albumIds) => $"""
-        SELECT aa.album_id, ar.id, ar.name FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id
-        WHERE aa.album_id IN ({albumIds}) ORDER BY aa.album_id, aa.position
+        {albumSelect} WHERE a.id IN ({page.Ids})
         """;
 
     internal static string TrackArtistsSql(string trackIds) => $"""
@@ -357,9 +339,6 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
         SELECT tg.track_id, g.name FROM track_genres tg JOIN genres g ON g.id = tg.genre_id
         WHERE tg.track_id IN ({trackIds}) ORDER BY tg.track_id, tg.position
         """;
-
-    internal static ILookup<long, NamedRef> AlbumArtists(IEnumerable<(long AlbumId, long Id, string Name)> rows) =>
-        rows.ToLookup(l => l.AlbumId, l => new NamedRef(CatalogIds.Format(CatalogIds.Artist, l.Id), l.Name));
 
     internal static ILookup<(long TrackId, string Role), NamedRef> TrackArtists(IEnumerable<(long TrackId, string Role, long Id, string Name)> rows) =>
         rows.ToLookup(a => (a.TrackId, a.Role), a => new NamedRef(CatalogIds.Format(CatalogIds.Artist, a.Id), a.Name));
@@ -388,12 +367,12 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
     }
 
     private sealed record AlbumRow(long Id, string Name, string Artist, long? Year, string? Genre, long TrackCount, long DiscCount, double Duration,
-        long Size, long Compilation, string? Mbz, long HasCover, string Created, string? Date, string? OriginalDate)
+        long Size, long Compilation, string? Mbz, long HasCover, string Created, string? Date, string? OriginalDate, string? StoredArtists)
     {
-        public AlbumSummary ToSummary(IReadOnlyList<NamedRef> artists)
+        public AlbumSummary ToSummary()
         {
             var id = CatalogIds.Format(CatalogIds.Album, Id);
-            return new AlbumSummary(id, Name, Artist, artists, (int?)Year, Genre, (int)TrackCount, (int)DiscCount, Duration, Size, Compilation != 0, Mbz,
+            return new AlbumSummary(id, Name, Artist, ArtistRefs.Read(StoredArtists), (int?)Year, Genre, (int)TrackCount, (int)DiscCount, Duration, Size, Compilation != 0, Mbz,
                 HasCover != 0 ? id : null, ParseTime(Created));
         }
     }

@@ -239,6 +239,13 @@ public interface ISqlDialect
     string SkipLocked { get; }
 
     /// <summary>
+    /// An aggregate of the rows it runs over into one JSON array of <c>[id, name]</c> pairs in
+    /// <paramref name="orderBy"/>'s order, <c>[]</c> over no rows: an album's artists as stored on
+    /// the album (<see cref="Catalog.ArtistRefs"/>).
+    /// </summary>
+    string JsonPairs(string id, string name, string orderBy);
+
+    /// <summary>
     /// Whether a row-value comparison (<c>(a, lower(b), id) &gt; (@a, @b, @id)</c>) seeks an index
     /// on expressions. Both databases seek one on plain columns with it; SQLite scans an expression
     /// index instead (31 ms against 0.05 for a deep page of albums by artist at 13 M).
@@ -401,6 +408,8 @@ public sealed class SqliteDialect : ISqlDialect
     public string IdListWithPosition(string parameter) => $"SELECT key AS position, value AS id FROM json_each({parameter})";
 
     public string SkipLocked => "";
+
+    public string JsonPairs(string id, string name, string orderBy) => $"json_group_array(json_array({id}, {name}) ORDER BY {orderBy})";
 
     public bool SeeksRowValuesOnExpressions => false;
 

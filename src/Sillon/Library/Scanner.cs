@@ -456,13 +456,18 @@ public sealed partial class Scanner(
             {where}
             """, args, tx, cancellationToken: ct));
 
-        // Album artists follow the album's first track, so an edited ALBUMARTIST tag is reflected.
+        // Album artists follow the album's first track, so an edited ALBUMARTIST tag is reflected;
+        // then their copy on the album row (Catalog.ArtistRefs).
         await connection.ExecuteAsync(new CommandDefinition($"""
             DELETE FROM album_artists WHERE album_id IN (SELECT t.album_id FROM tracks t WHERE 1 = 1 {whereAlbum});
             INSERT INTO album_artists (album_id, artist_id, position)
             SELECT t.album_id, ta.artist_id, ta.position FROM track_artists ta JOIN tracks t ON t.id = ta.track_id
             WHERE ta.role = 'albumartist' AND t.id = (SELECT MIN(t2.id) FROM tracks t2 WHERE t2.album_id = t.album_id) {whereAlbum}
             ON CONFLICT (album_id, position) DO NOTHING;
+            UPDATE albums SET artist_refs = (
+                SELECT {db.Dialect.JsonPairs("ar.id", "ar.name", "aa.position")}
+                FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id WHERE aa.album_id = albums.id)
+            {where};
             """, args, tx, cancellationToken: ct));
 
         await connection.ExecuteAsync(new CommandDefinition("""

@@ -31,7 +31,7 @@ public sealed class SubsonicQueries(Database db)
             a.track_count AS SongCount, a.duration AS Duration, a.compilation AS Compilation, a.mbz_album_id AS Mbz,
             a.date AS Date, a.original_date AS OriginalDate, a.created_at AS Created,
             (a.cover_path IS NOT NULL OR a.cover_track_id IS NOT NULL) AS HasCover,
-            an.starred_at AS StarredAt, an.rating AS Rating, an.play_count AS PlayCount, an.played_at AS PlayedAt
+            an.starred_at AS StarredAt, an.rating AS Rating, an.play_count AS PlayCount, an.played_at AS PlayedAt, a.artist_refs AS StoredArtists
         FROM albums a LEFT JOIN annotations an ON an.user_id = @userId AND an.item_kind = 'album' AND an.item_id = a.id
         """;
 
@@ -66,25 +66,25 @@ public sealed class SubsonicQueries(Database db)
         return rows.Select(r => r.ToChild(Refs(r.Id, "artist"), Refs(r.Id, "albumartist"), Refs(r.Id, "composer"), genres[r.Id].ToList())).ToList();
     }
 
-    private static List<AlbumID3> Albums(List<AlbumRow> rows, ILookup<long, NamedRef> artists) =>
-        rows.Select(r => r.ToAlbum(artists[r.Id].Select(a => new ArtistRef(a.Id, a.Name)).ToList())).ToList();
+    private static List<AlbumID3> Albums(List<AlbumRow> rows) =>
+        rows.Select(r => r.ToAlbum(ArtistRefs.Read(r.StoredArtists).Select(a => new ArtistRef(a.Id, a.Name)).ToList())).ToList();
 
     /// <summary>
     /// A page of an album list with the user's annotations and the albums' artists, in the list's
-    /// order: the page's keys, its albums and their artists in one batch, one round trip.
+    /// order: the page's keys and its albums in one batch, one round trip.
     /// </summary>
     public static async Task<List<AlbumID3>> AlbumPageAsync(DbConnection c, long userId, KeysetQuery page, CancellationToken ct)
     {
         page.Parameters.Add("userId", userId);
         using var grid = await c.QueryMultipleAsync(new CommandDefinition(CatalogQueries.AlbumPageSql(page, AlbumSelect), page.Parameters, cancellationToken: ct));
         var ids = page.Seen(await grid.ReadAsync());
-        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList(), CatalogQueries.AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
+        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList());
         return CatalogQueries.InOrder(ids, CatalogIds.Album, albums, a => a.Id);
     }
 
     /// <summary>
     /// Artists, albums and songs by id with their artist links and genres (a search's page, a sync
-    /// page): the six statements go to the database as one batch, one round trip instead of six.
+    /// page): the statements go to the database as one batch, one round trip instead of five.
     /// On PostgreSQL each round trip is a wait on the socket and a context switch for both
     /// processes, a third of the server's CPU for a search (session 11). Rows come in no
     /// particular order; a kind without ids is left out. <paramref name="folder"/> keeps only
@@ -104,8 +104,7 @@ public sealed class SubsonicQueries(Database db)
         if (albumIds.Count > 0)
         {
             sql.Append(AlbumSelect).Append($" WHERE a.id IN ({d.IdList("@albumIds")})")
-                .Append(folder is null ? "" : " AND EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = a.id AND ft.root_id = @folder)").Append(";\n")
-                .Append(CatalogQueries.AlbumArtistsSql(d.IdList("@albumIds"))).Append(";\n");
+                .Append(folder is null ? "" : " AND EXISTS (SELECT 1 FROM tracks ft WHERE ft.album_id = a.id AND ft.root_id = @folder)").Append(";\n");
             parameters.Add("albumIds", d.Ids(albumIds));
         }
         if (songIds.Count > 0)
@@ -119,8 +118,7 @@ public sealed class SubsonicQueries(Database db)
         if (folder is not null) parameters.Add("folder", folder);
         using var grid = await c.QueryMultipleAsync(new CommandDefinition(sql.ToString(), parameters, cancellationToken: ct));
         var artists = artistIds.Count == 0 ? [] : (await grid.ReadAsync<ArtistRow>()).Select(r => r.ToArtist()).ToList();
-        var albums = albumIds.Count == 0 ? [] : Albums((await grid.ReadAsync<AlbumRow>()).ToList(),
-            CatalogQueries.AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
+        var albums = albumIds.Count == 0 ? [] : Albums((await grid.ReadAsync<AlbumRow>()).ToList());
         var songs = songIds.Count == 0 ? [] : Songs((await grid.ReadAsync<SongRow>()).ToList(),
             CatalogQueries.TrackArtists(await grid.ReadAsync<(long TrackId, string Role, long Id, string Name)>()),
             (await grid.ReadAsync<(long TrackId, string Name)>()).ToLookup(g => g.TrackId, g => g.Name));
@@ -129,7 +127,7 @@ public sealed class SubsonicQueries(Database db)
 
     /// <summary>
     /// One album with its artists, its songs in disc and track order with their artists and
-    /// genres, and its disc subtitles (getAlbum, getMusicDirectory): six statements in one batch.
+    /// genres, and its disc subtitles (getAlbum, getMusicDirectory): five statements in one batch.
     /// The links select the album's tracks themselves, so nothing waits for the rows. Null for an
     /// unknown album.
     /// </summary>
@@ -138,14 +136,13 @@ public sealed class SubsonicQueries(Database db)
         const string tracks = "SELECT id FROM tracks WHERE album_id = @albumId";
         using var grid = await c.QueryMultipleAsync(new CommandDefinition($"""
             {AlbumSelect} WHERE a.id = @albumId;
-            {CatalogQueries.AlbumArtistsSql("@albumId")};
             {SongSelect} WHERE t.album_id = @albumId {CatalogQueries.AlbumTrackOrder};
             {CatalogQueries.TrackArtistsSql(tracks)};
             {CatalogQueries.TrackGenresSql(tracks)};
             SELECT COALESCE(disc_number, 1), MIN(disc_subtitle) FROM tracks WHERE album_id = @albumId AND disc_subtitle IS NOT NULL
             GROUP BY COALESCE(disc_number, 1) ORDER BY 1
             """, new { userId, albumId }, cancellationToken: ct));
-        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList(), CatalogQueries.AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
+        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList());
         var songs = Songs((await grid.ReadAsync<SongRow>()).ToList(),
             CatalogQueries.TrackArtists(await grid.ReadAsync<(long TrackId, string Role, long Id, string Name)>()),
             (await grid.ReadAsync<(long TrackId, string Name)>()).ToLookup(g => g.TrackId, g => g.Name));
@@ -155,18 +152,17 @@ public sealed class SubsonicQueries(Database db)
 
     /// <summary>
     /// One artist and its albums (getArtist, getMusicDirectory) with their artists, in the order
-    /// of a discography: three statements in one batch. Null for an unknown artist.
+    /// of a discography: two statements in one batch. Null for an unknown artist.
     /// </summary>
     public static async Task<(ArtistID3 Artist, List<AlbumID3> Albums)?> ArtistAsync(DbConnection c, long userId, long artistId, CancellationToken ct)
     {
         var albumIds = ArtistAlbums.Ids("@artistId");
         using var grid = await c.QueryMultipleAsync(new CommandDefinition($"""
             {ArtistSelect} WHERE ar.id = @artistId;
-            {AlbumSelect} WHERE a.id IN ({albumIds}) ORDER BY a.year, a.sort_name, a.id;
-            {CatalogQueries.AlbumArtistsSql(albumIds)}
+            {AlbumSelect} WHERE a.id IN ({albumIds}) ORDER BY a.year, a.sort_name, a.id
             """, new { userId, artistId }, cancellationToken: ct));
         var artist = (await grid.ReadAsync<ArtistRow>()).Select(r => r.ToArtist()).SingleOrDefault();
-        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList(), CatalogQueries.AlbumArtists(await grid.ReadAsync<(long AlbumId, long Id, string Name)>()));
+        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList());
         return artist is null ? null : (artist, albums);
     }
 
@@ -184,8 +180,7 @@ public sealed class SubsonicQueries(Database db)
         var parameters = new DynamicParameters(args);
         parameters.Add("userId", userId);
         var rows = (await c.QueryAsync<AlbumRow>(new CommandDefinition($"{AlbumSelect} {tail}", parameters, cancellationToken: ct))).ToList();
-        if (rows.Count == 0) return [];
-        return Albums(rows, await CatalogQueries.AlbumArtistsAsync(c, rows.Select(r => r.Id), ct));
+        return Albums(rows);
     }
 
     public async Task<List<ArtistID3>> ArtistsAsync(long userId, string tail, object? args, CancellationToken ct)
@@ -332,6 +327,7 @@ public sealed class SubsonicQueries(Database db)
         public int? Rating { get; init; }
         public long? PlayCount { get; init; }
         public string? PlayedAt { get; init; }
+        public string? StoredArtists { get; init; }
 
         public AlbumID3 ToAlbum(List<ArtistRef> artists)
         {

@@ -30,7 +30,9 @@ public static class SubsonicWriter
     private const string Namespace = "http://subsonic.org/restapi";
 
     private enum Kind { Scalar, Text, ScalarList, Object, ObjectList, Inline }
-    private sealed record Field(string Name, Func<object, object?> Get, Kind Kind);
+    // JsonName: the name as JSON writes it, escaped and encoded once (WritePropertyName(string)
+    // escaped and transcoded it for every field of every row).
+    private sealed record Field(string Name, JsonEncodedText JsonName, Func<object, object?> Get, Kind Kind);
     private static readonly ConcurrentDictionary<Type, Field[]> Fields = new();
 
     public static string Xml(SubsonicResponse response)
@@ -92,8 +94,15 @@ public static class SubsonicWriter
     private static Field[] FieldsOf(Type type) => Fields.GetOrAdd(type, t => t
         .GetProperties(BindingFlags.Public | BindingFlags.Instance)
         .Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract")
-        .Select(p => new Field(char.ToLowerInvariant(p.Name[0]) + p.Name[1..], Getter(p), KindOf(p)))
+        .Select(NewField)
         .ToArray());
+
+    private static Field NewField(PropertyInfo p)
+    {
+        var name = char.ToLowerInvariant(p.Name[0]) + p.Name[1..];
+        var kind = KindOf(p);
+        return new Field(name, JsonEncodedText.Encode(kind == Kind.Text ? "value" : name, JsonOptions.Encoder), Getter(p), kind);
+    }
 
     // A compiled (object o) => (object)((T)o).Property: a tenth of the cost of PropertyInfo.GetValue,
     // which matters when a search page writes 500 songs of 50 fields each.
@@ -241,8 +250,9 @@ public static class SubsonicWriter
             var v = f.Get(value);
             if (v is null) continue;
             if (f.Kind == Kind.Inline) { JsonFields(w, v); continue; }
-            w.WritePropertyName(f.Kind == Kind.Text ? "value" : f.Name);
-            JsonValue(w, v);
+            w.WritePropertyName(f.JsonName);
+            if (f.Kind == Kind.Scalar) JsonScalar(w, v);
+            else JsonValue(w, v);
         }
     }
 

@@ -294,6 +294,18 @@ public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFi
     }
 
     [Fact]
+    public async Task Every_albums_stored_artists_are_its_linked_album_artists()
+    {
+        var albums = await Sql.AlbumArtistsBothWaysAsync(fx.Library.Data);
+        Assert.Equal(fx.Summary.GetProperty("albums").GetInt64(), albums.Count);
+        Assert.All(albums, a =>
+        {
+            Assert.Single(a.Stored);
+            Assert.Equal(a.Linked, a.Stored);
+        });
+    }
+
+    [Fact]
     public async Task The_web_players_artist_list_counts_the_albums_its_artist_page_and_subsonic_show()
     {
         // An artist's albums are those credited to them and those they play on (compilations): the

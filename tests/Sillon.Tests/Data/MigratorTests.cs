@@ -1,3 +1,4 @@
+using Dapper;
 using Microsoft.Data.Sqlite;
 using Sillon.Data;
 using Sillon.Tests.Fixtures;
@@ -105,6 +106,29 @@ public sealed class MigratorTests : IAsyncLifetime
         var db = _lib.Database();
         await new Migrator(db, TimeProvider.System, [(1, "0001_a", "CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (42);")]).RunAsync(default);
         await new Migrator(db, TimeProvider.System, [(1, "0001_a", ""), next]).RunAsync(default);
+    }
+
+    [Fact]
+    public async Task Migration_17_copies_each_albums_artists_onto_its_row_in_credit_order()
+    {
+        var db = _lib.Database();
+        var scripts = Migrator.Scripts(db.Dialect.Name);
+        await new Migrator(db, TimeProvider.System, scripts.Where(s => s.Version < 17).ToList()).RunAsync(default);
+        await using (var c = await db.OpenAsync())
+            await c.ExecuteAsync("""
+                INSERT INTO artists (id, name, sort_name, artist_key, created_at) VALUES
+                    (1, 'Zoë "Q" O''Brien', 'zoe q obrien', 'k1', '2026-01-01'), (2, '坂本龍一', '坂本龍一', 'k2', '2026-01-01');
+                INSERT INTO albums (id, album_key, name, sort_name, display_artist, created_at, updated_at) VALUES
+                    (10, 'a10', 'Duo', 'duo', 'Zoë', '2026-01-01', '2026-01-01'), (11, 'a11', 'Solo', 'solo', '坂本龍一', '2026-01-01', '2026-01-01'),
+                    (12, 'a12', 'Unfinished', 'unfinished', '', '2026-01-01', '2026-01-01');
+                INSERT INTO album_artists (album_id, artist_id, position) VALUES (10, 2, 1), (10, 1, 0), (11, 2, 0);
+                """);
+
+        await new Migrator(db, TimeProvider.System, scripts).RunAsync(default);
+
+        var albums = await Sql.AlbumArtistsBothWaysAsync(_lib.Data);
+        Assert.Equal(["ar-1 ar-2", "ar-2", ""], albums.Select(a => string.Join(" ", a.Stored.Select(r => r.Id))));
+        Assert.All(albums, a => Assert.Equal(a.Linked, a.Stored));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Dapper;
+using Sillon.Catalog;
 using Sillon.Data;
 
 namespace Sillon.Tests.Fixtures;
@@ -48,6 +49,19 @@ public static class Sql
             ? "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ANY(@tables) ORDER BY indexname"
             : "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (SELECT value FROM json_each(@tables)) ORDER BY name",
             new { tables = OnPostgres ? (object)tables : System.Text.Json.JsonSerializer.Serialize(tables) });
+
+    /// <summary>
+    /// Each album's artists (by id) as its row keeps them (albums.artist_refs, what pages read) and as
+    /// album_artists links them (what the rest of the catalog queries), in credit order: the two must agree.
+    /// </summary>
+    public static async Task<List<(long Album, List<NamedRef> Stored, List<NamedRef> Linked)>> AlbumArtistsBothWaysAsync(string dataDir)
+    {
+        var stored = await QueryAsync<(long Id, string? Refs)>(dataDir, "SELECT id, artist_refs FROM albums ORDER BY id");
+        var linked = (await QueryAsync<(long Album, long Id, string Name)>(dataDir, """
+            SELECT aa.album_id, ar.id, ar.name FROM album_artists aa JOIN artists ar ON ar.id = aa.artist_id ORDER BY aa.album_id, aa.position
+            """)).ToLookup(l => l.Album, l => new NamedRef(CatalogIds.Format(CatalogIds.Artist, l.Id), l.Name));
+        return stored.Select(s => (s.Id, ArtistRefs.Read(s.Refs), linked[s.Id].ToList())).ToList();
+    }
 
     public static async Task<long> TrackIdAsync(string dataDir, string fileName) =>
         await ScalarAsync<long>(dataDir, "SELECT id FROM tracks WHERE path LIKE '%/' || @fileName", new { fileName });

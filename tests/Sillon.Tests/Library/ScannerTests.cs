@@ -97,6 +97,34 @@ public sealed class ScannerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_albums_stored_artists_follow_its_album_artist_tags_across_rescans()
+    {
+        TagSet Tags(string title, int track) => new()
+        {
+            Title = title, Artists = ["Zoë \"Q\" O'Brien"], AlbumArtists = ["Zoë \"Q\" O'Brien", "坂本龍一"], Album = "Duo", Track = track,
+            MbAlbumId = "0b1e4c6a-5f0c-4a3c-9b57-1a2b3c4d5e6f",
+        };
+        var paths = new[] { await _lib.AddAsync("Duo/01.flac", "flac", Tags("A", 1)), await _lib.AddAsync("Duo/02.flac", "flac", Tags("B", 2)) };
+        await _lib.ScanAsync();
+        var album = Assert.Single(await Sql.AlbumArtistsBothWaysAsync(_lib.Data));
+        Assert.Equal(["Zoë \"Q\" O'Brien", "坂本龍一"], album.Stored.Select(a => a.Name));
+        Assert.Equal(album.Linked, album.Stored);
+
+        foreach (var path in paths)
+        {
+            await AudioFiles.RunAsync("metaflac", ["--remove-tag=ALBUMARTIST", "--set-tag=ALBUMARTIST=坂本龍一", "--set-tag=ALBUMARTIST=Третий", path]);
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(1));
+        }
+        await _lib.ScanAsync();
+
+        var edited = Assert.Single(await Sql.AlbumArtistsBothWaysAsync(_lib.Data));
+        Assert.Equal(album.Album, edited.Album); // the same album (by its MusicBrainz id), its artists rewritten
+        Assert.Equal(["坂本龍一", "Третий"], edited.Stored.Select(a => a.Name));
+        Assert.Equal(album.Stored[1], edited.Stored[0]);
+        Assert.Equal(edited.Linked, edited.Stored);
+    }
+
+    [Fact]
     public async Task Rescan_picks_up_edited_tags_and_keeps_the_track_id()
     {
         var path = await _lib.AddAsync("a/song.flac", "flac", Song("Old Title"));

@@ -20,7 +20,11 @@ public sealed class CatalogGenerator(long trackCount, int seed, IReadOnlyList<Sa
     public sealed record Artist(long Id, string Name, string SortName, string Key, string? MbzId, long Popularity, string CreatedAt);
 
     public sealed record Album(long Id, string Key, string Name, string SortName, string DisplayArtist, bool Compilation, string? MbzId,
-        int Year, string Genre, int TrackCount, int DiscCount, double Duration, long Size, long Popularity, string CreatedAt, long ArtistId);
+        int Year, string Genre, int TrackCount, int DiscCount, double Duration, long Size, long Popularity, string CreatedAt, long ArtistId)
+    {
+        /// <summary>albums.artist_refs: the one album artist, as album_artists holds it.</summary>
+        public string ArtistRefs => Catalog.ArtistRefs.Write([(ArtistId, DisplayArtist)]);
+    }
 
     public sealed record Track(long Id, long AlbumId, string Path, string MediaPath, long Size, long Mtime, string Title, string SortTitle,
         string DisplayArtist, string DisplayAlbumArtist, int TrackNumber, int TrackTotal, int DiscNumber, int DiscTotal, int Year,

@@ -179,7 +179,7 @@ public static class PostgresBulkLoad
         }
         await using (var w = await c.BeginBinaryImportAsync("""
             COPY albums (id, album_key, name, sort_name, display_artist, compilation, mbz_album_id, year, date, genre, track_count,
-                         disc_count, duration, size, popularity, created_at, updated_at) FROM STDIN (FORMAT BINARY)
+                         disc_count, duration, size, popularity, created_at, updated_at, artist_refs) FROM STDIN (FORMAT BINARY)
             """, ct))
         {
             foreach (var al in chunk.SelectMany(b => b.Albums))
@@ -202,6 +202,7 @@ public static class PostgresBulkLoad
                 await w.WriteAsync(al.Popularity, NpgsqlDbType.Bigint, ct);
                 await w.WriteAsync(al.CreatedAt, NpgsqlDbType.Text, ct);
                 await w.WriteAsync(al.CreatedAt, NpgsqlDbType.Text, ct);
+                await w.WriteAsync(al.ArtistRefs, NpgsqlDbType.Text, ct);
             }
             await w.CompleteAsync(ct);
         }

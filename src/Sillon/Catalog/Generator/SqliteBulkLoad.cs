@@ -55,12 +55,12 @@ public static class SqliteBulkLoad
                 .Bind(o + 6, a.Popularity).Bind(o + 7, a.CreatedAt)))
         using (var album = new Inserts<CatalogGenerator.Album>(handle, """
             INSERT INTO albums (id, album_key, name, sort_name, display_artist, compilation, mbz_album_id, year, date, genre, track_count,
-                                disc_count, duration, size, popularity, created_at, updated_at) VALUES
-            """, "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                disc_count, duration, size, popularity, created_at, updated_at, artist_refs) VALUES
+            """, "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (s, o, al) => s.Bind(o + 1, al.Id).Bind(o + 2, al.Key).Bind(o + 3, al.Name).Bind(o + 4, al.SortName).Bind(o + 5, al.DisplayArtist)
                 .Bind(o + 6, al.Compilation ? 1 : 0).Bind(o + 7, al.MbzId).Bind(o + 8, al.Year).Bind(o + 9, al.Year.ToString(invariant))
                 .Bind(o + 10, al.Genre).Bind(o + 11, al.TrackCount).Bind(o + 12, al.DiscCount).Bind(o + 13, al.Duration).Bind(o + 14, al.Size)
-                .Bind(o + 15, al.Popularity).Bind(o + 16, al.CreatedAt).Bind(o + 17, al.CreatedAt)))
+                .Bind(o + 15, al.Popularity).Bind(o + 16, al.CreatedAt).Bind(o + 17, al.CreatedAt).Bind(o + 18, al.ArtistRefs)))
         using (var albumArtist = new Inserts<CatalogGenerator.Album>(handle, "INSERT INTO album_artists (album_id, artist_id, position) VALUES", "(?,?,0)",
             (s, o, al) => s.Bind(o + 1, al.Id).Bind(o + 2, al.ArtistId)))
         using (var track = new Inserts<CatalogGenerator.Track>(handle, """
