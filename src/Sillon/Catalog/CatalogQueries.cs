@@ -98,8 +98,8 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
         }
         // The page's keys and its albums in one batch: one round trip.
         var page = await pages.PlanAsync(c, list, "albums x", "1 = 1", order, null, paging.Limit, paging.Offset, ct);
-        using var grid = await c.QueryMultipleAsync(new CommandDefinition(AlbumPageSql(page, $"SELECT {AlbumColumns} FROM albums a"), page.Parameters, cancellationToken: ct));
-        var ids = page.Seen(await grid.ReadAsync());
+        using var grid = await c.QueryMultipleAsync(new CommandDefinition(AlbumPageSql(page, $"SELECT {AlbumColumns} FROM albums a", c.Dialect()), page.Parameters, cancellationToken: ct));
+        var ids = await PageKeysAsync(grid, page, c.Dialect());
         var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList());
         return new Page<AlbumSummary>(InOrder(ids, CatalogIds.Album, albums, a => a.Id), total, paging.Offset, paging.Limit);
     }
@@ -325,10 +325,17 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
     /// A planned page of albums as one batch: its keys (read them first, with <see cref="KeysetQuery.Seen"/>),
     /// then the albums as <paramref name="albumSelect"/> (on alias a) reads them, their artists included (<see cref="ArtistRefs"/>).
     /// </summary>
-    internal static string AlbumPageSql(KeysetQuery page, string albumSelect) => $"""
-        {page.Keys};
+    internal static string AlbumPageSql(KeysetQuery page, string albumSelect, ISqlDialect d) => $"""
+        {d.OnePlanForTheBatch}{page.Keys};
         {albumSelect} WHERE a.id IN ({page.Ids})
         """;
+
+    /// <summary>The keys of an <see cref="AlbumPageSql"/> batch, read first (after the dialect's plan setting, if it has one).</summary>
+    internal static async Task<List<long>> PageKeysAsync(SqlMapper.GridReader grid, KeysetQuery page, ISqlDialect d)
+    {
+        if (d.OnePlanForTheBatch.Length > 0) await grid.ReadAsync();
+        return page.Seen(await grid.ReadAsync());
+    }
 
     internal static string TrackArtistsSql(string trackIds) => $"""
         SELECT ta.track_id, ta.role, ar.id, ar.name FROM track_artists ta JOIN artists ar ON ar.id = ta.artist_id

@@ -239,6 +239,17 @@ public interface ISqlDialect
     string SkipLocked { get; }
 
     /// <summary>
+    /// Put first in a batch whose statements should keep one plan whatever their parameters, and read
+    /// its one row first (<see cref="Catalog.CatalogQueries.PageKeysAsync"/>). PostgreSQL otherwise plans
+    /// a keyset page by genre or by artist anew on every call (the key's values are too uneven for it
+    /// to settle on a generic plan, although that plan is the same index range, and the planning cost
+    /// more than running it): <c>set_config(…, is_local)</c> lasts until the batch's implicit
+    /// transaction ends (SET LOCAL would too, with a warning in the server's log on every call).
+    /// SQLite plans a statement once anyway: empty.
+    /// </summary>
+    string OnePlanForTheBatch { get; }
+
+    /// <summary>
     /// An aggregate of the rows it runs over into one JSON array of <c>[id, name]</c> pairs in
     /// <paramref name="orderBy"/>'s order, <c>[]</c> over no rows: an album's artists as stored on
     /// the album (<see cref="Catalog.ArtistRefs"/>).
@@ -408,6 +419,8 @@ public sealed class SqliteDialect : ISqlDialect
     public string IdListWithPosition(string parameter) => $"SELECT key AS position, value AS id FROM json_each({parameter})";
 
     public string SkipLocked => "";
+
+    public string OnePlanForTheBatch => "";
 
     public string JsonPairs(string id, string name, string orderBy) => $"json_group_array(json_array({id}, {name}) ORDER BY {orderBy})";
 

@@ -31,6 +31,8 @@ public sealed class PostgresDialect : ISqlDialect
 
     public string SkipLocked => "FOR UPDATE SKIP LOCKED";
 
+    public string OnePlanForTheBatch => "SELECT set_config('plan_cache_mode', 'force_generic_plan', true);\n";
+
     public string JsonPairs(string id, string name, string orderBy) => $"COALESCE(json_agg(json_build_array({id}, {name}) ORDER BY {orderBy})::text, '[]')";
 
     public bool SeeksRowValuesOnExpressions => true;

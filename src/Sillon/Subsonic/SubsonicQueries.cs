@@ -76,8 +76,8 @@ public sealed class SubsonicQueries(Database db)
     public static async Task<List<AlbumID3>> AlbumPageAsync(DbConnection c, long userId, KeysetQuery page, CancellationToken ct)
     {
         page.Parameters.Add("userId", userId);
-        using var grid = await c.QueryMultipleAsync(new CommandDefinition(CatalogQueries.AlbumPageSql(page, AlbumSelect), page.Parameters, cancellationToken: ct));
-        var ids = page.Seen(await grid.ReadAsync());
+        using var grid = await c.QueryMultipleAsync(new CommandDefinition(CatalogQueries.AlbumPageSql(page, AlbumSelect, c.Dialect()), page.Parameters, cancellationToken: ct));
+        var ids = await CatalogQueries.PageKeysAsync(grid, page, c.Dialect());
         var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList());
         return CatalogQueries.InOrder(ids, CatalogIds.Album, albums, a => a.Id);
     }

@@ -2,9 +2,13 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Sillon.Accounts;
+using Sillon.Catalog;
+using Sillon.Data;
 using Sillon.Library;
+using Sillon.Subsonic;
 using Sillon.Tests.Fixtures;
 
 namespace Sillon.Tests.Catalog;
@@ -291,6 +295,34 @@ public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFi
         foreach (var deep in new[] { expected.Count / 2 + 7, every - 1, every, every + 1, expected.Count - 5 })
             Assert.Equal(expected.Skip(deep).Take(20), (await PageAsync(deep, 20)).Ids);
         Assert.Empty((await PageAsync(expected.Count, 20)).Ids);
+    }
+
+    [Fact]
+    public async Task Album_pages_by_genre_keep_one_plan_whatever_the_genre_and_leave_the_connection_as_they_found_it()
+    {
+        var db = fx.Server.Services.GetRequiredService<Database>();
+        var pages = fx.Server.Services.GetRequiredService<KeysetPages>();
+        await using var c = await db.OpenAsync();
+        var genres = (await c.QueryAsync<string>("SELECT DISTINCT lower(genre) FROM albums WHERE genre IS NOT NULL ORDER BY 1 LIMIT 15")).ToList();
+        Assert.Equal(15, genres.Count);
+        foreach (var genre in genres)
+        {
+            var page = await pages.PlanAsync(c, "test|genre|" + genre, "albums x", "lower(x.genre) = lower(@genre)", [new("x.sort_name"), new("x.id")],
+                new { genre }, 20, 0, CancellationToken.None);
+            var albums = await SubsonicQueries.AlbumPageAsync(c, 1, page, CancellationToken.None);
+            Assert.NotEmpty(albums);
+            Assert.All(albums, a => Assert.Equal(genre, a.Genre?.ToLowerInvariant()));
+        }
+        if (!db.IsPostgres) return;
+        // Npgsql prepares a statement on its fifth use; PostgreSQL would then plan it anew for its
+        // first five executions at least, and for every one after when it judges the genres too uneven.
+        var (generic, custom) = await c.QuerySingleAsync<(long, long)>("""
+            SELECT COALESCE(SUM(generic_plans), 0), COALESCE(SUM(custom_plans), 0) FROM pg_prepared_statements
+            WHERE statement LIKE '%lower(x.genre) = lower(%'
+            """);
+        Assert.True(generic >= 5, $"{generic} executions of a generic plan");
+        Assert.Equal(0, custom);
+        Assert.Equal("auto", await c.ExecuteScalarAsync<string>("SHOW plan_cache_mode"));
     }
 
     [Fact]
