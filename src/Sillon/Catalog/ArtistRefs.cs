@@ -50,7 +50,12 @@ public static class ArtistRefs
                 artists.Add(new NamedRef(CatalogIds.Format(CatalogIds.Artist, id), json.GetString()!));
                 Expect(ref json, JsonTokenType.EndArray);
             }
+            if (json.TokenType != JsonTokenType.EndArray || json.Read()) throw new FormatException($"albums.artist_refs: expected [id, name] pairs and nothing after at byte {json.TokenStartIndex}");
             return artists;
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"albums.artist_refs: {e.Message}", e);
         }
         finally
         {

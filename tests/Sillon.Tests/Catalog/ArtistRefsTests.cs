@@ -46,6 +46,8 @@ public sealed class ArtistRefsTests : IAsyncLifetime
     [InlineData("[[\"1\", \"A\"]]")]
     [InlineData("[[1]]")]
     [InlineData("[[1, \"A\", 2]]")]
+    [InlineData("[[1, \"A\"], 5]")]
+    [InlineData("[[1, \"A\"]] [[2, \"B\"]]")]
     public void A_value_of_another_shape_is_an_error_that_says_where(string stored) =>
         Assert.Contains("albums.artist_refs", Assert.ThrowsAny<Exception>(() => ArtistRefs.Read(stored)).Message);
 
