@@ -38,7 +38,7 @@ for round in $(seq 1 "$rounds"); do
     for file in search.txt items.txt browse-seq.txt browse-deep.txt artists.txt; do PATHS="$work/$file" wrk -t1 -c2 -d3s -s bench/scale/paths.lua "$url" >/dev/null; done
     for w in "search3 one client:1:0:search.txt" "search3 as you type:32:100:search.txt" "REST search as you type:32:100:rest-search.txt" \
              "search3 back to back:32:0:search.txt" "getAlbum / getArtist:32:0:items.txt" "getAlbumList2 page after page:32:0:browse-seq.txt" \
-             "getAlbumList2 at random depths:32:0:browse-deep.txt" \
+             "getAlbumList2 at random depths:32:0:browse-deep.txt" "getAlbumList2 page after page, 100 ms apart:32:100:browse-seq.txt" \
              "getArtists:4:0:artists.txt:" "getArtists (gzip):4:0:artists.txt:gzip"; do
       IFS=: read -r label clients think file encoding <<<"$w"
       [[ $label =~ ${ONLY:-.} ]] || continue

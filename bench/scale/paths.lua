@@ -1,6 +1,10 @@
 -- wrk script for the scale benchmark: each connection takes the request paths of the file named by
 -- PATHS in turn, each thread from its own starting point; THINK_MS (optional) waits between one
--- connection's requests (a listener typing); SILLON_TOKEN (optional) is sent as a bearer token;
+-- connection's requests (a listener typing), drawn each time between half and one and a half times
+-- THINK_MS: with the same wait every time, connections that opened together stay in step and their
+-- requests arrive in bursts of 32 (the last waits for the 31 before it), which people typing and
+-- paging do not do; THINK_FIXED=1 waits exactly THINK_MS, as this script did until session 17;
+-- SILLON_TOKEN (optional) is sent as a bearer token;
 -- ACCEPT_ENCODING (optional) as Accept-Encoding, as clients' HTTP libraries do (a compressed
 -- answer's body is then not searched for a failure: only its status counts).
 -- Prints one JSON line at the end: requests, req/s, p50/p90/p99/max in ms, errors (a status other
@@ -18,6 +22,7 @@ end
 function init(args)
   i = (id * 7919) % #paths
   errors = 0
+  math.randomseed(id * 104729 + 17)
 end
 
 function request()
@@ -28,7 +33,13 @@ function request()
   return wrk.format("GET", paths[i], headers)
 end
 
-if think > 0 then function delay() return think end end
+local fixed = os.getenv("THINK_FIXED") == "1"
+if think > 0 then
+  function delay()
+    if fixed then return think end
+    return math.floor(think * (0.5 + math.random()))
+  end
+end
 
 function response(status, headers, body)
   if status ~= 200 or (not encoding and body and string.find(body, '"status":"failed"', 1, true)) then errors = errors + 1 end
