@@ -214,7 +214,10 @@ public sealed class StreamingTests(StreamingFixture fixture) : IClassFixture<Str
         while ((Interlocked.Read(ref active) != 0 || Interlocked.Read(ref sent) == 0) && DateTime.UtcNow < deadline)
             await Task.Delay(20);
         Assert.Equal(0, Interlocked.Read(ref active));
-        Assert.InRange(Interlocked.Read(ref sent), 64 * 1024, bytes.Length - 1);
+        // A piece counts once its flush completes: the first 16 KiB surely did (the next was written
+        // after it); the 256 KiB after it may still have been on its way when the listener hung up
+        // (CI, once: 16,384), and then it is not counted, rather than counted as heard.
+        Assert.InRange(Interlocked.Read(ref sent), 16 * 1024, bytes.Length - 1);
 
         var before = Interlocked.Read(ref sent);
         Assert.Equal(bytes, await _client.GetByteArrayAsync($"/api/v1/tracks/{id}/stream"));
