@@ -60,9 +60,9 @@ public static class SubsonicWriter
 
     // One buffer per thread for the answer being written, copied out once at the end: a page grew a
     // fresh buffer by doubling from 1 KB (with the boxing, 128 KB allocated for a 50-album page;
-    // 35 KB now, bench/SubsonicWrite). Json runs to the end
-    // without awaiting, so no other answer shares the thread's buffer meanwhile; one grown past
-    // KeptBufferBytes (a getArtists answer) is left to the GC rather than held by the thread.
+    // 35 KB now, bench/SubsonicWrite). Json runs to the end without awaiting, so no other answer
+    // shares the thread's buffer meanwhile; one grown past KeptBufferBytes (a getArtists answer) is
+    // left to the GC rather than held by the thread.
     [ThreadStatic] private static ArrayBufferWriter<byte>? _jsonBuffer;
     private const int KeptBufferBytes = 512 * 1024;
 
@@ -119,8 +119,9 @@ public static class SubsonicWriter
         var name = char.ToLowerInvariant(p.Name[0]) + p.Name[1..];
         var kind = KindOf(p);
         var jsonName = JsonEncodedText.Encode(kind == Kind.Text ? "value" : name, JsonOptions.Encoder);
-        var typed = kind == Kind.Scalar && ScalarWriter(typeof(Utf8JsonWriter), p) is not null;
-        return new Field(name, jsonName, Getter(p), kind,
+        var typed = kind == Kind.Scalar && ScalarWriter(typeof(Utf8JsonWriter), p) is not null && ScalarWriter(typeof(StringBuilder), p) is not null;
+        // A typed field is never read through Get: its delegate is left uncompiled.
+        return new Field(name, jsonName, typed ? p.GetValue : Getter(p), kind,
             typed ? TypedJson(p, jsonName) : null,
             typed ? TypedXmlAttribute(p, " " + name + "=\"") : null);
     }
@@ -246,13 +247,17 @@ public static class SubsonicWriter
 
     private static string Text(object value) => value switch
     {
-        bool b => b ? "true" : "false",
+        bool b => Text(b),
         DateTimeOffset d => Iso(d),
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
-        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        double d => Text(d),
+        float f => Text(f),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
+
+    private static string Text(bool b) => b ? "true" : "false";
+    private static string Text(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+    private static string Text(float f) => f.ToString("R", CultureInfo.InvariantCulture);
 
     public static string Iso(DateTimeOffset d)
     {
@@ -285,11 +290,11 @@ public static class SubsonicWriter
     // The scalars' writers, one overload per type the compiled field writers call (ScalarWriter).
     // XML: the text Text() gives, escaped; JSON: as JsonScalar writes them.
     private static void WriteScalar(StringBuilder sb, string s) => Escape(sb, s);
-    private static void WriteScalar(StringBuilder sb, bool b) => sb.Append(b ? "true" : "false");
+    private static void WriteScalar(StringBuilder sb, bool b) => sb.Append(Text(b));
     private static void WriteScalar(StringBuilder sb, int i) => sb.Append(CultureInfo.InvariantCulture, $"{i}");
     private static void WriteScalar(StringBuilder sb, long l) => sb.Append(CultureInfo.InvariantCulture, $"{l}");
-    private static void WriteScalar(StringBuilder sb, double d) => sb.Append(d.ToString("R", CultureInfo.InvariantCulture));
-    private static void WriteScalar(StringBuilder sb, float f) => sb.Append(f.ToString("R", CultureInfo.InvariantCulture));
+    private static void WriteScalar(StringBuilder sb, double d) => sb.Append(Text(d));
+    private static void WriteScalar(StringBuilder sb, float f) => sb.Append(Text(f));
     private static void WriteScalar(StringBuilder sb, DateTimeOffset d)
     {
         Span<char> text = stackalloc char[IsoLength];
