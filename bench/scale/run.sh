@@ -87,6 +87,9 @@ SILLON_TOKEN=$token run "REST /api/v1/search as you type (100 ms)" 32 100 rest-s
 run "search3 back to back" 32 0 search.txt
 run "search3 one client" 1 0 search.txt
 run "getAlbumList2, every type, page after page" 32 0 browse-seq.txt
+# The same pages as 32 people browse them (a page every 50–150 ms each): what browse p99 means to a user;
+# back to back above is the capacity, where p99 is the queue of 32 clients waiting on two cores.
+run "getAlbumList2, every type, 100 ms apart" 32 100 browse-seq.txt
 run "getAlbumList2 at random depths (cold pages)" 32 0 browse-deep.txt
 run "getAlbum / getArtist" 32 0 items.txt
 echo "/rest/getArtists?$auth" > "$work/artists.txt"

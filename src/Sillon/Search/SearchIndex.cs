@@ -69,6 +69,24 @@ public static class SearchIndex
         INSERT INTO temp.search_scratch (search_scratch) VALUES ('delete-all');
         """;
 
+    /// <summary>FTS5's own default for the words it holds in memory before writing a segment (1 MB).</summary>
+    internal const long DefaultFlushBytes = 1 << 20;
+
+    /// <summary>What a rebuild holds in memory before writing a segment: see <see cref="RebuildAsync"/>.</summary>
+    internal const long RebuildFlushBytes = 64 << 20;
+
+    /// <summary>
+    /// Builds the search index anew from the catalog (a first or full scan, a generated catalog).
+    /// </summary>
+    /// <remarks>
+    /// FTS5 writes a segment each time the words it holds in memory pass its hash size (1 MB by
+    /// default), merging them as they pile up; a query then looks every word up in every segment.
+    /// At 1 M tracks the default left 11 segments of tracks; 64 MB leaves one and takes 6.7 s
+    /// instead of 9.7. 'optimize' then merges what is left into one segment (at 13 M: five, 21 s).
+    /// One segment made search3 1.2–1.5× cheaper back to back (docs/benchmarks.md, session 18).
+    /// The size goes back to the default before the commit: it is stored with the index, and a
+    /// scan's small updates have no use for a big buffer.
+    /// </remarks>
     public static async Task RebuildAsync(DbConnection connection, CancellationToken ct)
     {
         if (connection.Dialect() is PostgresDialect)
@@ -77,7 +95,8 @@ public static class SearchIndex
             return;
         }
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
+        await connection.ExecuteAsync(new CommandDefinition($"""
+            {FlushBytesSql(RebuildFlushBytes)}
             INSERT INTO search_artists (search_artists) VALUES ('delete-all');
             INSERT INTO search_albums (search_albums) VALUES ('delete-all');
             INSERT INTO search_tracks (search_tracks) VALUES ('delete-all');
@@ -85,6 +104,10 @@ public static class SearchIndex
             INSERT INTO search_albums (rowid, name, context) SELECT id, name, display_artist FROM albums;
             INSERT INTO search_tracks (rowid, name, context)
                 SELECT t.id, t.title, t.display_artist || ' ' || a.name FROM tracks t JOIN albums a ON a.id = t.album_id;
+            INSERT INTO search_artists (search_artists) VALUES ('optimize');
+            INSERT INTO search_albums (search_albums) VALUES ('optimize');
+            INSERT INTO search_tracks (search_tracks) VALUES ('optimize');
+            {FlushBytesSql(DefaultFlushBytes)}
             DELETE FROM search_terms;
             CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_tracks_vocabulary USING fts5vocab(main, search_tracks, row);
             CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_albums_vocabulary USING fts5vocab(main, search_albums, row);
@@ -96,6 +119,9 @@ public static class SearchIndex
             """, transaction: tx, commandTimeout: 0, cancellationToken: ct));
         await tx.CommitAsync(ct);
     }
+
+    private static string FlushBytesSql(long bytes) => string.Join('\n', new[] { "search_artists", "search_albums", "search_tracks" }
+        .Select(t => $"INSERT INTO {t} ({t}, rank) VALUES ('hashsize', {bytes});"));
 
     /// <summary>
     /// The FTS5 MATCH expression for what a user typed: every word must match as a prefix, in the

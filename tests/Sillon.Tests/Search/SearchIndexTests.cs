@@ -109,6 +109,22 @@ public sealed class SearchIndexTests
             Assert.Empty(await SearchIndex.PageAsync(c, SearchIndex.Kind.Artist, SearchIndex.MatchExpression("sigur")!, "sigur", 10, 0, CancellationToken.None));
     }
 
+    [Trait("Database", "SQLite")]
+    [SqliteFact("segments and the hash size are FTS5's; PostgreSQL's index is tables of our own")]
+    public async Task A_rebuilt_index_is_one_segment_a_table_and_leaves_fts5s_default_flush_size_behind()
+    {
+        // 100,000 tracks: with FTS5's 1 MB flush size their index was four segments.
+        await using var lib = new TestLibrary();
+        var run = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "100000", "--seed", "3", "--data", lib.Data], timeout: TimeSpan.FromMinutes(3));
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        foreach (var table in new[] { "search_tracks", "search_albums", "search_artists" })
+        {
+            Assert.Equal(1L, await Sql.ScalarAsync<long>(lib.Data, $"SELECT COUNT(DISTINCT segid) FROM {table}_idx"));
+            Assert.Equal(SearchIndex.DefaultFlushBytes, await Sql.ScalarAsync<long>(lib.Data, $"SELECT v FROM {table}_config WHERE k = 'hashsize'"));
+        }
+        Assert.Equal(100_000L, await Sql.ScalarAsync<long>(lib.Data, "SELECT COUNT(*) FROM search_tracks_docsize"));
+    }
+
     [Fact]
     public void Words_fold_exactly_as_the_fts5_tokenizer_folds_them()
     {
