@@ -83,7 +83,7 @@ public static class SearchIndex
     /// default), merging them as they pile up; a query then looks every word up in every segment.
     /// At 1 M tracks the default left 11 segments of tracks; 64 MB leaves one and takes 6.7 s
     /// instead of 9.7. 'optimize' then merges what is left into one segment (at 13 M: five, 21 s).
-    /// One segment made search3 1.2–1.5× cheaper back to back (docs/benchmarks.md, session 18).
+    /// Searching one segment costs about 5 % less CPU at 1 M (docs/benchmarks.md, session 18).
     /// The size goes back to the default before the commit: it is stored with the index, and a
     /// scan's small updates have no use for a big buffer.
     /// </remarks>
@@ -96,18 +96,14 @@ public static class SearchIndex
         }
         await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition($"""
-            {FlushBytesSql(RebuildFlushBytes)}
-            INSERT INTO search_artists (search_artists) VALUES ('delete-all');
-            INSERT INTO search_albums (search_albums) VALUES ('delete-all');
-            INSERT INTO search_tracks (search_tracks) VALUES ('delete-all');
+            {EachIndex("hashsize", RebuildFlushBytes)}
+            {EachIndex("delete-all")}
             INSERT INTO search_artists (rowid, name, context) SELECT id, name, '' FROM artists;
             INSERT INTO search_albums (rowid, name, context) SELECT id, name, display_artist FROM albums;
             INSERT INTO search_tracks (rowid, name, context)
                 SELECT t.id, t.title, t.display_artist || ' ' || a.name FROM tracks t JOIN albums a ON a.id = t.album_id;
-            INSERT INTO search_artists (search_artists) VALUES ('optimize');
-            INSERT INTO search_albums (search_albums) VALUES ('optimize');
-            INSERT INTO search_tracks (search_tracks) VALUES ('optimize');
-            {FlushBytesSql(DefaultFlushBytes)}
+            {EachIndex("optimize")}
+            {EachIndex("hashsize", DefaultFlushBytes)}
             DELETE FROM search_terms;
             CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_tracks_vocabulary USING fts5vocab(main, search_tracks, row);
             CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_albums_vocabulary USING fts5vocab(main, search_albums, row);
@@ -120,8 +116,9 @@ public static class SearchIndex
         await tx.CommitAsync(ct);
     }
 
-    private static string FlushBytesSql(long bytes) => string.Join('\n', new[] { "search_artists", "search_albums", "search_tracks" }
-        .Select(t => $"INSERT INTO {t} ({t}, rank) VALUES ('hashsize', {bytes});"));
+    /// <summary>One FTS5 command ('delete-all', 'optimize') or setting with its value ('hashsize'), to each of the three index tables.</summary>
+    private static string EachIndex(string command, long? value = null) => string.Join('\n', Enum.GetValues<Kind>().Select(kind => Tables(kind).Table)
+        .Select(t => value is null ? $"INSERT INTO {t} ({t}) VALUES ('{command}');" : $"INSERT INTO {t} ({t}, rank) VALUES ('{command}', {value});"));
 
     /// <summary>
     /// The FTS5 MATCH expression for what a user typed: every word must match as a prefix, in the
