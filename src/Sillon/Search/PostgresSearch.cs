@@ -347,8 +347,9 @@ internal static class PostgresSearch
 
     /// <summary>
     /// The matches of one search in one kind, read lazily in id order: the blocks are read in
-    /// windows (one block, then 8, then 64 at a time: a broad prefix is answered by the first, a rare
-    /// word reads 13 million tracks in four). Each block with a match keeps two bit sets:
+    /// windows, one block first, then as many as the matches found so far say the page needs
+    /// (<see cref="WindowSize"/>): a broad prefix is answered by the first block, a rare word reads
+    /// 13 million tracks in two windows. Each block with a match keeps two bit sets:
     /// the ids found by every word anywhere, and those found by every word in the name.
     /// </summary>
     /// <remarks>
@@ -356,13 +357,12 @@ internal static class PostgresSearch
     /// 20,000 ids grew past the large object heap's threshold on every search (a gen-2 collection
     /// every 60 searches at 13 million tracks). The sets and the read buffer are pooled.
     /// </remarks>
-    private sealed class Matches(DbConnection c, SearchIndex.Kind kind, string[][] terms, long lastBlock) : IDisposable
+    internal sealed class Matches(DbConnection c, SearchIndex.Kind kind, string[][] terms, long lastBlock) : IDisposable
     {
         private const int Words64 = BlockSize / 64;
         private readonly List<(int Block, ulong[] All, ulong[] Name, int Count)> _blocks = [];
         private readonly Dictionary<string, List<int>> _wordsOf = WordsOf(terms);
         private long _next;
-        private int _window = 1;
         private int _count;
 
         public enum Tier { Everything, Name, ContextOnly }
@@ -378,11 +378,49 @@ internal static class PostgresSearch
             return wordsOf;
         }
 
-        /// <summary>How many items match, counting up to <paramref name="atLeast"/> (more blocks are read only as far as that).</summary>
-        public async Task<int> CountAsync(int atLeast, CancellationToken ct)
+        public SearchIndex.Kind Kind => kind;
+
+        /// <summary>How many items match, as far as the blocks read so far tell.</summary>
+        public int Count => _count;
+
+        /// <summary>Whether counting up to <paramref name="atLeast"/> needs more blocks read.</summary>
+        public bool NeedsBlocks(int atLeast) => _count < atLeast && !Complete;
+
+        /// <summary>
+        /// Reads the next window of each of these searches, all in one round trip: the three kinds
+        /// of a search3 count their matches side by side instead of one after the other (a broad
+        /// prefix: one round trip where it took three; a rare word: the longest kind's windows).
+        /// </summary>
+        /// <param name="searches">Each search with how many more ids it wants, and how many of those it found in the blocks read so far.</param>
+        public static async Task ReadWindowsAsync(DbConnection c, IReadOnlyList<(Matches Search, int Wanted, int Found)> searches, CancellationToken ct)
         {
-            while (_count < atLeast && !Complete) await ReadWindowAsync(ct);
-            return _count;
+            await using var command = c.CreateCommand();
+            command.CommandText = string.Join(";\n", searches.Select((s, i) => s.Search.NextWindow(command, $"k{i}", s.Wanted, s.Found)));
+            await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct);
+            for (var i = 0; i < searches.Count; i++)
+            {
+                if (i > 0) await reader.NextResultAsync(ct);
+                await searches[i].Search.ReadAsync(reader, ct);
+            }
+        }
+
+        /// <summary>
+        /// How many blocks the next window reads to find <paramref name="wanted"/> more ids: the
+        /// first block alone; then as many as the wanted ones need at the rate they were found in
+        /// the blocks read so far (<paramref name="found"/>; at least one in all of them: a tier
+        /// rarer than the whole match, as names are, needs its own rate, or it reads a block a
+        /// round trip), and a quarter more, or every block left when they are not expected in all of
+        /// them. That last read costs what the terms' lists hold in the blocks left, which a rare
+        /// match reads to the end in any case: windows of 1, 8 and 64 blocks took five round trips
+        /// over 13 million tracks where this takes two.
+        /// </summary>
+        /// <param name="read">Blocks read so far (the first <paramref name="read"/> of them).</param>
+        /// <param name="left">Blocks left to read.</param>
+        internal static long WindowSize(long read, long left, int wanted, int found)
+        {
+            if (read == 0) return Math.Min(1, left);
+            var perBlock = (double)Math.Max(found, 1) / read;
+            return perBlock * left <= wanted ? left : Math.Clamp((long)Math.Ceiling(wanted / perBlock * 1.25), 1, left);
         }
 
         /// <summary>The first <paramref name="limit"/> ids of a tier in id order.</summary>
@@ -404,28 +442,39 @@ internal static class PostgresSearch
                 }
                 if (ids.Count >= limit || Complete) return ids;
                 // Not enough yet: the ids already taken came from whole blocks, so go on after them.
-                await ReadWindowAsync(ct);
+                await ReadWindowsAsync(c, [(this, limit - ids.Count, ids.Count)], ct);
             }
         }
 
         /// <summary>The terms as <see cref="PaddedArray"/>; more than 32 (a long prefix typed) as one array parameter.</summary>
-        private static string TermList(System.Data.Common.DbCommand command, string[] terms)
+        private static string TermList(DbCommand command, string p, string[] terms)
         {
             if (terms.Length is 0 or > 32)
             {
-                command.Parameters.Add(new NpgsqlParameter<string[]>("terms", terms));
-                return "@terms";
+                command.Parameters.Add(new NpgsqlParameter<string[]>($"{p}terms", terms));
+                return $"@{p}terms";
             }
-            return PaddedArray("t", terms, (name, term) => command.Parameters.Add(new NpgsqlParameter<string>(name, term)));
+            return PaddedArray($"{p}t", terms, (name, term) => command.Parameters.Add(new NpgsqlParameter<string>(name, term)));
         }
 
-        private async Task ReadWindowAsync(CancellationToken ct)
+        /// <summary>The statement reading the next window of blocks, its parameters named after <paramref name="p"/>, added to the command.</summary>
+        private string NextWindow(DbCommand command, string p, int wanted, int found)
         {
             var from = _next;
-            var to = Math.Min(lastBlock, from + _window - 1);
+            var to = from + WindowSize(_next, lastBlock - _next + 1, wanted, found) - 1;
             _next = to + 1;
-            _window = Math.Min(_window * 8, 64);
+            command.Parameters.Add(new NpgsqlParameter<short>($"{p}kind", (short)kind));
+            command.Parameters.Add(new NpgsqlParameter<int>($"{p}from", (int)from));
+            command.Parameters.Add(new NpgsqlParameter<int>($"{p}to", (int)to));
+            return $"""
+                SELECT term, block, name, context FROM search_postings
+                WHERE kind = @{p}kind AND term = ANY({TermList(command, p, [.. _wordsOf.Keys])}) AND block BETWEEN @{p}from AND @{p}to ORDER BY block
+                """;
+        }
 
+        /// <summary>Takes in the rows of one window (<see cref="NextWindow"/>'s result).</summary>
+        private async Task ReadAsync(DbDataReader reader, CancellationToken ct)
+        {
             var words = terms.Length;
             var name = new ulong[words][];
             var all = new ulong[words][];
@@ -434,15 +483,6 @@ internal static class PostgresSearch
             var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
             try
             {
-                await using var command = c.CreateCommand();
-                command.CommandText = $"""
-                    SELECT term, block, name, context FROM search_postings
-                    WHERE kind = @kind AND term = ANY({TermList(command, [.. _wordsOf.Keys])}) AND block BETWEEN @from AND @to ORDER BY block
-                    """;
-                command.Parameters.Add(new NpgsqlParameter<short>("kind", (short)kind));
-                command.Parameters.Add(new NpgsqlParameter<int>("from", (int)from));
-                command.Parameters.Add(new NpgsqlParameter<int>("to", (int)to));
-                await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct);
                 int? block = null;
                 while (await reader.ReadAsync(ct))
                 {
@@ -542,40 +582,74 @@ internal static class PostgresSearch
         : limit => limit <= tier.Cap || tier.Ids.Length < tier.Cap ? Task.FromResult(tier.Ids.Take(limit)) : query(limit);
 
     /// <summary>
-    /// <see cref="SearchIndex.PageAsync"/> on PostgreSQL, tier for tier: exact name, by the exactly
-    /// named artist, all words in the name, the rest; up to <see cref="SearchIndex.RankedLimit"/>
+    /// <see cref="SearchIndex.PageAsync"/> on PostgreSQL, for each kind asked (<paramref name="pages"/>,
+    /// by kind: count and offset; a count of 0 for a kind not asked), tier for tier: exact name, by
+    /// the exactly named artist, all words in the name, the rest; up to <see cref="SearchIndex.RankedLimit"/>
     /// matches by popularity, then sort name (byte order, as SQLite's BINARY collation), then id;
     /// beyond it the exact tiers from their B-tree indexes, then name and context matches in id order.
     /// </summary>
-    public static async Task<List<long>> PageAsync(DbConnection c, SearchIndex.Kind kind, string source, string sortColumn, string? byArtist,
-        Prepared prepared, string key, int count, int offset, CancellationToken ct)
+    /// <remarks>
+    /// The kinds go side by side, each step one round trip for all of them: counting (a window of
+    /// blocks each), then ranking those with few matches. One after the other they were a round
+    /// trip per kind and step, each a wait on the socket and a wake-up for both processes.
+    /// </remarks>
+    public static async Task<List<long>[]> PagesAsync(DbConnection c, Prepared prepared, string key, (int Count, int Offset)[] pages, CancellationToken ct)
     {
-        if (prepared.Terms[(int)kind] is not { } terms) return [];
-        using var matches = new Matches(c, kind, terms, prepared.LastBlocks[(int)kind]);
-        var total = await matches.CountAsync(SearchIndex.RankedLimit + 1, ct);
-        if (total == 0) return [];
-        if (total <= SearchIndex.RankedLimit)
+        var results = new List<long>[Kinds.Length];
+        var searches = new List<Matches>(Kinds.Length);
+        try
         {
-            return (await c.QueryAsync<long>(new CommandDefinition($"""
-                SELECT x.id FROM {source} x WHERE x.id = ANY(@ids)
-                ORDER BY CASE WHEN x.{sortColumn} = @key THEN 0
-                              {(byArtist is null ? "" : $"WHEN x.id IN ({byArtist}) THEN 1")}
-                              WHEN x.id = ANY(@names) THEN 2 ELSE 3 END,
-                         x.popularity DESC, x.{sortColumn} COLLATE "C", x.id
-                LIMIT @count OFFSET @offset
-                """, new
+            foreach (var kind in Kinds)
             {
-                ids = (await matches.TakeAsync(Matches.Tier.Everything, total, ct)).ToArray(),
-                names = (await matches.TakeAsync(Matches.Tier.Name, total, ct)).ToArray(),
-                key, count, offset,
-            }, cancellationToken: ct))).ToList();
-        }
+                results[(int)kind] = [];
+                if (SearchIndex.Window(pages[(int)kind].Count, pages[(int)kind].Offset) > 0 && prepared.Terms[(int)kind] is { } terms)
+                    searches.Add(new Matches(c, kind, terms, prepared.LastBlocks[(int)kind]));
+            }
+            while (searches.Where(m => m.NeedsBlocks(SearchIndex.RankedLimit + 1)).ToList() is { Count: > 0 } counting)
+                await Matches.ReadWindowsAsync(c, [.. counting.Select(m => (m, SearchIndex.RankedLimit + 1 - m.Count, m.Count))], ct);
 
-        return await SearchIndex.TiersAsync(
-        [
-            .. SearchIndex.ExactTiers(c, kind, key, ct).Select((query, i) => ReadAhead(prepared.Exact[(int)kind]?[i], query)),
-            async limit => await matches.TakeAsync(Matches.Tier.Name, limit, ct),
-            async limit => await matches.TakeAsync(Matches.Tier.ContextOnly, limit, ct),
-        ], count, offset);
+            var ranked = searches.Where(m => m.Count is > 0 and <= SearchIndex.RankedLimit).ToList();
+            if (ranked.Count > 0)
+            {
+                var parameters = new DynamicParameters(new { key });
+                var sql = new System.Text.StringBuilder();
+                foreach (var m in ranked)
+                {
+                    var (_, source, sortColumn) = SearchIndex.Tables(m.Kind);
+                    var byArtist = SearchIndex.ByArtist(m.Kind);
+                    var p = $"k{(int)m.Kind}";
+                    parameters.Add($"{p}ids", (await m.TakeAsync(Matches.Tier.Everything, m.Count, ct)).ToArray());
+                    parameters.Add($"{p}names", (await m.TakeAsync(Matches.Tier.Name, m.Count, ct)).ToArray());
+                    parameters.Add($"{p}count", pages[(int)m.Kind].Count);
+                    parameters.Add($"{p}offset", pages[(int)m.Kind].Offset);
+                    sql.Append(sql.Length == 0 ? "" : ";\n").Append($"""
+                        SELECT x.id FROM {source} x WHERE x.id = ANY(@{p}ids)
+                        ORDER BY CASE WHEN x.{sortColumn} = @key THEN 0
+                                      {(byArtist is null ? "" : $"WHEN x.id IN ({byArtist}) THEN 1")}
+                                      WHEN x.id = ANY(@{p}names) THEN 2 ELSE 3 END,
+                                 x.popularity DESC, x.{sortColumn} COLLATE "C", x.id
+                        LIMIT @{p}count OFFSET @{p}offset
+                        """);
+                }
+                using var grid = await c.QueryMultipleAsync(new CommandDefinition(sql.ToString(), parameters, cancellationToken: ct));
+                foreach (var m in ranked) results[(int)m.Kind] = (await grid.ReadAsync<long>()).ToList();
+            }
+
+            foreach (var m in searches.Where(m => m.Count > SearchIndex.RankedLimit))
+            {
+                var (count, offset) = pages[(int)m.Kind];
+                results[(int)m.Kind] = await SearchIndex.TiersAsync(
+                [
+                    .. SearchIndex.ExactTiers(c, m.Kind, key, ct).Select((query, i) => ReadAhead(prepared.Exact[(int)m.Kind]?[i], query)),
+                    async limit => await m.TakeAsync(Matches.Tier.Name, limit, ct),
+                    async limit => await m.TakeAsync(Matches.Tier.ContextOnly, limit, ct),
+                ], count, offset);
+            }
+            return results;
+        }
+        finally
+        {
+            foreach (var m in searches) m.Dispose();
+        }
     }
 }

@@ -175,9 +175,12 @@ public static class SearchIndex
     /// </summary>
     public static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, string query, int count, int offset, CancellationToken ct)
     {
-        var windows = new int[3];
-        windows[(int)kind] = Window(count, offset);
-        return await PageAsync(c, kind, match, await PrepareAsync(c, match, query, windows, ct), query, count, offset, ct);
+        var pages = new (int Count, int Offset)[3];
+        pages[(int)kind] = (count, offset);
+        var prepared = await PrepareAsync(c, match, query, [.. pages.Select(p => Window(p.Count, p.Offset))], ct);
+        return prepared.Postgres is { } postgres
+            ? (await PostgresSearch.PagesAsync(c, postgres, Library.Names.SortKey(query), pages, ct))[(int)kind]
+            : await PageAsync(c, kind, match, prepared, query, count, offset, ct);
     }
 
     /// <summary>One page of each kind for the same query (search3, the REST search): the match is prepared once for the three.</summary>
@@ -185,6 +188,11 @@ public static class SearchIndex
         (int Count, int Offset) artists, (int Count, int Offset) albums, (int Count, int Offset) tracks, CancellationToken ct)
     {
         var prepared = await PrepareAsync(c, match, query, [Window(tracks.Count, tracks.Offset), Window(albums.Count, albums.Offset), Window(artists.Count, artists.Offset)], ct);
+        if (prepared.Postgres is { } postgres)
+        {
+            var pages = await PostgresSearch.PagesAsync(c, postgres, Library.Names.SortKey(query), [tracks, albums, artists], ct);
+            return (pages[(int)Kind.Artist], pages[(int)Kind.Album], pages[(int)Kind.Track]);
+        }
         return (await PageAsync(c, Kind.Artist, match, prepared, query, artists.Count, artists.Offset, ct),
             await PageAsync(c, Kind.Album, match, prepared, query, albums.Count, albums.Offset, ct),
             await PageAsync(c, Kind.Track, match, prepared, query, tracks.Count, tracks.Offset, ct));
@@ -204,7 +212,7 @@ public static class SearchIndex
 
     /// <summary>How far a page reaches (offset + count); 0 when nothing is to be read.</summary>
     /// <remarks>Nobody reads a search past its 100,000th hit; an offset beyond is a crawler or an attack.</remarks>
-    private static int Window(int count, int offset) => count <= 0 || offset > MaxOffset ? 0 : count + offset;
+    internal static int Window(int count, int offset) => count <= 0 || offset > MaxOffset ? 0 : count + offset;
 
     /// <summary>The works of the few most popular artists with exactly the name searched (there may be hundreds of "Love"s).</summary>
     internal static string? ByArtist(Kind kind)
@@ -237,8 +245,6 @@ public static class SearchIndex
             return await TiersAsync([Tier(c, $"SELECT id FROM {source} WHERE {sortColumn} >= @from AND {sortColumn} < @to ORDER BY {sortColumn}, {equalNames} LIMIT @limit",
                 new { from, to = from + "\U0010FFFF" }, ct)], count, offset);
         }
-        if (prepared.Postgres is { } postgres)
-            return await PostgresSearch.PageAsync(c, kind, source, sortColumn, byArtist, postgres, key, count, offset, ct);
         var expanded = prepared.Expanded!;
         var args = new
         {

@@ -162,6 +162,12 @@ public sealed class PostgresTests
                 // Every query reaches tracks (their context holds artist and album); "lo" goes past the ranked limit.
                 if (kind == Sillon.Search.SearchIndex.Kind.Track && (offset == 0 || query == "lo")) Assert.NotEmpty(expected);
             }
+            // The three kinds at once, as search3 asks (PostgreSQL reads them side by side), each its own page.
+            var three = await Sillon.Search.SearchIndex.PagesAsync(s, match, query, (5, 0), (10, 40), (20, 400), CancellationToken.None);
+            var side = await Sillon.Search.SearchIndex.PagesAsync(p, match, query, (5, 0), (10, 40), (20, 400), CancellationToken.None);
+            Assert.True(three.Artists.SequenceEqual(side.Artists) && three.Albums.SequenceEqual(side.Albums) && three.Tracks.SequenceEqual(side.Tracks),
+                $"'{query}' three kinds: SQLite [{string.Join(", ", three.Artists)}] [{string.Join(", ", three.Albums)}] [{string.Join(", ", three.Tracks)}], " +
+                $"PostgreSQL [{string.Join(", ", side.Artists)}] [{string.Join(", ", side.Albums)}] [{string.Join(", ", side.Tracks)}]");
         }
     }
 

@@ -67,6 +67,50 @@ public sealed class SearchIndexTests
         Assert.Equal(Enumerable.Range(2501, 500).Select(i => (long)i), last);
     }
 
+    [Theory]
+    // blocks read, blocks left, ids wanted, ids found so far: blocks the next window reads
+    [InlineData(0, 198, 301, 0, 1)]      // the first block alone: a broad prefix ends there
+    [InlineData(1, 197, 301, 0, 197)]    // nothing in it: a rare match, read to the end in one go
+    [InlineData(1, 197, 296, 5, 74)]     // 5 a block: the 296 wanted in 60 blocks, and a quarter more
+    [InlineData(1, 197, 1, 300, 1)]      // one more wanted from a dense match: one block
+    [InlineData(20, 178, 18, 2, 178)]    // a tier rarer than the whole match (names) goes by its own rate, not a block a trip
+    [InlineData(5, 0, 10, 3, 0)]         // nothing left
+    public void The_next_window_reads_as_many_blocks_as_the_rate_so_far_says_the_page_needs(long read, long left, int wanted, int found, long expected) =>
+        Assert.Equal(expected, PostgresSearch.Matches.WindowSize(read, left, wanted, found));
+
+    [Fact]
+    public async Task A_match_spread_thinly_over_many_blocks_pages_to_its_end_in_id_order()
+    {
+        await using var lib = new TestLibrary();
+        await using var harness = await lib.ScannerAsync();
+        await using var c = await harness.Database.OpenAsync();
+        // 600 names and 400 contexts with "Comet", a few in each of PostgreSQL's blocks of 65,536 ids
+        // (ids up to 13 million, as a large catalog's), between items that do not match at all.
+        var rows = Enumerable.Range(0, 2000).Select(i => (Id: 1 + i * 6_500L, Name: i % 2 == 1 ? $"Other {i}" : i < 1200 ? $"Comet {i}" : $"Other {i}",
+            Context: i % 2 == 1 || i < 1200 ? "Someone" : "Comet Band")).ToList();
+        if (harness.Database.IsPostgres)
+            await PostgresSearch.WriteAsync(c, SearchIndex.Kind.Track, rows.Select(r => (r.Id, (string?)r.Name, (string?)r.Context)), CancellationToken.None);
+        else
+            await c.ExecuteAsync("INSERT INTO search_tracks (rowid, name, context) VALUES (@Id, @Name, @Context)",
+                rows.Select(r => new { r.Id, r.Name, r.Context }));
+        var byName = rows.Where(r => r.Name.StartsWith("Comet", StringComparison.Ordinal)).Select(r => r.Id);
+        var byContext = rows.Where(r => r.Context == "Comet Band").Select(r => r.Id);
+        var expected = byName.Concat(byContext).ToList();
+        Assert.Equal(1000, expected.Count);
+
+        var match = SearchIndex.MatchExpression("comet")!;
+        var paged = new List<long>();
+        for (var offset = 0; offset < 1100; offset += 100)
+            paged.AddRange(await SearchIndex.PageAsync(c, SearchIndex.Kind.Track, match, "comet", 100, offset, CancellationToken.None));
+        Assert.Equal(expected, paged);
+        // Deep in one step, and the three kinds asked together as search3 asks them (albums and artists have none).
+        Assert.Equal(expected[950..], await SearchIndex.PageAsync(c, SearchIndex.Kind.Track, match, "comet", 100, 950, CancellationToken.None));
+        var (artists, albums, tracks) = await SearchIndex.PagesAsync(c, match, "comet", (20, 0), (20, 0), (50, 590), CancellationToken.None);
+        Assert.Empty(artists);
+        Assert.Empty(albums);
+        Assert.Equal(expected[590..640], tracks);
+    }
+
     private static async Task<List<long>> FindAsync(TestLibrary lib, string query)
     {
         await using var c = await lib.Database().OpenAsync();
