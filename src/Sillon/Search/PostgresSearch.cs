@@ -259,7 +259,7 @@ internal static class PostgresSearch
     /// its page reaches (<paramref name="windows"/>, by kind). Those were three to five round trips
     /// of their own, each a wait on the socket for both processes.
     /// </summary>
-    public static async Task<Prepared> PrepareAsync(DbConnection c, string match, string key, int[] windows, CancellationToken ct)
+    private static async Task<Prepared> PrepareAsync(DbConnection c, string match, string key, int[] windows, CancellationToken ct)
     {
         var words = SearchIndex.Words(match).Select(SearchIndex.Fold).ToArray();
         var ranges = words.Select((w, i) => (Word: i, From: w.Length == 1 ? PrefixMark + w : w, Length: w.Length == 1 ? 3 : 0))
@@ -593,8 +593,10 @@ internal static class PostgresSearch
     /// blocks each), then ranking those with few matches. One after the other they were a round
     /// trip per kind and step, each a wait on the socket and a wake-up for both processes.
     /// </remarks>
-    public static async Task<List<long>[]> PagesAsync(DbConnection c, Prepared prepared, string key, (int Count, int Offset)[] pages, CancellationToken ct)
+    public static async Task<List<long>[]> PagesAsync(DbConnection c, string match, string key, (int Count, int Offset)[] pages, CancellationToken ct)
     {
+        var windows = pages.Select(p => SearchIndex.Window(p.Count, p.Offset)).ToArray();
+        var prepared = await PrepareAsync(c, match, key, windows, ct);
         var results = new List<long>[Kinds.Length];
         var searches = new List<Matches>(Kinds.Length);
         try
@@ -602,7 +604,7 @@ internal static class PostgresSearch
             foreach (var kind in Kinds)
             {
                 results[(int)kind] = [];
-                if (SearchIndex.Window(pages[(int)kind].Count, pages[(int)kind].Offset) > 0 && prepared.Terms[(int)kind] is { } terms)
+                if (windows[(int)kind] > 0 && prepared.Terms[(int)kind] is { } terms)
                     searches.Add(new Matches(c, kind, terms, prepared.LastBlocks[(int)kind]));
             }
             while (searches.Where(m => m.NeedsBlocks(SearchIndex.RankedLimit + 1)).ToList() is { Count: > 0 } counting)

@@ -177,38 +177,34 @@ public static class SearchIndex
     {
         var pages = new (int Count, int Offset)[3];
         pages[(int)kind] = (count, offset);
-        var prepared = await PrepareAsync(c, match, query, [.. pages.Select(p => Window(p.Count, p.Offset))], ct);
-        return prepared.Postgres is { } postgres
-            ? (await PostgresSearch.PagesAsync(c, postgres, Library.Names.SortKey(query), pages, ct))[(int)kind]
-            : await PageAsync(c, kind, match, prepared, query, count, offset, ct);
+        return (await PagesAsync(c, match, query, pages, ct))[(int)kind];
     }
 
     /// <summary>One page of each kind for the same query (search3, the REST search): the match is prepared once for the three.</summary>
     public static async Task<(List<long> Artists, List<long> Albums, List<long> Tracks)> PagesAsync(DbConnection c, string match, string query,
         (int Count, int Offset) artists, (int Count, int Offset) albums, (int Count, int Offset) tracks, CancellationToken ct)
     {
-        var prepared = await PrepareAsync(c, match, query, [Window(tracks.Count, tracks.Offset), Window(albums.Count, albums.Offset), Window(artists.Count, artists.Offset)], ct);
-        if (prepared.Postgres is { } postgres)
-        {
-            var pages = await PostgresSearch.PagesAsync(c, postgres, Library.Names.SortKey(query), [tracks, albums, artists], ct);
-            return (pages[(int)Kind.Artist], pages[(int)Kind.Album], pages[(int)Kind.Track]);
-        }
-        return (await PageAsync(c, Kind.Artist, match, prepared, query, artists.Count, artists.Offset, ct),
-            await PageAsync(c, Kind.Album, match, prepared, query, albums.Count, albums.Offset, ct),
-            await PageAsync(c, Kind.Track, match, prepared, query, tracks.Count, tracks.Offset, ct));
+        var pages = await PagesAsync(c, match, query, [tracks, albums, artists], ct);
+        return (pages[(int)Kind.Artist], pages[(int)Kind.Album], pages[(int)Kind.Track]);
     }
 
     /// <summary>
-    /// The match in the form its database runs it: on SQLite as FTS5 runs it (<see cref="ExpandAsync"/>),
-    /// on PostgreSQL as the terms of its index (<see cref="PostgresSearch.PrepareAsync"/>); null for one letter
-    /// alone, which reads the sort index instead.
+    /// A page of each kind (<paramref name="pages"/>, by <see cref="Kind"/>; a count of 0 for a kind
+    /// not asked). PostgreSQL runs the kinds side by side on its own index (<see cref="PostgresSearch.PagesAsync"/>);
+    /// SQLite runs the match as FTS5 runs it (<see cref="ExpandAsync"/>, expanded once for the kinds).
+    /// One letter alone reads the sort index instead, on both.
     /// </summary>
-    /// <remarks><paramref name="windows"/>: how many ids each kind's page reaches (offset + count; 0 for a kind not asked), by <see cref="Kind"/>.</remarks>
-    private static async Task<(string? Expanded, PostgresSearch.Prepared? Postgres)> PrepareAsync(DbConnection c, string match, string query, int[] windows,
-        CancellationToken ct) =>
-        Words(match) is [{ Length: 1 }] ? (null, null)
-        : c.Dialect() is PostgresDialect ? (null, await PostgresSearch.PrepareAsync(c, match, Library.Names.SortKey(query), windows, ct))
-        : (await ExpandAsync(c, match, ct), null);
+    private static async Task<List<long>[]> PagesAsync(DbConnection c, string match, string query, (int Count, int Offset)[] pages, CancellationToken ct)
+    {
+        var oneLetter = Words(match) is [{ Length: 1 }];
+        if (!oneLetter && c.Dialect() is PostgresDialect)
+            return await PostgresSearch.PagesAsync(c, match, Library.Names.SortKey(query), pages, ct);
+        var expanded = oneLetter ? null : await ExpandAsync(c, match, ct);
+        var results = new List<long>[3];
+        foreach (var kind in Enum.GetValues<Kind>())
+            results[(int)kind] = await PageAsync(c, kind, match, expanded, query, pages[(int)kind].Count, pages[(int)kind].Offset, ct);
+        return results;
+    }
 
     /// <summary>How far a page reaches (offset + count); 0 when nothing is to be read.</summary>
     /// <remarks>Nobody reads a search past its 100,000th hit; an offset beyond is a crawler or an attack.</remarks>
@@ -226,14 +222,15 @@ public static class SearchIndex
         };
     }
 
-    private static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, (string? Expanded, PostgresSearch.Prepared? Postgres) prepared,
+    /// <param name="expanded">The match as FTS5 runs it (<see cref="ExpandAsync"/>); null for one letter alone.</param>
+    private static async Task<List<long>> PageAsync(DbConnection c, Kind kind, string match, string? expanded,
         string query, int count, int offset, CancellationToken ct)
     {
         if (Window(count, offset) == 0) return [];
         var (table, source, sortColumn) = Tables(kind);
         var byArtist = ByArtist(kind);
         var key = Library.Names.SortKey(query);
-        if (prepared is (null, null))
+        if (expanded is null)
         {
             // One letter typed: names that start with it, from the sort index. As an FTS5 prefix it
             // would merge every indexed word with that initial (300–500 ms at 13 million tracks).
@@ -245,7 +242,6 @@ public static class SearchIndex
             return await TiersAsync([Tier(c, $"SELECT id FROM {source} WHERE {sortColumn} >= @from AND {sortColumn} < @to ORDER BY {sortColumn}, {equalNames} LIMIT @limit",
                 new { from, to = from + "\U0010FFFF" }, ct)], count, offset);
         }
-        var expanded = prepared.Expanded!;
         var args = new
         {
             match = expanded, key, count, offset,
