@@ -35,12 +35,26 @@ public static class ArtistAlbums
     /// artist ids; null: every artist), and of every artist that lost a link since the last count
     /// (the triggers of migration 0011 note them), inside the caller's transaction.
     /// </summary>
+    /// <remarks>
+    /// Every artist is counted by one grouping of every link rather than <see cref="Ids"/> per artist:
+    /// at 1 M generated tracks on PostgreSQL, 1.4 s against 3.1 s (one hash join of the links to the
+    /// tracks instead of an index lookup per artist); on SQLite the two are alike (0.67 s against
+    /// 0.54–0.65). The first statement zeroes the artists the second does not set (none, after a
+    /// bulk load into an empty catalog).
+    /// </remarks>
     public static async Task RecountAsync(DbConnection c, DbTransaction tx, string? artists, object? args, CancellationToken ct)
     {
-        var which = artists is null ? "" : $"WHERE id IN ({artists}) OR id IN (SELECT artist_id FROM artists_recount)";
-        await c.ExecuteAsync(new CommandDefinition($"""
-            UPDATE artists SET album_count = (SELECT COUNT(*) FROM ({Ids("artists.id")}) artist_albums) {which};
-            DELETE FROM artists_recount;
-            """, args, tx, commandTimeout: 0, cancellationToken: ct));
+        var sql = artists is null
+            ? """
+              UPDATE artists SET album_count = 0 WHERE album_count <> 0;
+              UPDATE artists SET album_count = n.albums
+              FROM (SELECT artist_id, COUNT(*) AS albums
+                    FROM (SELECT artist_id, album_id FROM album_artists
+                          UNION SELECT ta.artist_id, t.album_id FROM track_artists ta JOIN tracks t ON t.id = ta.track_id WHERE ta.role = 'artist') links
+                    GROUP BY artist_id) n
+              WHERE n.artist_id = artists.id;
+              """
+            : $"UPDATE artists SET album_count = (SELECT COUNT(*) FROM ({Ids("artists.id")}) artist_albums) WHERE id IN ({artists}) OR id IN (SELECT artist_id FROM artists_recount);";
+        await c.ExecuteAsync(new CommandDefinition(sql + "\nDELETE FROM artists_recount;", args, tx, commandTimeout: 0, cancellationToken: ct));
     }
 }

@@ -52,7 +52,7 @@ public static class CatalogCommands
                     tracks = r.Tracks, albums = r.Albums, artists = r.Artists,
                     seconds = Math.Round(total.TotalSeconds, 1),
                     rowsSeconds = Math.Round(r.Load.TotalSeconds, 1), indexSeconds = Math.Round(r.Indexes.TotalSeconds, 1),
-                    searchSeconds = Math.Round(r.Search.TotalSeconds, 1),
+                    searchSeconds = r.Search is { } searched ? Math.Round(searched.TotalSeconds, 1) : (double?)null,
                     tracksPerSecond = Math.Round(r.Tracks / total.TotalSeconds),
                     databaseBytes = size,
                 };
@@ -60,7 +60,9 @@ public static class CatalogCommands
                 else
                 {
                     Console.WriteLine($"Generated {r.Tracks:N0} tracks, {r.Albums:N0} albums, {r.Artists:N0} artists in {total.TotalSeconds:0.0} s ({summary.tracksPerSecond:N0} tracks/s).");
-                    Console.WriteLine($"  rows {r.Load.TotalSeconds:0.0} s, indexes {r.Indexes.TotalSeconds:0.0} s, search index {r.Search.TotalSeconds:0.0} s; database {size / 1048576.0:N0} MiB");
+                    Console.WriteLine(r.Search is { } search
+                        ? $"  rows {r.Load.TotalSeconds:0.0} s, indexes {r.Indexes.TotalSeconds:0.0} s, search index {search.TotalSeconds:0.0} s; database {size / 1048576.0:N0} MiB"
+                        : $"  rows {r.Load.TotalSeconds:0.0} s, indexes, counts and search index {r.Indexes.TotalSeconds:0.0} s; database {size / 1048576.0:N0} MiB");
                 }
                 return Commands.ExitCodes.Ok;
             }

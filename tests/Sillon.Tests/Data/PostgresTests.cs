@@ -128,7 +128,7 @@ public sealed class PostgresTests
     }
 
     [PostgresFact]
-    public async Task The_same_generated_catalog_searches_alike_on_sqlite_and_postgres()
+    public async Task The_same_generated_catalog_holds_the_same_rows_and_searches_alike_on_sqlite_and_postgres()
     {
         // One seed, two databases: SQLite in the data folder, PostgreSQL given by --database.
         await using var sqlite = new TestLibrary();
@@ -145,6 +145,24 @@ public sealed class PostgresTests
         await using var s = await new Database(sqlite.Data).OpenAsync();
         await using var p = await new Database(postgres.Data, url).OpenAsync();
         Assert.IsType<Npgsql.NpgsqlConnection>(p);
+
+        // Row for row, every column both databases have: PostgreSQL's rows went through our own
+        // encoding of COPY's binary format, two connections side by side; SQLite's through bound statements.
+        foreach (var (table, key) in new[] { ("artists", "id"), ("albums", "id"), ("album_artists", "album_id, position"), ("tracks", "id"),
+                                             ("track_artists", "track_id, role, position"), ("track_genres", "track_id, position") })
+        {
+            var inSqlite = await Dapper.SqlMapper.QueryAsync<string>(s, $"SELECT name FROM pragma_table_info('{table}')");
+            var inPostgres = await Dapper.SqlMapper.QueryAsync<string>(p, $"SELECT column_name FROM information_schema.columns WHERE table_name = '{table}'");
+            // Dates of addition follow the clock of each run, and the sample files' times their own writing.
+            string[] ofTheRun = ["created_at", "updated_at", "mtime"];
+            var columns = string.Join(", ", inSqlite.Intersect(inPostgres).Except(ofTheRun).Order(StringComparer.Ordinal));
+            var expected = (await RowsAsync(s, $"SELECT {columns} FROM {table} ORDER BY {key}")).Select(r => r.Replace(sqlite.Data, "DATA")).ToList();
+            var actual = (await RowsAsync(p, $"SELECT {columns} FROM {table} ORDER BY {key}")).Select(r => r.Replace(postgres.Data, "DATA")).ToList();
+            Assert.True(expected.Count > 0, table);
+            Assert.Equal(expected.Count, actual.Count);
+            var differs = expected.Zip(actual).FirstOrDefault(r => r.First != r.Second);
+            Assert.True(differs == default, $"{table} ({columns}): SQLite {differs.First}, PostgreSQL {differs.Second}");
+        }
         var artist = await Dapper.SqlMapper.ExecuteScalarAsync<string>(s, "SELECT name FROM artists WHERE id = 1");
         var title = await Dapper.SqlMapper.ExecuteScalarAsync<string>(s, "SELECT title FROM tracks WHERE id = 2");
         var album = await Dapper.SqlMapper.ExecuteScalarAsync<string>(s, "SELECT name FROM albums WHERE id = 3");
@@ -246,6 +264,24 @@ public sealed class PostgresTests
         Assert.True(body.GetProperty("status").GetString() == "ok", $"{endpoint}: {body}");
         return body;
     }
+
+    /// <summary>Each row as one line of its values, alike whichever database read them (integers, reals, text, NULL).</summary>
+    private static async Task<List<string>> RowsAsync(System.Data.Common.DbConnection c, string sql)
+    {
+        await using var command = c.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<string>();
+        while (await reader.ReadAsync())
+            rows.Add(string.Join(" | ", Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i) switch
+            {
+                DBNull => "NULL",
+                double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+                IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+                var v => v.ToString(),
+            })));
+        return rows;
+    }
 }
 
 /// <summary>A test that needs PostgreSQL: skipped, with the reason, in the SQLite pass of the suite.</summary>
@@ -255,4 +291,5 @@ public sealed class PostgresFactAttribute : FactAttribute
     {
         if (!PostgresServer.Enabled) Skip = "PostgreSQL only: runs when SILLON_TEST_DATABASE=postgres (test.sh's second pass)";
     }
+
 }

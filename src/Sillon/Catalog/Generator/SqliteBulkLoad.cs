@@ -23,7 +23,8 @@ public static class SqliteBulkLoad
     // near-ascending order, so keeping them during the load only ever appends to a few hot pages.
     private static readonly string[] BuiltAfter = ["tracks_sort", "albums_sort", "albums_created", "artists_sort", "albums_by_artist", "albums_year", "albums_year_desc", "albums_by_year", "albums_alpha", "albums_genre", "artists_popularity", "tracks_year", "tracks_created"];
 
-    public sealed record Result(long Tracks, long Albums, long Artists, TimeSpan Load, TimeSpan Indexes, TimeSpan Search);
+    /// <param name="Search">The search index's own time; null where it is built side by side with the indexes (PostgreSQL), and counted in theirs.</param>
+    public sealed record Result(long Tracks, long Albums, long Artists, TimeSpan Load, TimeSpan Indexes, TimeSpan? Search);
 
     public static async Task<Result> LoadAsync(Database db, CatalogGenerator generator, string rootPath, Action<long> progress, CancellationToken ct)
     {
