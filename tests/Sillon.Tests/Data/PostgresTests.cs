@@ -195,6 +195,39 @@ public sealed class PostgresTests
     }
 
     [PostgresFact]
+    public async Task The_catalogs_keys_sort_byte_by_byte_as_on_sqlite_whatever_the_databases_collation()
+    {
+        // A database whose own collation is ICU's English puts Hangul before Han and weighs spaces
+        // last: sort names, paths and dates must not follow it, or an alphabetical page on
+        // PostgreSQL would differ from SQLite's on the same catalog (migration 18).
+        var url = PostgresServer.CreateDatabase("TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'");
+        try
+        {
+            await using var sqlite = new TestLibrary();
+            await using var postgres = new TestLibrary();
+            File.Delete(Path.Combine(sqlite.Data, "sillon.json"));
+            File.Delete(Path.Combine(postgres.Data, "sillon.json"));
+            var one = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "3000", "--seed", "11", "--data", sqlite.Data]);
+            Assert.True(one.ExitCode == 0, one.Stderr);
+            var two = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "3000", "--seed", "11", "--data", postgres.Data, "--database", url]);
+            Assert.True(two.ExitCode == 0, two.Stderr);
+
+            await using var s = await new Database(sqlite.Data).OpenAsync();
+            await using var p = await new Database(postgres.Data, url).OpenAsync();
+            async Task<string> OrderAsync(System.Data.Common.DbConnection c, string table, string column) =>
+                string.Join(",", await Dapper.SqlMapper.QueryAsync<long>(c, $"SELECT id FROM {table} ORDER BY {column}, id"));
+            foreach (var (table, column) in new[] { ("artists", "sort_name"), ("albums", "sort_name"), ("tracks", "sort_title"), ("tracks", "path"), ("albums", "created_at") })
+                Assert.True(await OrderAsync(s, table, column) == await OrderAsync(p, table, column), $"{table} by {column}");
+            // The database's own collation does order them otherwise: the comparison above means something.
+            Assert.NotEqual(await OrderAsync(s, "artists", "sort_name"), await OrderAsync(p, "artists", "sort_name COLLATE \"default\""));
+        }
+        finally
+        {
+            PostgresServer.DropDatabase(url);
+        }
+    }
+
+    [PostgresFact]
     public async Task Upgrading_to_posting_lists_indexes_the_catalog_already_there()
     {
         // A database of migration 14 held its search index in tsvector tables: migration 15 drops

@@ -22,7 +22,8 @@ public static class PostgresServer
     private static int _databases;
 
     /// <summary>A new, empty database on the shared server, as the URL `--database` takes.</summary>
-    public static string CreateDatabase()
+    /// <param name="options">More of CREATE DATABASE, say another template and collation.</param>
+    public static string CreateDatabase(string options = "")
     {
         var server = Server.Value;
         var name = $"t{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}";
@@ -32,7 +33,7 @@ public static class PostgresServer
         {
             using var connection = new NpgsqlConnection(server.AdminConnectionString);
             connection.Open();
-            using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            using var command = new NpgsqlCommand($"CREATE DATABASE {name} {options}", connection);
             command.ExecuteNonQuery();
         }
         return $"postgres://postgres@127.0.0.1:{server.Port}/{name}";
