@@ -195,6 +195,22 @@ public sealed class PostgresTests
     }
 
     [PostgresFact]
+    public async Task A_load_the_database_refuses_midway_says_why_and_not_that_it_was_cancelled()
+    {
+        // The copier of albums meets a row the database refuses while the copier of tracks is still
+        // busy (three chunks): the error told is the database's, not the other copier's cancellation.
+        await using var lib = new TestLibrary();
+        await lib.Database().MigrateAsync(TimeProvider.System);
+        await using (var c = await lib.Database().OpenAsync())
+            await Dapper.SqlMapper.ExecuteAsync(c, "ALTER TABLE albums ADD CONSTRAINT albums_at_most_99 CHECK (id < 100)");
+        var run = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "150000", "--data", lib.Data, "--database", lib.DatabaseUrl!]);
+        Assert.Equal(4, run.ExitCode);
+        Assert.True(run.Stderr.Contains("cannot use the database"), run.Stderr);
+        Assert.True(run.Stderr.Contains("albums_at_most_99"), run.Stderr);
+        Assert.DoesNotContain("cancel", run.Stderr, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [PostgresFact]
     public async Task The_catalogs_keys_sort_byte_by_byte_as_on_sqlite_whatever_the_databases_collation()
     {
         // A database whose own collation is ICU's English puts Hangul before Han and weighs spaces

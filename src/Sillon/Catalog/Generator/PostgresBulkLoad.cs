@@ -95,6 +95,7 @@ public static class PostgresBulkLoad
         Database db, CatalogGenerator generator, long rootId, Action<long> progress, CancellationToken ct)
     {
         long tracks = 0;
+        Exception? first = null;
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         async Task CopierAsync(ChannelReader<List<CatalogGenerator.Batch>> chunks,
             Func<NpgsqlConnection, BinaryRows, List<CatalogGenerator.Batch>, long, CancellationToken, Task> copy, bool counts)
@@ -109,9 +110,12 @@ public static class PostgresBulkLoad
                     if (counts) Interlocked.Add(ref tracks, chunk.Sum(b => b.Tracks.Count));
                 }
             }
-            catch
+            catch (Exception e)
             {
-                failed.Cancel(); // the generator and the other copier stop; this error is the one reported
+                // The first failure is the one to tell: the other copier's comes of the cancellation
+                // below, and Npgsql reports a COPY cancelled mid-write as its own error, not a cancellation.
+                Interlocked.CompareExchange(ref first, e, null);
+                failed.Cancel(); // the generator and the other copier stop
                 throw;
             }
         }
@@ -159,10 +163,9 @@ public static class PostgresBulkLoad
         {
             await Task.WhenAll(copiers);
         }
-        catch when (copiers.FirstOrDefault(t => t.Exception?.InnerException is { } e && e is not OperationCanceledException) is { } first)
+        catch when (first is not null && !ct.IsCancellationRequested)
         {
-            // The copier that failed first, not the other one that its failure cancelled.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first.Exception!.InnerException!);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
         }
         return (tracks, albums, artists);
     }
