@@ -94,21 +94,16 @@ public static class PostgresBulkLoad
     private static async Task<(long Tracks, long Albums, long Artists)> CopyChunksAsync(
         Database db, CatalogGenerator generator, long rootId, Action<long> progress, CancellationToken ct)
     {
-        long tracks = 0;
+        long copied = 0; // tracks, for the progress
         Exception? first = null;
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        async Task CopierAsync(ChannelReader<List<CatalogGenerator.Batch>> chunks,
-            Func<NpgsqlConnection, BinaryRows, List<CatalogGenerator.Batch>, long, CancellationToken, Task> copy, bool counts)
+        async Task CopierAsync(ChannelReader<List<CatalogGenerator.Batch>> chunks, Func<NpgsqlConnection, BinaryRows, List<CatalogGenerator.Batch>, Task> copy)
         {
             try
             {
                 await using var c = (NpgsqlConnection)await db.OpenAsync(failed.Token);
                 var rows = new BinaryRows();
-                await foreach (var chunk in chunks.ReadAllAsync(failed.Token))
-                {
-                    await copy(c, rows, chunk, rootId, failed.Token);
-                    if (counts) Interlocked.Add(ref tracks, chunk.Sum(b => b.Tracks.Count));
-                }
+                await foreach (var chunk in chunks.ReadAllAsync(failed.Token)) await copy(c, rows, chunk);
             }
             catch (Exception e)
             {
@@ -124,10 +119,19 @@ public static class PostgresBulkLoad
         var forTheRest = Channel.CreateBounded<List<CatalogGenerator.Batch>>(2);
         Task[] copiers =
         [
-            Task.Run(() => CopierAsync(forTracks.Reader, CopyTracksAsync, counts: true), ct),
-            Task.Run(() => CopierAsync(forTheRest.Reader, CopyEverythingButTracksAsync, counts: false), ct),
+            Task.Run(() => CopierAsync(forTracks.Reader, async (c, rows, chunk) =>
+            {
+                await CopyTracksAsync(c, rows, chunk, rootId, failed.Token);
+                Interlocked.Add(ref copied, chunk.Sum(b => b.Tracks.Count));
+            }), ct),
+            Task.Run(() => CopierAsync(forTheRest.Reader, (c, rows, chunk) => CopyEverythingButTracksAsync(c, rows, chunk, failed.Token)), ct),
         ];
-        long albums = 0, artists = 0;
+        async Task SendAsync(List<CatalogGenerator.Batch> chunk)
+        {
+            await forTracks.Writer.WriteAsync(chunk, failed.Token);
+            await forTheRest.Writer.WriteAsync(chunk, failed.Token);
+        }
+        long tracks = 0, albums = 0, artists = 0;
         try
         {
             var chunk = new List<CatalogGenerator.Batch>();
@@ -136,19 +140,15 @@ public static class PostgresBulkLoad
             {
                 chunk.Add(batch);
                 chunkTracks += batch.Tracks.Count;
+                tracks += batch.Tracks.Count;
                 artists++;
                 albums += batch.Albums.Count;
                 if (chunkTracks < ChunkTracks) continue;
-                await forTracks.Writer.WriteAsync(chunk, failed.Token);
-                await forTheRest.Writer.WriteAsync(chunk, failed.Token);
-                progress(Interlocked.Read(ref tracks));
+                await SendAsync(chunk);
+                progress(Interlocked.Read(ref copied));
                 (chunk, chunkTracks) = ([], 0);
             }
-            if (chunk.Count > 0)
-            {
-                await forTracks.Writer.WriteAsync(chunk, failed.Token);
-                await forTheRest.Writer.WriteAsync(chunk, failed.Token);
-            }
+            if (chunk.Count > 0) await SendAsync(chunk);
         }
         catch (OperationCanceledException) when (failed.IsCancellationRequested && !ct.IsCancellationRequested)
         {
@@ -237,7 +237,7 @@ public static class PostgresBulkLoad
     }
 
     /// <summary>A chunk's artists, albums and links, with the catalog's change counter.</summary>
-    private static async Task CopyEverythingButTracksAsync(NpgsqlConnection c, BinaryRows rows, List<CatalogGenerator.Batch> chunk, long rootId, CancellationToken ct)
+    private static async Task CopyEverythingButTracksAsync(NpgsqlConnection c, BinaryRows rows, List<CatalogGenerator.Batch> chunk, CancellationToken ct)
     {
         await using var tx = await c.BeginTransactionAsync(ct);
         await rows.StartAsync(c, "artists (id, name, sort_name, artist_key, mbz_id, popularity, created_at)", ct);
