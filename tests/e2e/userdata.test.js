@@ -83,6 +83,14 @@ test('playlists: create, add from the track menu, reorder by drag and by keyboar
   await page.getByRole('heading', { level: 1, name: 'Road trip' }).waitFor();
   await waitFor(async () => (await playlistOrder()).join() === 'Dawn,Noon,Dusk', 'three tracks in order');
 
+  // The drag's save is held back by the network, so the keyboard move below is made before it is
+  // saved: its own save must not overtake it, or the server would keep the drag's older order.
+  const saves = /\/rest\/createPlaylist\.view/;
+  let held = 0;
+  await page.route(saves, async (route) => {
+    if (held++ === 0) await new Promise((r) => setTimeout(r, 800));
+    await route.continue();
+  });
   // Drag Dusk onto Noon.
   await page.getByRole('button', { name: 'Drag to reorder Dusk' }).hover();
   await page.mouse.down();
@@ -96,7 +104,9 @@ test('playlists: create, add from the track menu, reorder by drag and by keyboar
   await waitFor(async () => (await playlistOrder()).join() === 'Dawn,Noon,Dusk', 'the keyboard order');
   await waitFor(async () => (await page.evaluate(() => document.activeElement.getAttribute('aria-label'))) === 'Drag to reorder Noon', 'focus on the moved handle');
   await page.getByText('Noon moved to position 2.').waitFor({ state: 'attached' });
-  // The order is on the server: it survives a reload.
+  await page.unroute(saves);
+  assert.equal(held, 2, 'both moves saved');
+  // The latest order is the one on the server: it survives a reload.
   await page.reload();
   await page.getByRole('heading', { level: 1, name: 'Road trip' }).waitFor();
   await waitFor(async () => (await playlistOrder()).join() === 'Dawn,Noon,Dusk', 'the saved order');

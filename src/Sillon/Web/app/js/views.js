@@ -583,15 +583,31 @@ export async function playlistPage(main, params, ctx) {
   const summary = h('p.muted');
   const listHost = h('div');
   const status = h('p.sr-only', { role: 'status', 'aria-live': 'polite' });
-  const save = async (next, message) => {
-    const before = songs;
-    songs = next; render();
-    try { await playlists.setTracks(id, songs.map((s) => s.id)); status.textContent = message; }
-    catch (err) { songs = before; render(); toast(t('error', { message: err.message })); }
+  // Edits show at once and reach the server one after the other: two quick moves sent side by side
+  // could arrive in either order, and the server would keep the older one. Each edit's announcement
+  // is made when it is saved, so the last one heard is the latest edit's. After a refusal the edits
+  // queued behind it (made on a state the server does not have) are dropped and the page reloads.
+  let saving = Promise.resolve();
+  let epoch = 0;
+  const persist = (send, message) => {
+    const at = epoch;
+    saving = saving.then(async () => {
+      if (at !== epoch) return;
+      try { await send(); status.textContent = message; }
+      catch (err) {
+        epoch++;
+        toast(t('error', { message: err.message }));
+        pl = await playlists.get(id).catch(() => pl);
+        songs = pl.entry ?? []; render();
+      }
+    });
   };
   const move = (from, to) => {
     if (to < 0 || to >= songs.length || from === to) return;
-    save(moved(songs, from, to), t('playlist.moved', { title: songs[from].title, n: to + 1 }));
+    const message = t('playlist.moved', { title: songs[from].title, n: to + 1 });
+    songs = moved(songs, from, to); render();
+    const order = songs.map((s) => s.id);
+    persist(() => playlists.setTracks(id, order), message);
   };
   const focusHandle = (i) => requestAnimationFrame(() => listHost.querySelector(`li[data-index="${i}"] .handle`)?.focus());
   function render() {
@@ -607,11 +623,10 @@ export async function playlistPage(main, params, ctx) {
         handle.addEventListener('pointerdown', (ev) => startDrag(ev, i, handle));
         return handle;
       },
-      buttons: (i) => h('button.icon-btn.remove', { type: 'button', 'aria-label': t('queue.remove', { title: songs[i].title }), onclick: async () => {
-        const before = songs;
+      buttons: (i) => h('button.icon-btn.remove', { type: 'button', 'aria-label': t('queue.remove', { title: songs[i].title }), onclick: () => {
+        const message = t('playlist.removed', { title: songs[i].title });
         songs = songs.filter((_, k) => k !== i); render();
-        try { await playlists.removeAt(id, i); status.textContent = t('playlist.removed', { title: before[i].title }); }
-        catch (err) { songs = before; render(); toast(t('error', { message: err.message })); }
+        persist(() => playlists.removeAt(id, i), message);
       } }, icon('close')),
     } : undefined));
   }
