@@ -96,12 +96,10 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
             var drawn = paging.Offset < total ? await RandomAlbumIdsAsync(c, paging.Limit, "", null, ct) : [];
             return new Page<AlbumSummary>((await ByIdsAsync(c, [], drawn, [], ct)).Albums, total, paging.Offset, paging.Limit);
         }
-        // The page's keys and its albums in one batch: one round trip.
+        // The page's keys and its albums in one statement.
         var page = await pages.PlanAsync(c, list, "albums x", "1 = 1", order, null, paging.Limit, paging.Offset, ct);
-        using var grid = await c.QueryMultipleAsync(new CommandDefinition(AlbumPageSql(page, $"SELECT {AlbumColumns} FROM albums a", c.Dialect()), page.Parameters, cancellationToken: ct));
-        var ids = await PageKeysAsync(grid, page, c.Dialect());
-        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList());
-        return new Page<AlbumSummary>(InOrder(ids, CatalogIds.Album, albums, a => a.Id), total, paging.Offset, paging.Limit);
+        var albums = Albums(await AlbumPageAsync<AlbumRow>(c, page, AlbumColumns, "", ct));
+        return new Page<AlbumSummary>(albums, total, paging.Offset, paging.Limit);
     }
 
     /// <summary>
@@ -322,19 +320,17 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
     // belong to. The ids are SQL: a list parameter (ISqlDialect.IdList) or a sub-select such as
     // the tracks of one album, so that a batch need not wait for the rows to know their links.
     /// <summary>
-    /// A planned page of albums as one batch: its keys (read them first, with <see cref="KeysetQuery.Seen"/>),
-    /// then the albums as <paramref name="albumSelect"/> (on alias a) reads them, their artists included (<see cref="ArtistRefs"/>).
+    /// A planned page of albums, in the list's order, as <paramref name="columns"/> and
+    /// <paramref name="joins"/> (on alias a) read them, their artists included (<see cref="ArtistRefs"/>):
+    /// one statement (<see cref="KeysetQuery.Rows"/>), after the dialect's plan setting in the same batch.
     /// </summary>
-    internal static string AlbumPageSql(KeysetQuery page, string albumSelect, ISqlDialect d) => $"""
-        {d.OnePlanForTheBatch}{page.Keys};
-        {albumSelect} WHERE a.id IN ({page.Ids})
-        """;
-
-    /// <summary>The keys of an <see cref="AlbumPageSql"/> batch, read first (after the dialect's plan setting, if it has one).</summary>
-    internal static async Task<List<long>> PageKeysAsync(SqlMapper.GridReader grid, KeysetQuery page, ISqlDialect d)
+    internal static async Task<List<T>> AlbumPageAsync<T>(DbConnection c, KeysetQuery page, string columns, string joins, CancellationToken ct)
     {
-        if (d.OnePlanForTheBatch.Length > 0) await grid.ReadAsync();
-        return page.Seen(await grid.ReadAsync());
+        var d = c.Dialect();
+        await using var reader = await c.ExecuteReaderAsync(new CommandDefinition(d.OnePlanForTheBatch + page.Rows(columns, "albums", "a", joins),
+            page.Parameters, cancellationToken: ct));
+        if (d.OnePlanForTheBatch.Length > 0) await reader.NextResultAsync(ct);
+        return await page.ReadAsync<T>(reader, ct);
     }
 
     internal static string TrackArtistsSql(string trackIds) => $"""

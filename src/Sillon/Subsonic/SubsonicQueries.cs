@@ -26,14 +26,15 @@ public sealed class SubsonicQueries(Database db)
         LEFT JOIN annotations an ON an.user_id = @userId AND an.item_kind = 'track' AND an.item_id = t.id
         """;
 
-    private const string AlbumSelect = """
-        SELECT a.id AS Id, a.name AS Name, a.sort_name AS SortName, a.display_artist AS Artist, a.year AS Year, a.genre AS Genre,
+    private const string AlbumColumns = """
+        a.id AS Id, a.name AS Name, a.sort_name AS SortName, a.display_artist AS Artist, a.year AS Year, a.genre AS Genre,
             a.track_count AS SongCount, a.duration AS Duration, a.compilation AS Compilation, a.mbz_album_id AS Mbz,
             a.date AS Date, a.original_date AS OriginalDate, a.created_at AS Created,
             (a.cover_path IS NOT NULL OR a.cover_track_id IS NOT NULL) AS HasCover,
             an.starred_at AS StarredAt, an.rating AS Rating, an.play_count AS PlayCount, an.played_at AS PlayedAt, a.artist_refs AS StoredArtists
-        FROM albums a LEFT JOIN annotations an ON an.user_id = @userId AND an.item_kind = 'album' AND an.item_id = a.id
         """;
+    private const string AlbumAnnotations = "LEFT JOIN annotations an ON an.user_id = @userId AND an.item_kind = 'album' AND an.item_id = a.id";
+    private const string AlbumSelect = $"SELECT {AlbumColumns} FROM albums a {AlbumAnnotations}";
 
     private static readonly string ArtistSelect = $"""
         SELECT ar.id AS Id, ar.name AS Name, ar.sort_name AS SortName, ar.mbz_id AS Mbz,
@@ -71,15 +72,12 @@ public sealed class SubsonicQueries(Database db)
 
     /// <summary>
     /// A page of an album list with the user's annotations and the albums' artists, in the list's
-    /// order: the page's keys and its albums in one batch, one round trip.
+    /// order: the page's keys and its albums in one statement.
     /// </summary>
     public static async Task<List<AlbumID3>> AlbumPageAsync(DbConnection c, long userId, KeysetQuery page, CancellationToken ct)
     {
         page.Parameters.Add("userId", userId);
-        using var grid = await c.QueryMultipleAsync(new CommandDefinition(CatalogQueries.AlbumPageSql(page, AlbumSelect, c.Dialect()), page.Parameters, cancellationToken: ct));
-        var ids = await CatalogQueries.PageKeysAsync(grid, page, c.Dialect());
-        var albums = Albums((await grid.ReadAsync<AlbumRow>()).ToList());
-        return CatalogQueries.InOrder(ids, CatalogIds.Album, albums, a => a.Id);
+        return Albums(await CatalogQueries.AlbumPageAsync<AlbumRow>(c, page, AlbumColumns, AlbumAnnotations, ct));
     }
 
     /// <summary>
