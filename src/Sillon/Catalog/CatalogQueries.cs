@@ -316,9 +316,6 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
     /// <summary>An album's tracks in the order of its discs (alias t): the REST and Subsonic album pages.</summary>
     internal const string AlbumTrackOrder = "ORDER BY COALESCE(t.disc_number, 1), t.track_number, t.sort_title, t.id";
 
-    // The link queries as text too, for callers that send them in one batch with the rows they
-    // belong to. The ids are SQL: a list parameter (ISqlDialect.IdList) or a sub-select such as
-    // the tracks of one album, so that a batch need not wait for the rows to know their links.
     /// <summary>
     /// A planned page of albums, in the list's order, as <paramref name="columns"/> and
     /// <paramref name="joins"/> (on alias a) read them, their artists included (<see cref="ArtistRefs"/>):
@@ -333,6 +330,9 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
         return await page.ReadAsync<T>(reader, ct);
     }
 
+    // The link queries as text too, for callers that send them in one batch with the rows they
+    // belong to. The ids are SQL: a list parameter (ISqlDialect.IdList) or a sub-select such as
+    // the tracks of one album, so that a batch need not wait for the rows to know their links.
     internal static string TrackArtistsSql(string trackIds) => $"""
         SELECT ta.track_id, ta.role, ar.id, ar.name FROM track_artists ta JOIN artists ar ON ar.id = ta.artist_id
         WHERE ta.track_id IN ({trackIds}) ORDER BY ta.track_id, ta.role, ta.position

@@ -297,7 +297,7 @@ public sealed class KeysetQuery
     /// <paramref name="joins"/>, in the list's order. Read it with <see cref="ReadAsync{T}"/>.
     /// </summary>
     /// <remarks>
-    /// One statement rather than the keys and then the rows <c>IN (</c><the page's ids<c>)</c>: the
+    /// One statement rather than the keys and then the rows <c>IN (</c>the page's ids<c>)</c>: the
     /// second found the page again from its key and the rows came in no order. At 13 M albums on
     /// PostgreSQL the pair ran at 6,700–7,700 pages/s (pgbench, 4 clients) and this at 8,100–9,400.
     /// The rows are looked up by id rather than read along the list's index range with their
