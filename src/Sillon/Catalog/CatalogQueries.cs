@@ -96,9 +96,8 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
             var drawn = paging.Offset < total ? await RandomAlbumIdsAsync(c, paging.Limit, "", null, ct) : [];
             return new Page<AlbumSummary>((await ByIdsAsync(c, [], drawn, [], ct)).Albums, total, paging.Offset, paging.Limit);
         }
-        // The page's keys and its albums in one statement.
         var page = await pages.PlanAsync(c, list, "albums x", "1 = 1", order, null, paging.Limit, paging.Offset, ct);
-        var albums = Albums(await AlbumPageAsync<AlbumRow>(c, page, AlbumColumns, "", ct));
+        var albums = Albums(await AlbumPageAsync<AlbumRow>(c, page, AlbumColumns, "", r => r.Id, ct));
         return new Page<AlbumSummary>(albums, total, paging.Offset, paging.Limit);
     }
 
@@ -318,12 +317,25 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
 
     /// <summary>
     /// A planned page of albums, in the list's order, as <paramref name="columns"/> and
-    /// <paramref name="joins"/> (on alias a) read them, their artists included (<see cref="ArtistRefs"/>):
-    /// one statement (<see cref="KeysetQuery.Rows"/>), after the dialect's plan setting in the same batch.
+    /// <paramref name="joins"/> (on alias a) read them, their artists included (<see cref="ArtistRefs"/>),
+    /// after the dialect's plan setting in the same batch: the rows behind their keys in one
+    /// statement (<see cref="KeysetQuery.Rows"/>), or the keys and then the rows by id
+    /// (<see cref="ISqlDialect.JoinsPageRows"/>), put in order by <paramref name="id"/>.
     /// </summary>
-    internal static async Task<List<T>> AlbumPageAsync<T>(DbConnection c, KeysetQuery page, string columns, string joins, CancellationToken ct)
+    internal static async Task<List<T>> AlbumPageAsync<T>(DbConnection c, KeysetQuery page, string columns, string joins, Func<T, long> id, CancellationToken ct)
     {
         var d = c.Dialect();
+        if (!d.JoinsPageRows)
+        {
+            using var grid = await c.QueryMultipleAsync(new CommandDefinition($"""
+                {d.OnePlanForTheBatch}{page.Keys};
+                SELECT {columns} FROM albums a {joins} WHERE a.id IN ({page.Ids})
+                """, page.Parameters, cancellationToken: ct));
+            if (d.OnePlanForTheBatch.Length > 0) await grid.ReadAsync();
+            var ids = page.Seen(await grid.ReadAsync());
+            var byId = (await grid.ReadAsync<T>()).ToDictionary(id);
+            return [.. ids.Where(byId.ContainsKey).Select(i => byId[i])];
+        }
         await using var reader = await c.ExecuteReaderAsync(new CommandDefinition(d.OnePlanForTheBatch + page.Rows(columns, "albums", "a", joins),
             page.Parameters, cancellationToken: ct));
         if (d.OnePlanForTheBatch.Length > 0) await reader.NextResultAsync(ct);

@@ -249,9 +249,9 @@ public sealed partial class KeysetPages(Database db, TimeProvider time, IHostApp
 
 /// <summary>
 /// A page of a list, planned (<see cref="KeysetPages.PlanAsync"/>): SQL for its keys alone
-/// (<see cref="Keys"/>, read by <see cref="Seen"/>), or for its rows behind their keys
-/// (<see cref="Rows"/>, read by <see cref="ReadAsync{T}"/>). Either reader remembers where the page
-/// ended, for the next one.
+/// (<see cref="Keys"/>, read by <see cref="Seen"/>; <see cref="Ids"/> finds the page again in a
+/// statement after it), or for its rows behind their keys (<see cref="Rows"/>, read by
+/// <see cref="ReadAsync{T}"/>). Either reader remembers where the page ended, for the next one.
 /// </summary>
 public sealed class KeysetQuery
 {
@@ -277,6 +277,9 @@ public sealed class KeysetQuery
 
     /// <summary>The page's sort keys k0, k1, …, in order, the id last: read them with <see cref="Seen"/>.</summary>
     public string Keys { get; }
+
+    /// <summary>The page's ids, as a sub-select for <c>IN (…)</c> in a statement after <see cref="Keys"/> (see <see cref="ISqlDialect.JoinsPageRows"/>).</summary>
+    public string Ids => $"SELECT page.k{_keyCount - 1} FROM ({Keys}) page";
 
     /// <summary>The page's ids from the rows of <see cref="Keys"/>; a full page leaves its last key as the cursor of the next.</summary>
     public List<long> Seen(IEnumerable<dynamic> keys)

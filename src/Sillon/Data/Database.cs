@@ -240,7 +240,7 @@ public interface ISqlDialect
 
     /// <summary>
     /// Put first in a batch whose statements should keep one plan whatever their parameters, and read
-    /// its one row first (<see cref="Catalog.CatalogQueries.PageKeysAsync"/>). PostgreSQL otherwise plans
+    /// its one row first (<see cref="Catalog.CatalogQueries.AlbumPageAsync"/>). PostgreSQL otherwise plans
     /// a keyset page by genre or by artist anew on every call (the key's values are too uneven for it
     /// to settle on a generic plan, although that plan is the same index range, and the planning cost
     /// more than running it): <c>set_config(…, is_local)</c> lasts until the batch's implicit
@@ -262,6 +262,16 @@ public interface ISqlDialect
     /// index instead (31 ms against 0.05 for a deep page of albums by artist at 13 M).
     /// </summary>
     bool SeeksRowValuesOnExpressions { get; }
+
+    /// <summary>
+    /// Whether a keyset page's rows are read behind their keys in one statement
+    /// (<see cref="Catalog.KeysetQuery.Rows"/>) rather than the keys and then the rows by id in a
+    /// second statement of the batch. On PostgreSQL one statement is less of the server's work per
+    /// page, and a deep page is found once instead of twice. On SQLite, in process, there is nothing
+    /// of the kind to save, and the one statement sorts the page's full rows in a temporary B-tree:
+    /// 2,155–2,201 album pages/s against 2,672–2,784 at 1 M (docs/benchmarks.md, session 22).
+    /// </summary>
+    bool JoinsPageRows { get; }
 
     /// <summary>
     /// Whether every n-th row of an ordered list is best picked in the database (a window function,
@@ -425,6 +435,8 @@ public sealed class SqliteDialect : ISqlDialect
     public string JsonPairs(string id, string name, string orderBy) => $"json_group_array(json_array({id}, {name}) ORDER BY {orderBy})";
 
     public bool SeeksRowValuesOnExpressions => false;
+
+    public bool JoinsPageRows => false;
 
     public bool NumbersRowsInDatabase => false;
 

@@ -37,6 +37,8 @@ public sealed class PostgresDialect : ISqlDialect
 
     public bool SeeksRowValuesOnExpressions => true;
 
+    public bool JoinsPageRows => true;
+
     public bool NumbersRowsInDatabase => true;
 
     /// <summary>PostgreSQL's disk_full (53100).</summary>

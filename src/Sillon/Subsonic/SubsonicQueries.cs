@@ -72,12 +72,12 @@ public sealed class SubsonicQueries(Database db)
 
     /// <summary>
     /// A page of an album list with the user's annotations and the albums' artists, in the list's
-    /// order: the page's keys and its albums in one statement.
+    /// order (<see cref="CatalogQueries.AlbumPageAsync"/>).
     /// </summary>
     public static async Task<List<AlbumID3>> AlbumPageAsync(DbConnection c, long userId, KeysetQuery page, CancellationToken ct)
     {
         page.Parameters.Add("userId", userId);
-        return Albums(await CatalogQueries.AlbumPageAsync<AlbumRow>(c, page, AlbumColumns, AlbumAnnotations, ct));
+        return Albums(await CatalogQueries.AlbumPageAsync<AlbumRow>(c, page, AlbumColumns, AlbumAnnotations, r => r.Id, ct));
     }
 
     /// <summary>
