@@ -268,8 +268,9 @@ public interface ISqlDialect
     /// (<see cref="Catalog.KeysetQuery.Rows"/>) rather than the keys and then the rows by id in a
     /// second statement of the batch. On PostgreSQL one statement is less of the server's work per
     /// page, and a deep page is found once instead of twice. On SQLite, in process, there is nothing
-    /// of the kind to save, and the one statement sorts the page's full rows in a temporary B-tree:
-    /// 2,155–2,201 album pages/s against 2,672–2,784 at 1 M (docs/benchmarks.md, session 22).
+    /// of the kind to save, and the one statement (whose plan sorts the page's full rows in a
+    /// temporary B-tree) served 2,155–2,201 album pages/s against 2,672–2,784 at 1 M
+    /// (docs/benchmarks.md, session 22).
     /// </summary>
     bool JoinsPageRows { get; }
 
