@@ -2,7 +2,7 @@
 # Side by side: two or more builds (or database settings) on the same generated catalog, in
 # alternating rounds, so that the machine's drift falls on every variant alike. Response cache off:
 # every answer is computed. Prints one line per workload and variant: req/s, latency, and CPU per
-# request, both the server's own and the whole machine's (PostgreSQL's backends included).
+# request, the server's own, PostgreSQL's (every postgres process; 0 on SQLite) and the whole machine's.
 #
 # usage: bench/scale/ab.sh DATA WORK ROUNDS SECONDS VARIANT...
 #   DATA     the data folder of a generated catalog (bench/scale/run.sh makes one)
@@ -17,8 +17,10 @@ cd "$(dirname "$0")/../.."
 auth_user=${BENCH_USER:-bench} auth_pass=${BENCH_PASS:-bench-pass}
 server_cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 machine_cpu() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
-echo "| round | variant | workload | req/s | p50 ms | p99 ms | errors | server CPU ms/req | machine CPU ms/req |"
-echo "|---|---|---|---|---|---|---|---|---|"
+# Every PostgreSQL process on this machine (0 on SQLite): its backends hold the pool's connections for the whole run.
+database_cpu() { local sum=0 p; for p in $(pgrep -x postgres); do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $sum; }
+echo "| round | variant | workload | req/s | p50 ms | p99 ms | errors | server CPU ms/req | PostgreSQL CPU ms/req | machine CPU ms/req |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for round in $(seq 1 "$rounds"); do
   for variant in "$@"; do
     bin=${variant%%@*} database=""
@@ -42,17 +44,17 @@ for round in $(seq 1 "$rounds"); do
              "getArtists:4:0:artists.txt:" "getArtists (gzip):4:0:artists.txt:gzip"; do
       IFS=: read -r label clients think file encoding <<<"$w"
       [[ $label =~ ${ONLY:-.} ]] || continue
-      s0=$(server_cpu $pid) m0=$(machine_cpu)
+      s0=$(server_cpu $pid) d0=$(database_cpu) m0=$(machine_cpu)
       r=$(PATHS="$work/$file" THINK_MS=$think SILLON_TOKEN=$token ACCEPT_ENCODING=$encoding wrk -t$((clients < 2 ? 1 : 2)) -c"$clients" -d"${seconds}s" --timeout 30s \
         -s bench/scale/paths.lua "$url" | tail -1)
-      s1=$(server_cpu $pid) m1=$(machine_cpu)
+      s1=$(server_cpu $pid) d1=$(database_cpu) m1=$(machine_cpu)
       python3 -c "
 import json, os, sys
 r = json.loads(sys.argv[1]); n = max(r['requests'], 1); tick = 1000 / os.sysconf('SC_CLK_TCK')
-print(f\"| {sys.argv[2]} | {sys.argv[3]} | {sys.argv[4]} | {r['rps']} | {r['p50']} | {r['p99']} | {r['errors']} | {($s1 - $s0) * tick / n:.2f} | {($m1 - $m0) * tick / n:.2f} |\")
+print(f\"| {sys.argv[2]} | {sys.argv[3]} | {sys.argv[4]} | {r['rps']} | {r['p50']} | {r['p99']} | {r['errors']} | {($s1 - $s0) * tick / n:.2f} | {($d1 - $d0) * tick / n:.2f} | {($m1 - $m0) * tick / n:.2f} |\")
 " "$r" "$round" "$name" "$label"
     done
-    echo "| $round | $name | peak RSS $(awk '/VmHWM/ {print int($2 / 1024)}' /proc/$pid/status) MB | | | | | | |"
+    echo "| $round | $name | peak RSS $(awk '/VmHWM/ {print int($2 / 1024)}' /proc/$pid/status) MB | | | | | | | |"
     kill $pid; wait $pid 2>/dev/null || true
   done
 done

@@ -257,13 +257,13 @@ public sealed class KeysetQuery
 {
     private readonly KeysetPages _pages;
     private readonly string _list;
-    private readonly int _offset, _size, _keyCount;
+    private readonly int _offset, _size;
     private readonly IReadOnlyList<KeysetPages.Column> _order;
 
     internal KeysetQuery(KeysetPages pages, string list, int offset, int size, IReadOnlyList<KeysetPages.Column> order, string from, string condition,
         string limit, DynamicParameters parameters, bool provisional)
     {
-        (_pages, _list, _offset, _size, _keyCount, _order) = (pages, list, offset, size, order.Count, order);
+        (_pages, _list, _offset, _size, _order) = (pages, list, offset, size, order);
         Keys = $"SELECT {KeysetPages.KeyColumns(order)} FROM {from} WHERE {condition} ORDER BY {KeysetPages.OrderBy(order)} {limit}";
         Parameters = parameters;
         Provisional = provisional;
@@ -279,7 +279,7 @@ public sealed class KeysetQuery
     public string Keys { get; }
 
     /// <summary>The page's ids, as a sub-select for <c>IN (…)</c> in a statement after <see cref="Keys"/> (see <see cref="ISqlDialect.JoinsPageRows"/>).</summary>
-    public string Ids => $"SELECT page.k{_keyCount - 1} FROM ({Keys}) page";
+    public string Ids => $"SELECT page.k{_order.Count - 1} FROM ({Keys}) page";
 
     /// <summary>The page's ids from the rows of <see cref="Keys"/>; a full page leaves its last key as the cursor of the next.</summary>
     public List<long> Seen(IEnumerable<dynamic> keys)
@@ -288,9 +288,9 @@ public sealed class KeysetQuery
         if (_size > 0 && rows.Count == _size)
         {
             var last = rows[^1];
-            _pages.Remember(_list, _offset + _size, [.. Enumerable.Range(0, _keyCount).Select(i => last[$"k{i}"])]);
+            _pages.Remember(_list, _offset + _size, [.. Enumerable.Range(0, _order.Count).Select(i => last[$"k{i}"])]);
         }
-        var idKey = $"k{_keyCount - 1}";
+        var idKey = $"k{_order.Count - 1}";
         return rows.Select(r => Convert.ToInt64(r[idKey], System.Globalization.CultureInfo.InvariantCulture)).ToList();
     }
 
@@ -308,7 +308,7 @@ public sealed class KeysetQuery
     /// every page again, which cost more than the 50 lookups.
     /// </remarks>
     public string Rows(string columns, string table, string alias, string joins = "") => $"""
-        SELECT page.*, {columns} FROM ({Keys}) page JOIN {table} {alias} ON {alias}.id = page.k{_keyCount - 1} {joins}
+        SELECT page.*, {columns} FROM ({Keys}) page JOIN {table} {alias} ON {alias}.id = page.k{_order.Count - 1} {joins}
         ORDER BY {string.Join(", ", _order.Select((o, i) => $"page.k{i}" + (o.Descending ? " DESC" : "")))}
         """;
 
@@ -318,13 +318,13 @@ public sealed class KeysetQuery
     /// </summary>
     public async Task<List<T>> ReadAsync<T>(DbDataReader reader, CancellationToken ct)
     {
-        var parse = reader.GetRowParser<T>(startIndex: _keyCount);
+        var parse = reader.GetRowParser<T>(startIndex: _order.Count);
         var rows = new List<T>(_size);
-        var key = new object?[_keyCount];
+        var key = new object?[_order.Count];
         while (await reader.ReadAsync(ct))
         {
             rows.Add(parse(reader));
-            for (var i = 0; i < _keyCount; i++) key[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            for (var i = 0; i < _order.Count; i++) key[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
         }
         if (_size > 0 && rows.Count == _size) _pages.Remember(_list, _offset + _size, key);
         return rows;
