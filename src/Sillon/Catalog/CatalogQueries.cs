@@ -93,8 +93,10 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
         };
         if (sort == "random")
         {
-            var drawn = paging.Offset < total ? await RandomAlbumIdsAsync(c, paging.Limit, "", null, ct) : [];
-            return new Page<AlbumSummary>((await ByIdsAsync(c, [], drawn, [], ct)).Albums, total, paging.Offset, paging.Limit);
+            var drawn = paging.Offset < total
+                ? await RandomAlbumsAsync(c, paging.Limit, async ids => (await ByIdsAsync(c, [], [.. ids], [], ct)).Albums.ToList(), a => a.Id, "", null, ct)
+                : [];
+            return new Page<AlbumSummary>(drawn, total, paging.Offset, paging.Limit);
         }
         var page = await pages.PlanAsync(c, list, "albums x", "1 = 1", order, null, paging.Limit, paging.Offset, ct);
         var albums = Albums(await AlbumPageAsync<AlbumRow>(c, page, AlbumColumns, "", r => r.Id, ct));
@@ -102,33 +104,59 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
     }
 
     /// <summary>
-    /// Random albums without sorting the whole table by random(): random points in the id range, each
-    /// taking the first album at or after it (an index seek). Gaps in the ids weigh a little on the
-    /// draw; nobody can hear that in a "random albums" shelf. <paramref name="filter"/> (AND …, on
-    /// alias x) narrows the albums drawn, such as to one music folder.
+    /// Random albums without sorting the whole table by random(): ids drawn uniformly between the
+    /// smallest and the largest, read with their rows by <paramref name="byIds"/>, which leaves out
+    /// the ids no album has (deleted ones) and the albums outside a filter; so every album is as
+    /// likely as any other, and a page is one statement after the bounds. A page short of albums
+    /// draws again, as many more as the last draw's share of hits says. What three draws leave short
+    /// (ids very sparse, a filter that keeps few albums) is filled by taking the first album at or
+    /// after each of some random points (an index seek each; <paramref name="filter"/> is AND …
+    /// on alias x), as every page did until session 23: at 13 M tracks those seeks cost PostgreSQL
+    /// twice the reading of the page's rows. <paramref name="id"/> is a row's public id.
     /// </summary>
-    public static async Task<List<long>> RandomAlbumIdsAsync(DbConnection c, int size, string filter, object? args, CancellationToken ct)
+    public static async Task<List<T>> RandomAlbumsAsync<T>(DbConnection c, int size, Func<long[], Task<List<T>>> byIds, Func<T, string> id,
+        string filter, object? args, CancellationToken ct)
     {
         if (size <= 0) return [];
         // MIN and MAX in one SELECT would scan the table; each alone is one step at an end of the index.
         var (min, max) = await c.QuerySingleAsync<(long, long)>(new CommandDefinition("SELECT COALESCE((SELECT MIN(id) FROM albums), 0), COALESCE((SELECT MAX(id) FROM albums), 0)", cancellationToken: ct));
         if (max == 0) return [];
-        var d = c.Dialect();
-        var ids = new List<long>();
-        var seen = new HashSet<long>();
-        // A few rounds: draws landing on the same album, or outside the filter, are drawn again.
-        for (var round = 0; round < 4 && ids.Count < size; round++)
+        var chosen = new List<T>(size);
+        var drawn = new HashSet<long>();
+        var hits = 1.0;
+        for (var round = 0; round < 3 && chosen.Count < size && drawn.Count <= max - min; round++)
         {
-            var points = Enumerable.Range(0, (size - ids.Count) * 2).Select(_ => Random.Shared.NextInt64(min, max + 1)).ToArray();
+            var need = size - chosen.Count;
+            // An eighth more than the hits expected, so that a few deleted ids rarely cost a second draw.
+            var count = (int)Math.Min(Math.Min(16L * need, max - min + 1 - drawn.Count), (long)Math.Ceiling(need * 1.125 / Math.Max(hits, 1 / 16.0)) + 2);
+            var points = new long[count];
+            for (var i = 0; i < count;)
+                if (drawn.Add(points[i] = Random.Shared.NextInt64(min, max + 1))) i++;
+            var rows = (await byIds(points)).ToArray();
+            hits = (double)rows.Length / count;
+            // The rows come in the database's order (by id, often): shuffled before any are left out.
+            Random.Shared.Shuffle(rows);
+            chosen.AddRange(rows.Take(need));
+        }
+        // Every id drawn: every album there is has been read.
+        if (chosen.Count == size || drawn.Count > max - min) return chosen;
+        var have = chosen.Select(id).ToHashSet();
+        var ids = new List<long>();
+        var d = c.Dialect();
+        for (var round = 0; round < 3 && chosen.Count + ids.Count < size; round++)
+        {
+            var points = Enumerable.Range(0, (size - chosen.Count - ids.Count) * 2).Select(_ => Random.Shared.NextInt64(min, max + 1)).ToArray();
             var parameters = new DynamicParameters(args);
             parameters.Add("points", d.Ids(points));
             var found = await c.QueryAsync<long?>(new CommandDefinition($"""
                 SELECT (SELECT x.id FROM albums x WHERE x.id >= p.value {filter} ORDER BY x.id LIMIT 1)
                 FROM ({d.IdList("@points")}) p
                 """, parameters, cancellationToken: ct));
-            foreach (var id in found) if (id is { } v && ids.Count < size && seen.Add(v)) ids.Add(v);
+            foreach (var f in found)
+                if (f is { } v && chosen.Count + ids.Count < size && have.Add(CatalogIds.Format(CatalogIds.Album, v))) ids.Add(v);
         }
-        return ids;
+        if (ids.Count > 0) chosen.AddRange(await byIds([.. ids]));
+        return chosen;
     }
 
     public async Task<AlbumDetail?> AlbumAsync(long id, CancellationToken ct)

@@ -258,7 +258,7 @@ public static class SmartRules
             {
                 // A track has several genres: "is Rock" means one of them is; "is not Rock" means none is.
                 // Nested INs, not a correlated EXISTS nor a join: the few matching genres lead to their
-                // tracks through track_genres_genre. (With a join, SQLite without statistics scans all
+                // tracks through the genre index of track_genres. (With a join, SQLite without statistics scans all
                 // of track_genres; with EXISTS it probes every track's genres.)
                 return $"t.id {(negative ? "NOT IN" : "IN")} (SELECT tg.track_id FROM track_genres tg WHERE tg.genre_id IN (SELECT g.id FROM genres g WHERE {positive}))";
             }

@@ -102,17 +102,9 @@ public static class ListHandlers
             new { size, offset, folder }, ct);
     }
 
-    private static async Task<List<AlbumID3>> RandomAlbumsAsync(DbConnection c, long userId, int size, long? folder, CancellationToken ct)
-    {
-        return await AlbumsInOrderAsync(c, userId, await CatalogQueries.RandomAlbumIdsAsync(c, size, InFolder(folder, "x"), new { folder }, ct), ct);
-    }
-
-    /// <summary>Albums of a chosen page in its order, with their artists: one round trip.</summary>
-    private static async Task<List<AlbumID3>> AlbumsInOrderAsync(DbConnection c, long userId, List<long> ids, CancellationToken ct)
-    {
-        var (_, albums, _) = await SubsonicQueries.ByIdsAsync(c, userId, [], ids, [], null, ct);
-        return CatalogQueries.InOrder(ids, CatalogIds.Album, albums, a => a.Id);
-    }
+    private static Task<List<AlbumID3>> RandomAlbumsAsync(DbConnection c, long userId, int size, long? folder, CancellationToken ct) =>
+        CatalogQueries.RandomAlbumsAsync(c, size, async ids => (await SubsonicQueries.ByIdsAsync(c, userId, [], ids, [], folder, ct)).Albums,
+            a => a.Id, InFolder(folder, "x"), new { folder }, ct);
 
     private static async Task<SubsonicResult> GetRandomSongs(SubsonicCall call)
     {

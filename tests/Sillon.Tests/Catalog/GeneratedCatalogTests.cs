@@ -391,6 +391,48 @@ public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFi
     }
 
     [Fact]
+    public async Task Random_albums_fill_the_page_where_most_album_ids_are_gone()
+    {
+        // Its own catalog: this test deletes nine albums in ten, leaving their ids far apart, as
+        // years of rescans can. 5,000 tracks make about 550 albums; about 55 are left.
+        await using var lib = new TestLibrary();
+        var run = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "5000", "--data", lib.Data]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        const string Bump = global::Sillon.Catalog.CatalogChanges.BumpSql;
+        await using (var c = await lib.Database().OpenAsync())
+            await Dapper.SqlMapper.ExecuteAsync(c, $"""
+                DELETE FROM tracks WHERE album_id % 10 <> 0;
+                DELETE FROM albums WHERE id % 10 <> 0;
+                {Bump}
+                """);
+        var left = (await Sql.QueryAsync<long>(lib.Data, "SELECT id FROM albums")).Select(id => $"al-{id}").ToHashSet();
+        Assert.InRange(left.Count, 41, 100);
+        await using var server = await SillonServer.StartAsync(lib);
+        using var http = await server.LoginAsync();
+        async Task<List<string>> SubsonicAsync(int size)
+        {
+            var body = await http.GetStringAsync($"/rest/getAlbumList2?u=alice&p=s3cret-pass&v=1.16.1&c=tests&f=json&type=random&size={size}");
+            var r = JsonDocument.Parse(body).RootElement.GetProperty("subsonic-response");
+            Assert.True(r.GetProperty("status").GetString() == "ok", body);
+            return [.. Items(r.GetProperty("albumList2"), "album").Select(a => a.GetProperty("id").GetString()!)];
+        }
+        async Task<List<string>> RestAsync(int limit) =>
+            [.. JsonDocument.Parse(await http.GetStringAsync($"/api/v1/albums?sort=random&limit={limit}")).RootElement
+                .GetProperty("items").EnumerateArray().Select(a => a.GetProperty("id").GetString()!)];
+
+        foreach (var drawn in new[] { await SubsonicAsync(40), await RestAsync(40) })
+        {
+            Assert.Equal(40, drawn.Count);
+            Assert.Equal(40, drawn.Distinct().Count());
+            Assert.Subset(left, drawn.ToHashSet());
+        }
+        // More asked for than there are: every album, once each.
+        Assert.Equal(left, (await SubsonicAsync(500)).ToHashSet());
+        Assert.Equal(left.Count, (await SubsonicAsync(500)).Count);
+        Assert.Equal(left.OrderBy(id => id), (await RestAsync(500)).OrderBy(id => id));
+    }
+
+    [Fact]
     public async Task Deep_jumps_are_served_at_once_after_a_catalog_change_and_exact_again_once_anchored_anew()
     {
         // Its own catalog: this test renames albums. 5,000 tracks make about 550 albums, two anchors.
