@@ -60,6 +60,47 @@ test('favourites: hearts on a track, an album and an artist persist across a rel
   assert.equal(await page.getByRole('button', { name: 'Play: Noon' }).count(), 0);
 });
 
+test('favourites: a heart fills at once; a click while its save is out undoes it in order; a refusal puts it back', async () => {
+  await openAlbum(page, 'Northern Lights');
+  const dawn = page.getByRole('button', { name: 'Favourite: Dawn' });
+  await waitFor(async () => (await pressed(dawn)) === 'false', 'Dawn not a favourite yet');
+  // The star is held back by the network: the second click is made while it is out.
+  const saves = /\/rest\/(un)?star\.view/;
+  const sent = [];
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route(saves, async (route) => {
+    sent.push(new URL(route.request().url()).pathname.split('/').pop());
+    if (sent.length === 1) await held;
+    await route.continue();
+  });
+  await dawn.click();
+  assert.equal(await pressed(dawn), 'true', 'filled at once, before the server answered');
+  await dawn.click();
+  assert.equal(await pressed(dawn), 'false');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(sent, ['star.view'], 'the unstar waits for the star');
+  release();
+  await waitFor(async () => sent.length === 2, 'the unstar after the star');
+  assert.deepEqual(sent, ['star.view', 'unstar.view']);
+  await page.unroute(saves);
+  // The server holds the last wish: Dawn is not among the favourites.
+  await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Favourites' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Favourites' }).waitFor();
+  await page.getByRole('region', { name: 'Albums' }).getByRole('link', { name: 'Northern Lights' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Play: Dawn' }).count(), 0);
+
+  // A refused save: the heart goes back to what the server holds, and says why.
+  await page.route(saves, (route) => route.fulfill({ status: 200, contentType: 'application/json',
+    body: JSON.stringify({ 'subsonic-response': { status: 'failed', version: '1.16.1', error: { code: 0, message: 'Refused by the test' } } }) }));
+  await openAlbum(page, 'Northern Lights');
+  await waitFor(async () => (await pressed(dawn)) === 'false', 'Dawn shown');
+  await dawn.click();
+  await page.locator('#toast').getByText('Refused by the test').waitFor();
+  await waitFor(async () => (await pressed(dawn)) === 'false', 'the heart put back');
+  await page.unroute(saves);
+});
+
 const playlistOrder = () => page.evaluate(() => [...document.querySelectorAll('#main li.track .track-title')].map((e) => e.textContent));
 
 test('playlists: create, add from the track menu, reorder by drag and by keyboard, rename, remove, delete', async () => {

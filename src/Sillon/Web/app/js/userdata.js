@@ -20,10 +20,14 @@ const call = async (method, params) => {
 class Favourites extends EventTarget {
   ids = new Set();
   #loaded = null;
+  #saving = new Map(); // id → its saves while they are out
   load() {
     this.#loaded ??= call('getStarred2').then((r) => {
       const s = r.starred2 ?? {};
-      this.ids = new Set([...(s.artist ?? []), ...(s.album ?? []), ...(s.song ?? [])].map((x) => x.id));
+      const ids = new Set([...(s.artist ?? []), ...(s.album ?? []), ...(s.song ?? [])].map((x) => x.id));
+      // An id whose save is still out keeps the listener's wish: the server answered before it.
+      for (const id of this.#saving.keys()) if (this.ids.has(id)) ids.add(id); else ids.delete(id);
+      this.ids = ids;
       this.dispatchEvent(new Event('change'));
       return s;
     }).catch(() => { this.#loaded = null; return {}; });
@@ -32,12 +36,39 @@ class Favourites extends EventTarget {
   /** Fresh lists for the favourites page (and the set of ids refreshed with them). */
   async list() { this.#loaded = null; return this.load(); }
   has(id) { return this.ids.has(id); }
-  async toggle(id) {
+  /**
+   * Stars or unstars the id at once (every heart for it repaints) and saves in the background, one
+   * call at a time per id: a click made while a save is out is sent after it, and only if the
+   * listener's wish then differs from what the server holds (two quick clicks: a star, then an
+   * unstar, in that order). If the server refuses, the id goes back to what the server holds.
+   * Returns the new state, and the saves when this click started them (null when it joined saves
+   * already out), which reject with the server's refusal.
+   */
+  toggle(id) {
     const on = !this.ids.has(id);
-    await call(on ? 'star' : 'unstar', { id });
+    this.#set(id, on);
+    if (this.#saving.has(id)) return { on, saved: null };
+    const saved = (async () => {
+      let held = !on;
+      try {
+        while (this.ids.has(id) !== held) {
+          const wish = this.ids.has(id);
+          await call(wish ? 'star' : 'unstar', { id });
+          held = wish;
+        }
+      } catch (err) {
+        this.#set(id, held);
+        throw err;
+      } finally {
+        this.#saving.delete(id);
+      }
+    })();
+    this.#saving.set(id, saved);
+    return { on, saved };
+  }
+  #set(id, on) {
     if (on) this.ids.add(id); else this.ids.delete(id);
     this.dispatchEvent(new Event('change'));
-    return on;
   }
   reset() { this.ids = new Set(); this.#loaded = null; }
 }

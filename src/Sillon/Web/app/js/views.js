@@ -39,12 +39,12 @@ export function heart(id, name) {
     btn.setAttribute('aria-pressed', String(on));
     btn.replaceChildren(icon(on ? 'heart' : 'heartOutline'));
   };
-  btn.addEventListener('click', async (e) => {
+  // Shown at once, saved behind (Favourites.toggle): a second click while the first is saving undoes it.
+  btn.addEventListener('click', (e) => {
     e.stopPropagation();
-    btn.disabled = true;
-    try { toast(t(await favourites.toggle(id) ? 'fav.added' : 'fav.removed', { name })); }
-    catch (err) { toast(t('error', { message: err.message })); }
-    finally { btn.disabled = false; }
+    const { on, saved } = favourites.toggle(id);
+    toast(t(on ? 'fav.added' : 'fav.removed', { name }));
+    saved?.catch((err) => toast(t('error', { message: err.message })));
   });
   paint();
   favourites.load().then(paint);
