@@ -94,7 +94,7 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
         if (sort == "random")
         {
             var drawn = paging.Offset < total
-                ? await RandomAlbumsAsync(c, paging.Limit, async ids => (await ByIdsAsync(c, [], [.. ids], [], ct)).Albums.ToList(), a => a.Id, "", null, ct)
+                ? await RandomAlbumsAsync(c, paging.Limit, async ids => (await ByIdsAsync(c, [], [.. ids], [], ct)).Albums.ToList(), "", null, ct)
                 : [];
             return new Page<AlbumSummary>(drawn, total, paging.Offset, paging.Limit);
         }
@@ -112,9 +112,9 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
     /// (ids very sparse, a filter that keeps few albums) is filled by taking the first album at or
     /// after each of some random points (an index seek each; <paramref name="filter"/> is AND …
     /// on alias x), as every page did until session 23: at 13 M tracks those seeks cost PostgreSQL
-    /// twice the reading of the page's rows. <paramref name="id"/> is a row's public id.
+    /// twice the reading of the page's rows.
     /// </summary>
-    public static async Task<List<T>> RandomAlbumsAsync<T>(DbConnection c, int size, Func<long[], Task<List<T>>> byIds, Func<T, string> id,
+    public static async Task<List<T>> RandomAlbumsAsync<T>(DbConnection c, int size, Func<long[], Task<List<T>>> byIds,
         string filter, object? args, CancellationToken ct)
     {
         if (size <= 0) return [];
@@ -140,7 +140,8 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
         }
         // Every id drawn: every album there is has been read.
         if (chosen.Count == size || drawn.Count > max - min) return chosen;
-        var have = chosen.Select(id).ToHashSet();
+        // A page still short kept every album its draws found, so an album drawn is one chosen:
+        // the seeks skip the ids drawn (and so each other's finds).
         var ids = new List<long>();
         var d = c.Dialect();
         for (var round = 0; round < 3 && chosen.Count + ids.Count < size; round++)
@@ -153,7 +154,7 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
                 FROM ({d.IdList("@points")}) p
                 """, parameters, cancellationToken: ct));
             foreach (var f in found)
-                if (f is { } v && chosen.Count + ids.Count < size && have.Add(CatalogIds.Format(CatalogIds.Album, v))) ids.Add(v);
+                if (f is { } v && chosen.Count + ids.Count < size && drawn.Add(v)) ids.Add(v);
         }
         if (ids.Count > 0) chosen.AddRange(await byIds([.. ids]));
         return chosen;

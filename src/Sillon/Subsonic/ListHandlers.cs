@@ -104,7 +104,7 @@ public static class ListHandlers
 
     private static Task<List<AlbumID3>> RandomAlbumsAsync(DbConnection c, long userId, int size, long? folder, CancellationToken ct) =>
         CatalogQueries.RandomAlbumsAsync(c, size, async ids => (await SubsonicQueries.ByIdsAsync(c, userId, [], ids, [], folder, ct)).Albums,
-            a => a.Id, InFolder(folder, "x"), new { folder }, ct);
+            InFolder(folder, "x"), new { folder }, ct);
 
     private static async Task<SubsonicResult> GetRandomSongs(SubsonicCall call)
     {

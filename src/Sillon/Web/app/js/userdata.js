@@ -20,13 +20,13 @@ const call = async (method, params) => {
 class Favourites extends EventTarget {
   ids = new Set();
   #loaded = null;
-  #saving = new Map(); // id → its saves while they are out
+  #saving = new Set(); // ids whose saves are out
   load() {
     this.#loaded ??= call('getStarred2').then((r) => {
       const s = r.starred2 ?? {};
       const ids = new Set([...(s.artist ?? []), ...(s.album ?? []), ...(s.song ?? [])].map((x) => x.id));
       // An id whose save is still out keeps the listener's wish: the server answered before it.
-      for (const id of this.#saving.keys()) if (this.ids.has(id)) ids.add(id); else ids.delete(id);
+      for (const id of this.#saving) if (this.ids.has(id)) ids.add(id); else ids.delete(id);
       this.ids = ids;
       this.dispatchEvent(new Event('change'));
       return s;
@@ -48,6 +48,7 @@ class Favourites extends EventTarget {
     const on = !this.ids.has(id);
     this.#set(id, on);
     if (this.#saving.has(id)) return { on, saved: null };
+    this.#saving.add(id);
     const saved = (async () => {
       let held = !on;
       try {
@@ -63,7 +64,6 @@ class Favourites extends EventTarget {
         this.#saving.delete(id);
       }
     })();
-    this.#saving.set(id, saved);
     return { on, saved };
   }
   #set(id, on) {
