@@ -40,6 +40,31 @@ public sealed class StatementPoolTests : IDisposable
     }
 
     [SqliteFact("the SQLite statement pool")]
+    public async Task A_statement_whose_command_was_never_disposed_is_reused_once_the_connection_is_back()
+    {
+        SqliteCommand? compiled;
+        await using (var c = await _db.OpenAsync())
+        {
+            await c.ExecuteAsync("INSERT INTO genres (name) VALUES ('Jazz')");
+            // Dapper's reader: its DisposeAsync disposes the reader but never the command.
+            await using (var reader = await c.ExecuteReaderAsync(GenreByName, new { name = "Jazz" }))
+                while (await reader.ReadAsync()) { }
+            compiled = ((StatementCachingConnection)c).CachedCommand(GenreByName);
+            Assert.Equal(1, ((StatementCachingConnection)c).ClaimedCount); // the abandoned command still holds it
+        }
+
+        await using var again = await _db.OpenAsync();
+        Assert.Equal(0, ((StatementCachingConnection)again).ClaimedCount);
+        using (var reader = await again.ExecuteReaderAsync(GenreByName, new { name = "Jazz" }))
+        {
+            Assert.True(reader.Read());
+            Assert.Same(compiled, ((StatementCachingConnection)again).CachedCommand(GenreByName));
+            Assert.Equal(1, ((StatementCachingConnection)again).ClaimedCount); // this use holds it, not a one-off
+        }
+        Assert.Equal(0, ((StatementCachingConnection)again).ClaimedCount); // `using`: Dapper disposes the command too
+    }
+
+    [SqliteFact("the SQLite statement pool")]
     public async Task A_connection_left_inside_a_transaction_is_closed_not_pooled()
     {
         DbConnection leaked;
