@@ -57,8 +57,9 @@ public sealed partial class KeysetPages(Database db, TimeProvider time, IHostApp
     {
         if (size <= 0) return new([], false);
         var page = await PlanAsync(c, list, from, where, order, args, size, offset, ct);
-        var rows = await c.QueryAsync(new CommandDefinition(page.Keys, page.Parameters, cancellationToken: ct));
-        return new(page.Seen(rows), page.Provisional);
+        // `using`, not `await using`: Dapper's reader disposes its command only in Dispose (SqliteStatementCache.cs, ReleaseAbandoned).
+        using var reader = await c.ExecuteReaderAsync(new CommandDefinition(page.Keys, page.Parameters, cancellationToken: ct));
+        return new(await page.SeenAsync(reader, ct), page.Provisional);
     }
 
     /// <summary>
@@ -195,6 +196,8 @@ public sealed partial class KeysetPages(Database db, TimeProvider time, IHostApp
               WHERE anchor_row % {AnchorEvery} = 0 ORDER BY anchor_row
               """
             : $"SELECT {columns} FROM {from} WHERE {where} ORDER BY {OrderBy(order)}";
+        // `await using`: a sync Dispose would drain a PostgreSQL scan left half read; the statement it
+        // abandons on SQLite is given back when the lease ends (SqliteStatementCache.cs, ReleaseAbandoned).
         await using (var reader = await c.ExecuteReaderAsync(new CommandDefinition(sql, args, commandTimeout: 0, cancellationToken: ct)))
         {
             for (long row = 1; await reader.ReadAsync(ct); row++)
@@ -281,17 +284,20 @@ public sealed class KeysetQuery
     /// <summary>The page's ids, as a sub-select for <c>IN (…)</c> in a statement after <see cref="Keys"/> (see <see cref="ISqlDialect.JoinsPageRows"/>).</summary>
     public string Ids => $"SELECT page.k{_order.Count - 1} FROM ({Keys}) page";
 
-    /// <summary>The page's ids from the rows of <see cref="Keys"/>; a full page leaves its last key as the cursor of the next.</summary>
-    public List<long> Seen(IEnumerable<dynamic> keys)
+    /// <summary>
+    /// The page's ids from the rows of <see cref="Keys"/> (the reader's current result); a full page
+    /// leaves its last key as the cursor of the next.
+    /// </summary>
+    public async Task<List<long>> SeenAsync(DbDataReader reader, CancellationToken ct)
     {
-        var rows = keys.Cast<IDictionary<string, object?>>().ToList();
-        if (_size > 0 && rows.Count == _size)
+        var ids = new List<long>(_size);
+        var id = _order.Count - 1;
+        while (await reader.ReadAsync(ct))
         {
-            var last = rows[^1];
-            _pages.Remember(_list, _offset + _size, [.. Enumerable.Range(0, _order.Count).Select(i => last[$"k{i}"])]);
+            ids.Add(reader.GetInt64(id));
+            if (ids.Count == _size) _pages.Remember(_list, _offset + _size, LastKey(reader));
         }
-        var idKey = $"k{_order.Count - 1}";
-        return rows.Select(r => Convert.ToInt64(r[idKey], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        return ids;
     }
 
     /// <summary>
@@ -313,21 +319,27 @@ public sealed class KeysetQuery
         """;
 
     /// <summary>
-    /// The rows of <see cref="Rows"/> as <typeparamref name="T"/> (from its columns after the keys);
-    /// a full page leaves its last key as the cursor of the next.
+    /// The rows of <see cref="Rows"/>, each made by <paramref name="read"/> from its columns after
+    /// the keys (the index of the first given); a full page leaves its last key as the cursor of the next.
     /// </summary>
-    public async Task<List<T>> ReadAsync<T>(DbDataReader reader, CancellationToken ct)
+    public async Task<List<T>> ReadAsync<T>(DbDataReader reader, Func<DbDataReader, int, T> read, CancellationToken ct)
     {
-        var parse = reader.GetRowParser<T>(startIndex: _order.Count);
         var rows = new List<T>(_size);
-        var key = new object?[_order.Count];
         while (await reader.ReadAsync(ct))
         {
-            rows.Add(parse(reader));
-            for (var i = 0; i < _order.Count; i++) key[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            rows.Add(read(reader, _order.Count));
+            if (rows.Count == _size) _pages.Remember(_list, _offset + _size, LastKey(reader));
         }
-        if (_size > 0 && rows.Count == _size) _pages.Remember(_list, _offset + _size, key);
         return rows;
+    }
+
+    // Only a full page's last row is read for its key: every row's keys through GetValue cost a
+    // tenth of the page's reading.
+    private object?[] LastKey(DbDataReader reader)
+    {
+        var key = new object?[_order.Count];
+        for (var i = 0; i < key.Length; i++) key[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+        return key;
     }
 }
 

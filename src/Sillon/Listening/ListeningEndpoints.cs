@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sillon.Accounts;
 using Sillon.Catalog;
+using Sillon.Data;
 
 namespace Sillon.Listening;
 
@@ -83,7 +84,7 @@ public static class ListeningEndpoints
         var rows = await stats.RecentAsync(http.UserId(), Math.Clamp(limit ?? 50, 1, 500), includeSkipped ?? false, ct);
         var tracks = (await catalog.TracksByIdAsync(rows.Select(r => r.TrackId).Distinct().ToList(), ct)).ToDictionary(t => t.Id);
         return TypedResults.Ok(rows.Where(r => tracks.ContainsKey(CatalogIds.Format(CatalogIds.Track, r.TrackId)))
-            .Select(r => new HistoryEntry(r.Id, PlayHistory.ParseTime(r.PlayedAt), r.MsPlayed, r.Skipped, r.Client, tracks[CatalogIds.Format(CatalogIds.Track, r.TrackId)]))
+            .Select(r => new HistoryEntry(r.Id, StoredTime.Parse(r.PlayedAt), r.MsPlayed, r.Skipped, r.Client, tracks[CatalogIds.Format(CatalogIds.Track, r.TrackId)]))
             .ToList());
     }
 

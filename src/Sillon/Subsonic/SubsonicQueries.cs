@@ -26,6 +26,7 @@ public sealed class SubsonicQueries(Database db)
         LEFT JOIN annotations an ON an.user_id = @userId AND an.item_kind = 'track' AND an.item_id = t.id
         """;
 
+    // In AlbumRow.Read's order.
     private const string AlbumColumns = """
         a.id AS Id, a.name AS Name, a.sort_name AS SortName, a.display_artist AS Artist, a.year AS Year, a.genre AS Genre,
             a.track_count AS SongCount, a.duration AS Duration, a.compilation AS Compilation, a.mbz_album_id AS Mbz,
@@ -77,7 +78,7 @@ public sealed class SubsonicQueries(Database db)
     public static async Task<List<AlbumID3>> AlbumPageAsync(DbConnection c, long userId, KeysetQuery page, CancellationToken ct)
     {
         page.Parameters.Add("userId", userId);
-        return Albums(await CatalogQueries.AlbumPageAsync<AlbumRow>(c, page, AlbumColumns, AlbumAnnotations, r => r.Id, ct));
+        return Albums(await CatalogQueries.AlbumPageAsync(c, page, AlbumColumns, AlbumAnnotations, AlbumRow.Read, r => r.Id, ct));
     }
 
     /// <summary>
@@ -204,7 +205,7 @@ public sealed class SubsonicQueries(Database db)
     };
 
     public static DateTimeOffset? Time(string? value) =>
-        value is null ? null : DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+        value is null ? null : StoredTime.Parse(value);
 
     public static ItemDate? Date(string? value)
     {
@@ -326,6 +327,30 @@ public sealed class SubsonicQueries(Database db)
         public long? PlayCount { get; init; }
         public string? PlayedAt { get; init; }
         public string? StoredArtists { get; init; }
+
+        /// <summary>The row of <see cref="AlbumColumns"/> that starts at column <paramref name="at"/> (ColumnReads: why not Dapper here).</summary>
+        public static AlbumRow Read(DbDataReader r, int at) => new()
+        {
+            Id = r.GetInt64(at),
+            Name = r.GetString(at + 1),
+            SortName = r.GetString(at + 2),
+            Artist = r.GetString(at + 3),
+            Year = (int?)r.Int64OrNull(at + 4),
+            Genre = r.StringOrNull(at + 5),
+            SongCount = (int)r.GetInt64(at + 6),
+            Duration = r.GetDouble(at + 7),
+            Compilation = r.GetInt64(at + 8) != 0,
+            Mbz = r.StringOrNull(at + 9),
+            Date = r.StringOrNull(at + 10),
+            OriginalDate = r.StringOrNull(at + 11),
+            Created = r.GetString(at + 12),
+            HasCover = r.GetBoolean(at + 13),
+            StarredAt = r.StringOrNull(at + 14),
+            Rating = (int?)r.Int64OrNull(at + 15),
+            PlayCount = r.Int64OrNull(at + 16),
+            PlayedAt = r.StringOrNull(at + 17),
+            StoredArtists = r.StringOrNull(at + 18),
+        };
 
         public AlbumID3 ToAlbum(List<ArtistRef> artists)
         {
