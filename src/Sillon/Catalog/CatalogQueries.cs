@@ -413,7 +413,6 @@ public sealed class CatalogQueries(Database db, KeysetPages pages)
         return (artists, genres);
     }
 
-
     private sealed record ArtistRow(long Id, string Name, string? Mbz, long AlbumCount, long TrackCount)
     {
         public ArtistSummary ToSummary() => new(CatalogIds.Format(CatalogIds.Artist, Id), Name, (int)AlbumCount, (int)TrackCount, Mbz);
