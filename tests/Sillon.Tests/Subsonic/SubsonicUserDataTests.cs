@@ -39,8 +39,13 @@ public sealed class SubsonicUserDataTests(SubsonicFixture fx) : IClassFixture<Su
         await ValidAsync("getStarred", "", user);
         Assert.Equal(["教育"], (await ValidAsync("getAlbumList2", "type=highest", user)).GetProperty("albumList2").GetProperty("album").EnumerateArray().Select(a => a.GetProperty("name").GetString()));
         Assert.Equal(["教育"], (await ValidAsync("getAlbumList2", "type=starred", user)).GetProperty("albumList2").GetProperty("album").EnumerateArray().Select(a => a.GetProperty("name").GetString()));
+        // A keyset page (its rows read by position, not by Dapper) carries the same annotations.
+        var listed = await AlbumInAlphabeticalPageAsync("教育", user);
+        Assert.True(listed.TryGetProperty("starred", out _));
+        Assert.Equal(4, listed.GetProperty("userRating").GetInt32());
 
         var other = await fx.NewUserAsync();
+        Assert.False((await AlbumInAlphabeticalPageAsync("教育", other)).TryGetProperty("starred", out _));
         Assert.Equal(0, (await ValidAsync("getStarred2", "", other)).GetProperty("starred2").GetProperty("song").GetArrayLength());
 
         await ValidAsync("unstar", $"id={track}", user);
@@ -72,7 +77,14 @@ public sealed class SubsonicUserDataTests(SubsonicFixture fx) : IClassFixture<Su
         Assert.StartsWith("2024-05-01T12:00:00", times[0]);
         Assert.Equal(["Dangerously in Love"], (await ValidAsync("getAlbumList2", "type=frequent", user)).GetProperty("albumList2").GetProperty("album").EnumerateArray().Select(a => a.GetProperty("name").GetString()));
         Assert.Equal(["Dangerously in Love"], (await ValidAsync("getAlbumList2", "type=recent", user)).GetProperty("albumList2").GetProperty("album").EnumerateArray().Select(a => a.GetProperty("name").GetString()));
+        var listed = await AlbumInAlphabeticalPageAsync("Dangerously in Love", user);
+        Assert.Equal(2, listed.GetProperty("playCount").GetInt64());
+        Assert.True(listed.TryGetProperty("played", out _));
     }
+
+    private async Task<JsonElement> AlbumInAlphabeticalPageAsync(string name, string user) =>
+        (await ValidAsync("getAlbumList2", "type=alphabeticalByName&size=500", user)).GetProperty("albumList2").GetProperty("album")
+            .EnumerateArray().Single(a => a.GetProperty("name").GetString() == name);
 
     [Fact]
     public async Task Playlists_are_created_changed_and_kept_private()
