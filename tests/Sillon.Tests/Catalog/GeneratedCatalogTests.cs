@@ -432,8 +432,9 @@ public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFi
         Assert.Equal(left, every.ToHashSet());
         Assert.Equal(left.OrderBy(id => id), (await RestAsync(500)).OrderBy(id => id));
 
-        // One album in a hundred: three draws rarely fill a page, and seeks from random points make
-        // up the rest; they never bring back an album the draws found.
+        // One album in a hundred: three draws rarely fill a page, seeks from random points and then
+        // a fill in id order make up the rest; none brings back an album found before it. A page
+        // as large as the albums there are holds every one of them, every time.
         await using (var c = await lib.Database().OpenAsync())
             await Dapper.SqlMapper.ExecuteAsync(c, $"""
                 DELETE FROM tracks WHERE album_id % 100 <> 0;
@@ -445,9 +446,8 @@ public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFi
         for (var i = 0; i < 20; i++)
         {
             var drawn = await SubsonicAsync(few.Count);
-            Assert.NotEmpty(drawn);
-            Assert.Equal(drawn.Count, drawn.Distinct().Count());
-            Assert.Subset(few, drawn.ToHashSet());
+            Assert.Equal(few.Count, drawn.Count);
+            Assert.Equal(few, drawn.ToHashSet());
         }
     }
 
