@@ -109,5 +109,4 @@ public sealed class PlayHistory(Database db, Scrobbling.Scrobbler scrobbler)
     }
 
     internal static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-
 }

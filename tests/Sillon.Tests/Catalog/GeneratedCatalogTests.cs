@@ -399,13 +399,18 @@ public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFi
         var run = await SillonCli.RunAsync(["catalog", "generate", "--tracks", "5000", "--data", lib.Data]);
         Assert.True(run.ExitCode == 0, run.Stderr);
         const string Bump = global::Sillon.Catalog.CatalogChanges.BumpSql;
-        await using (var c = await lib.Database().OpenAsync())
-            await Dapper.SqlMapper.ExecuteAsync(c, $"""
-                DELETE FROM tracks WHERE album_id % 10 <> 0;
-                DELETE FROM albums WHERE id % 10 <> 0;
-                {Bump}
-                """);
-        var left = (await Sql.QueryAsync<long>(lib.Data, "SELECT id FROM albums")).Select(id => $"al-{id}").ToHashSet();
+        // Keeps the albums whose id is a multiple of keepOneIn; the ids of those left.
+        async Task<HashSet<string>> KeepOneAlbumInAsync(int keepOneIn)
+        {
+            await using (var c = await lib.Database().OpenAsync())
+                await Dapper.SqlMapper.ExecuteAsync(c, $"""
+                    DELETE FROM tracks WHERE album_id % {keepOneIn} <> 0;
+                    DELETE FROM albums WHERE id % {keepOneIn} <> 0;
+                    {Bump}
+                    """);
+            return (await Sql.QueryAsync<long>(lib.Data, "SELECT id FROM albums")).Select(id => $"al-{id}").ToHashSet();
+        }
+        var left = await KeepOneAlbumInAsync(10);
         Assert.InRange(left.Count, 41, 100);
         await using var server = await SillonServer.StartAsync(lib);
         using var http = await server.LoginAsync();
@@ -435,13 +440,7 @@ public sealed class GeneratedCatalogTests(GeneratedCatalogFixture fx) : IClassFi
         // One album in a hundred: three draws rarely fill a page, seeks from random points and then
         // a fill in id order make up the rest; none brings back an album found before it. A page
         // as large as the albums there are holds every one of them, every time.
-        await using (var c = await lib.Database().OpenAsync())
-            await Dapper.SqlMapper.ExecuteAsync(c, $"""
-                DELETE FROM tracks WHERE album_id % 100 <> 0;
-                DELETE FROM albums WHERE id % 100 <> 0;
-                {Bump}
-                """);
-        var few = (await Sql.QueryAsync<long>(lib.Data, "SELECT id FROM albums")).Select(id => $"al-{id}").ToHashSet();
+        var few = await KeepOneAlbumInAsync(100);
         Assert.InRange(few.Count, 4, 10);
         for (var i = 0; i < 20; i++)
         {
